@@ -1,0 +1,115 @@
+//! The evaluator's form of a model: f32 weights laid out for the kernels, built once at load.
+
+use crate::model::{Activation, Encoding, Model, Transform};
+
+/// One dense layer, f32, in both layouts the kernels need.
+#[derive(Clone, Debug)]
+pub struct Dense {
+    pub inputs: usize,
+    pub outputs: usize,
+    pub activation: Activation,
+    /// Row-major `outputs × inputs` (row = output unit).
+    pub w: Vec<f32>,
+    /// Transposed: row-major `inputs × outputs` (row = input unit).
+    pub wt: Vec<f32>,
+    pub b: Vec<f32>,
+}
+
+/// A network ready to evaluate: encoding, dense layers and world transform.
+#[derive(Clone, Debug)]
+pub struct Network {
+    pub encoding: Encoding,
+    pub layers: Vec<Dense>,
+    pub transform: Transform,
+    /// Widest layer input or output, for scratch buffers.
+    pub max_width: usize,
+}
+
+impl Network {
+    /// Builds from a model whose shape has been checked (by the parser or `Model::check`).
+    pub fn new(model: &Model) -> Network {
+        let layers: Vec<Dense> = model
+            .layers
+            .iter()
+            .map(|l| {
+                let mut wt = vec![0.0; l.weights.len()];
+                for o in 0..l.outputs {
+                    for i in 0..l.inputs {
+                        wt[i * l.outputs + o] = l.weights[o * l.inputs + i];
+                    }
+                }
+                Dense {
+                    inputs: l.inputs,
+                    outputs: l.outputs,
+                    activation: l.activation,
+                    w: l.weights.clone(),
+                    wt,
+                    b: l.bias.clone(),
+                }
+            })
+            .collect();
+        let max_width = layers
+            .iter()
+            .map(|l| l.inputs.max(l.outputs))
+            .max()
+            .unwrap_or(1)
+            .max(model.encoding.output_dim());
+        Network { encoding: model.encoding, layers, transform: model.transform, max_width }
+    }
+
+    /// Upper bound on |∇distance| in world units, from the weights alone: the product over layers
+    /// of the spectral norm (estimated from above by `sqrt(‖W‖₁ ‖W‖∞)`) times the activation's
+    /// Lipschitz constant. Guaranteed, but usually loose; prefer the measured bound in `STAT`.
+    pub fn lipschitz_bound(&self) -> f32 {
+        let mut k = match self.encoding {
+            Encoding::None => 1.0f64,
+            // Each sin/cos pair at frequency 2^j π contributes (2^j π)² to ‖J‖²; plus the identity.
+            Encoding::Fourier { frequencies } => (1.0
+                + (0..frequencies).map(|j| (std::f64::consts::PI * 2f64.powi(j as i32)).powi(2)).sum::<f64>())
+            .sqrt(),
+        };
+        for l in &self.layers {
+            let rows = (0..l.outputs)
+                .map(|o| l.w[o * l.inputs..(o + 1) * l.inputs].iter().map(|w| w.abs() as f64).sum::<f64>())
+                .fold(0.0, f64::max);
+            let cols = (0..l.inputs)
+                .map(|i| l.wt[i * l.outputs..(i + 1) * l.outputs].iter().map(|w| w.abs() as f64).sum::<f64>())
+                .fold(0.0, f64::max);
+            k *= (rows * cols).sqrt() * l.activation.lipschitz() as f64;
+        }
+        let t = &self.transform;
+        (k * (t.scale as f64) * (t.distance_scale.abs() as f64)) as f32
+    }
+}
+
+/// Writes the encoding of network-frame point `p` into `out[..encoding.output_dim()]`.
+#[inline]
+pub fn encode(encoding: Encoding, p: [f32; 3], out: &mut [f32]) {
+    out[..3].copy_from_slice(&p);
+    if let Encoding::Fourier { frequencies } = encoding {
+        for k in 0..frequencies as usize {
+            let f = std::f32::consts::PI * (1u32 << k) as f32;
+            for a in 0..3 {
+                let (s, c) = (f * p[a]).sin_cos();
+                out[3 + 6 * k + a] = s;
+                out[6 + 6 * k + a] = c;
+            }
+        }
+    }
+}
+
+/// Chain rule through the encoding: given ∂f/∂(encoded input), returns ∂f/∂p (network frame).
+#[inline]
+pub fn encode_backward(encoding: Encoding, p: [f32; 3], g_enc: &[f32]) -> [f32; 3] {
+    let mut g = [g_enc[0], g_enc[1], g_enc[2]];
+    if let Encoding::Fourier { frequencies } = encoding {
+        for k in 0..frequencies as usize {
+            let f = std::f32::consts::PI * (1u32 << k) as f32;
+            for a in 0..3 {
+                let (s, c) = (f * p[a]).sin_cos();
+                g[a] += f * (c * g_enc[3 + 6 * k + a] - s * g_enc[6 + 6 * k + a]);
+            }
+        }
+    }
+    g
+}

@@ -1,0 +1,8 @@
+//! The scalar reference: plain loops in the spec's order of operations. Every other backend is
+//! tested against it.
+
+mod distance;
+mod gradient;
+
+pub use distance::{distance, distances};
+pub use gradient::{gradient, gradients};

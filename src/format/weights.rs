@@ -1,0 +1,177 @@
+//! `WGHT`: each layer's bias, scales and weight matrix in its storage scheme.
+//!
+//! ```text
+//! 0   u32 layer_count                    equals ARCH's
+//! 4   u32 scheme[layer_count]            0 f32, 1 f16, 2 int8 per row (3 reserved: int4)
+//!     zero padding to a multiple of 16
+//! then one block per layer, each starting 16-byte aligned (relative to the chunk):
+//!     f32 bias[outputs]
+//!     f32 scale[outputs]                 int8 only
+//!     weights[outputs × inputs]          row-major; f32, f16 (binary16) or i8 (-127..=127)
+//!     zero padding to a multiple of 16
+//! ```
+//! The chunk ends at the end of the last block's padding.
+
+use super::arch::LayerShape;
+use super::bytes::Bytes;
+use crate::error::{Error, Result};
+use crate::model::{Layer, Scheme};
+use crate::quant;
+
+pub(crate) fn align16(n: usize) -> usize {
+    (n + 15) & !15
+}
+
+fn header_len(layers: usize) -> usize {
+    align16(4 + 4 * layers)
+}
+
+/// Byte length of one layer's block, padding included.
+fn block_len(l: &LayerShape, scheme: Scheme) -> usize {
+    let floats = if scheme == Scheme::Int8 { 2 * l.outputs } else { l.outputs };
+    align16(4 * floats + scheme.weight_bytes() * l.inputs * l.outputs)
+}
+
+fn scheme(b: &Bytes, at: usize) -> Result<Scheme> {
+    match b.u32(at)? {
+        0 => Ok(Scheme::F32),
+        1 => Ok(Scheme::F16),
+        2 => Ok(Scheme::Int8),
+        v => Err(Error::UnknownValue { offset: b.offset(at), what: "weight scheme", value: v }),
+    }
+}
+
+/// Parses and dequantizes every layer. Sizes come from the already-validated `ARCH`, so the
+/// allocation is bounded by the parameter limit and checked against the chunk length first.
+pub fn parse(b: Bytes, shapes: &[LayerShape]) -> Result<Vec<Layer>> {
+    let count = b.u32(0)?;
+    if count as usize != shapes.len() {
+        return Err(Error::arch(
+            b.offset(0),
+            format!("WGHT has {count} layers, ARCH declares {}", shapes.len()),
+        ));
+    }
+    let mut schemes = Vec::with_capacity(shapes.len());
+    let mut expected = header_len(shapes.len());
+    for (i, l) in shapes.iter().enumerate() {
+        let s = scheme(&b, 4 + 4 * i)?;
+        expected += block_len(l, s);
+        schemes.push(s);
+    }
+    let pad_start = 4 + 4 * shapes.len();
+    b.zeros(pad_start, header_len(shapes.len()) - pad_start, "WGHT header padding")?;
+    if b.data.len() != expected {
+        return Err(Error::ChunkLength {
+            tag: super::TAG_WGHT,
+            offset: b.base,
+            expected: expected as u64,
+            found: b.data.len() as u64,
+        });
+    }
+    let mut at = header_len(shapes.len());
+    let mut layers = Vec::with_capacity(shapes.len());
+    for (l, &s) in shapes.iter().zip(&schemes) {
+        let start = at;
+        let n = l.inputs * l.outputs;
+        let bias = floats(&b, at, l.outputs, "bias")?;
+        at += 4 * l.outputs;
+        let weights = match s {
+            Scheme::F32 => floats(&b, at, n, "weight")?,
+            Scheme::F16 => {
+                let raw = b.slice(at, 2 * n)?;
+                let mut w = Vec::with_capacity(n);
+                for (k, c) in raw.chunks_exact(2).enumerate() {
+                    let v = quant::dequantize_f16(u16::from_le_bytes([c[0], c[1]]));
+                    if !v.is_finite() {
+                        let offset = b.offset(at + 2 * k);
+                        return Err(Error::BadFloat { offset, what: "f16 weight", value: v });
+                    }
+                    w.push(v);
+                }
+                w
+            }
+            Scheme::Int8 => {
+                let scales = floats(&b, at, l.outputs, "int8 scale")?;
+                for (k, &sc) in scales.iter().enumerate() {
+                    if sc < 0.0 {
+                        let offset = b.offset(at + 4 * k);
+                        return Err(Error::BadFloat { offset, what: "int8 scale", value: sc });
+                    }
+                }
+                at += 4 * l.outputs;
+                let raw = b.slice(at, n)?;
+                let mut w = Vec::with_capacity(n);
+                for (k, &q) in raw.iter().enumerate() {
+                    let q = q as i8;
+                    if q == i8::MIN {
+                        let offset = b.offset(at + k);
+                        return Err(Error::UnknownValue { offset, what: "int8 weight", value: 0x80 });
+                    }
+                    w.push(quant::dequantize_i8(q, scales[k / l.inputs]));
+                }
+                w
+            }
+        };
+        at += s.weight_bytes() * n;
+        let end = start + block_len(l, s);
+        b.zeros(at, end - at, "WGHT block padding")?;
+        at = end;
+        layers.push(Layer {
+            inputs: l.inputs,
+            outputs: l.outputs,
+            activation: l.activation,
+            weights,
+            bias,
+            scheme: s,
+        });
+    }
+    Ok(layers)
+}
+
+fn floats(b: &Bytes, at: usize, n: usize, what: &'static str) -> Result<Vec<f32>> {
+    let raw = b.slice(at, 4 * n)?;
+    let mut v = Vec::with_capacity(n);
+    for (k, c) in raw.chunks_exact(4).enumerate() {
+        let x = f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+        if !x.is_finite() {
+            return Err(Error::BadFloat { offset: b.offset(at + 4 * k), what, value: x });
+        }
+        v.push(x);
+    }
+    Ok(v)
+}
+
+pub fn write(out: &mut Vec<u8>, layers: &[Layer]) {
+    let start = out.len();
+    out.extend_from_slice(&(layers.len() as u32).to_le_bytes());
+    for l in layers {
+        out.extend_from_slice(&l.scheme.code().to_le_bytes());
+    }
+    pad16(out, start);
+    for l in layers {
+        for b in &l.bias {
+            out.extend_from_slice(&b.to_le_bytes());
+        }
+        match l.scheme {
+            Scheme::F32 => l.weights.iter().for_each(|w| out.extend_from_slice(&w.to_le_bytes())),
+            Scheme::F16 => l
+                .weights
+                .iter()
+                .for_each(|&w| out.extend_from_slice(&quant::quantize_f16(w).to_le_bytes())),
+            Scheme::Int8 => {
+                let mut q = vec![0i8; l.weights.len()];
+                let mut scales = Vec::with_capacity(l.outputs);
+                for (row, qrow) in l.weights.chunks(l.inputs).zip(q.chunks_mut(l.inputs)) {
+                    scales.push(quant::quantize_row_i8(row, qrow));
+                }
+                scales.iter().for_each(|s| out.extend_from_slice(&s.to_le_bytes()));
+                out.extend(q.iter().map(|&q| q as u8));
+            }
+        }
+        pad16(out, start);
+    }
+}
+
+fn pad16(out: &mut Vec<u8>, start: usize) {
+    out.resize(start + align16(out.len() - start), 0);
+}

@@ -1,0 +1,412 @@
+//! The in-memory description of a shape: what the writer takes and the parser gives back.
+//!
+//! Weights here are always f32 (row-major, one row per output unit). The storage scheme of each
+//! layer ([`Scheme`]) says how the writer quantizes them; after parsing, weights hold the
+//! dequantized values exactly as the evaluator uses them.
+
+use crate::error::{Error, Result};
+
+/// Elementwise nonlinearity after a dense layer.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Activation {
+    Identity,
+    Relu,
+    /// `x` for `x >= 0`, `alpha * x` otherwise.
+    LeakyRelu(f32),
+    Tanh,
+    /// `sin(omega0 * x)` (SIREN).
+    Sine(f32),
+}
+
+impl Activation {
+    /// Applies the activation to one value.
+    #[inline(always)]
+    pub fn apply(self, x: f32) -> f32 {
+        match self {
+            Activation::Identity => x,
+            Activation::Relu => x.max(0.0),
+            Activation::LeakyRelu(a) => {
+                if x >= 0.0 {
+                    x
+                } else {
+                    a * x
+                }
+            }
+            Activation::Tanh => x.tanh(),
+            Activation::Sine(w) => (w * x).sin(),
+        }
+    }
+
+    /// Derivative with respect to the pre-activation `x`. At ReLU's kink (x = 0) it is 0.
+    #[inline(always)]
+    pub fn derivative(self, x: f32) -> f32 {
+        match self {
+            Activation::Identity => 1.0,
+            Activation::Relu => {
+                if x > 0.0 {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+            Activation::LeakyRelu(a) => {
+                if x > 0.0 {
+                    1.0
+                } else {
+                    a
+                }
+            }
+            Activation::Tanh => {
+                let t = x.tanh();
+                1.0 - t * t
+            }
+            Activation::Sine(w) => w * (w * x).cos(),
+        }
+    }
+
+    /// An upper bound on |derivative|, used for Lipschitz bounds.
+    pub fn lipschitz(self) -> f32 {
+        match self {
+            Activation::Identity | Activation::Relu | Activation::Tanh => 1.0,
+            Activation::LeakyRelu(a) => a.abs().max(1.0),
+            Activation::Sine(w) => w.abs(),
+        }
+    }
+
+    /// Spec code of the activation.
+    pub fn code(self) -> u32 {
+        match self {
+            Activation::Identity => 0,
+            Activation::Relu => 1,
+            Activation::LeakyRelu(_) => 2,
+            Activation::Tanh => 3,
+            Activation::Sine(_) => 4,
+        }
+    }
+
+    /// The activation's parameter as stored (0 when it has none).
+    pub fn param(self) -> f32 {
+        match self {
+            Activation::LeakyRelu(a) => a,
+            Activation::Sine(w) => w,
+            _ => 0.0,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Activation::Identity => "identity",
+            Activation::Relu => "relu",
+            Activation::LeakyRelu(_) => "leaky_relu",
+            Activation::Tanh => "tanh",
+            Activation::Sine(_) => "sine",
+        }
+    }
+}
+
+/// How the 3-D input is turned into the first layer's input vector.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    /// The network sees `(x, y, z)`.
+    None,
+    /// `(x, y, z)` followed, for k in 0..frequencies, by
+    /// `sin(2^k π x), sin(2^k π y), sin(2^k π z), cos(2^k π x), cos(2^k π y), cos(2^k π z)`.
+    Fourier { frequencies: u32 },
+}
+
+impl Encoding {
+    /// Length of the encoded input vector.
+    pub fn output_dim(self) -> usize {
+        match self {
+            Encoding::None => 3,
+            Encoding::Fourier { frequencies } => 3 + 6 * frequencies as usize,
+        }
+    }
+
+    pub fn code(self) -> u32 {
+        match self {
+            Encoding::None => 0,
+            Encoding::Fourier { .. } => 1,
+        }
+    }
+
+    pub fn param(self) -> u32 {
+        match self {
+            Encoding::None => 0,
+            Encoding::Fourier { frequencies } => frequencies,
+        }
+    }
+}
+
+/// How a layer's weight matrix is stored. Biases are always f32.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Scheme {
+    F32,
+    F16,
+    /// Symmetric int8 with one f32 scale per output row: `w = q * scale`, `scale = max|row| / 127`.
+    Int8,
+}
+
+impl Scheme {
+    pub fn code(self) -> u32 {
+        match self {
+            Scheme::F32 => 0,
+            Scheme::F16 => 1,
+            Scheme::Int8 => 2,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Scheme::F32 => "f32",
+            Scheme::F16 => "f16",
+            Scheme::Int8 => "int8",
+        }
+    }
+
+    /// Bytes per stored weight.
+    pub fn weight_bytes(self) -> usize {
+        match self {
+            Scheme::F32 => 4,
+            Scheme::F16 => 2,
+            Scheme::Int8 => 1,
+        }
+    }
+}
+
+impl std::str::FromStr for Scheme {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "f32" => Ok(Scheme::F32),
+            "f16" => Ok(Scheme::F16),
+            "int8" | "i8" => Ok(Scheme::Int8),
+            _ => Err(format!("unknown quantization '{s}' (expected int8, f16 or f32)")),
+        }
+    }
+}
+
+/// One dense layer: `y = activation(W x + b)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Layer {
+    pub inputs: usize,
+    pub outputs: usize,
+    pub activation: Activation,
+    /// Row-major `outputs × inputs`.
+    pub weights: Vec<f32>,
+    pub bias: Vec<f32>,
+    pub scheme: Scheme,
+}
+
+impl Layer {
+    /// A layer with all weights and biases zero.
+    pub fn zeros(inputs: usize, outputs: usize, activation: Activation) -> Layer {
+        Layer {
+            inputs,
+            outputs,
+            activation,
+            weights: vec![0.0; inputs * outputs],
+            bias: vec![0.0; outputs],
+            scheme: Scheme::F32,
+        }
+    }
+
+    pub fn row(&self, o: usize) -> &[f32] {
+        &self.weights[o * self.inputs..(o + 1) * self.inputs]
+    }
+}
+
+/// World → network similarity: `p_net = scale * p_world + translation`, and
+/// `distance_world = distance_scale * f(p_net)`.
+///
+/// `distance_scale` is normally `1 / scale`; a negative value flips a network trained with the
+/// opposite sign convention (positive inside) to the nsdf one (negative inside).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Transform {
+    pub scale: f32,
+    pub translation: [f32; 3],
+    pub distance_scale: f32,
+    /// World-space bounding box of the shape: `[min, max]`.
+    pub bounds: [[f32; 3]; 2],
+}
+
+impl Transform {
+    /// The identity transform with the canonical network domain [-1, 1]³ as bounds.
+    pub const IDENTITY: Transform = Transform {
+        scale: 1.0,
+        translation: [0.0; 3],
+        distance_scale: 1.0,
+        bounds: [[-1.0; 3], [1.0; 3]],
+    };
+
+    /// Maps a world point into the network frame.
+    #[inline(always)]
+    pub fn to_network(&self, p: [f32; 3]) -> [f32; 3] {
+        [
+            self.scale * p[0] + self.translation[0],
+            self.scale * p[1] + self.translation[1],
+            self.scale * p[2] + self.translation[2],
+        ]
+    }
+}
+
+/// A metadata value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    String(String),
+    Int(i64),
+    Float(f64),
+}
+
+impl Value {
+    pub fn type_code(&self) -> u8 {
+        match self {
+            Value::String(_) => 0,
+            Value::Int(_) => 1,
+            Value::Float(_) => 2,
+        }
+    }
+}
+
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::String(s) => write!(f, "{s}"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Float(x) => write!(f, "{x}"),
+        }
+    }
+}
+
+/// Accuracy of the stored (quantized) model, measured when the file was made. Distances are in
+/// world units.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Stats {
+    /// Mean |f| over points sampled on the true surface.
+    pub surface_mean_error: f32,
+    /// Max |f| over those points.
+    pub surface_max_error: f32,
+    /// Fraction of points near the surface (offset by N(0, near_sigma²)) whose sign is right.
+    pub near_sign_agreement: f32,
+    /// Fraction of points uniform in the bounding box whose sign is right.
+    pub volume_sign_agreement: f32,
+    /// Standard deviation of the near-surface offsets, world units.
+    pub near_sigma: f32,
+    /// Upper bound on |∇distance| (world units per world unit) over the bounding box; a sphere
+    /// tracer that steps `distance / gradient_bound` never overshoots.
+    pub gradient_bound: f32,
+    pub surface_samples: u32,
+    pub volume_samples: u32,
+}
+
+/// A complete shape: architecture, weights, transform, metadata and optional statistics.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Model {
+    pub encoding: Encoding,
+    pub layers: Vec<Layer>,
+    pub transform: Transform,
+    /// Keys sorted and unique once written.
+    pub metadata: Vec<(String, Value)>,
+    pub stats: Option<Stats>,
+}
+
+impl Model {
+    /// A model whose weights are all zero (to be filled in by a trainer or importer):
+    /// `encoding → hidden[0] → … → 1`, hidden layers with `hidden_activation`, output with
+    /// `output_activation`.
+    pub fn zeros(
+        encoding: Encoding,
+        hidden: &[usize],
+        hidden_activation: Activation,
+        output_activation: Activation,
+    ) -> Model {
+        let mut layers = Vec::with_capacity(hidden.len() + 1);
+        let mut inputs = encoding.output_dim();
+        for &w in hidden {
+            layers.push(Layer::zeros(inputs, w, hidden_activation));
+            inputs = w;
+        }
+        layers.push(Layer::zeros(inputs, 1, output_activation));
+        Model {
+            encoding,
+            layers,
+            transform: Transform::IDENTITY,
+            metadata: Vec::new(),
+            stats: None,
+        }
+    }
+
+    /// Davies et al.'s architecture: 3 → 8 × Dense(32, ReLU) → Dense(1, tanh), 7,553 parameters.
+    pub fn davies() -> Model {
+        Model::zeros(Encoding::None, &[32; 8], Activation::Relu, Activation::Tanh)
+    }
+
+    pub fn parameter_count(&self) -> usize {
+        self.layers.iter().map(|l| l.inputs * l.outputs + l.outputs).sum()
+    }
+
+    /// Sets every layer's storage scheme.
+    pub fn with_scheme(mut self, scheme: Scheme) -> Model {
+        for l in &mut self.layers {
+            l.scheme = scheme;
+        }
+        self
+    }
+
+    /// Looks up a metadata value.
+    pub fn meta(&self, key: &str) -> Option<&Value> {
+        self.metadata.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// Sets (or replaces) a metadata value.
+    pub fn set_meta(&mut self, key: impl Into<String>, value: Value) {
+        let key = key.into();
+        match self.metadata.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = value,
+            None => self.metadata.push((key, value)),
+        }
+    }
+
+    /// Checks the invariants the file format needs; the writer calls this.
+    pub fn check(&self) -> Result<()> {
+        let bad = |reason: String| Err(Error::InvalidModel { reason });
+        if self.layers.is_empty() {
+            return bad("no layers".into());
+        }
+        let mut inputs = self.encoding.output_dim();
+        for (i, l) in self.layers.iter().enumerate() {
+            if l.inputs != inputs {
+                return bad(format!("layer {i} takes {} inputs, previous gives {inputs}", l.inputs));
+            }
+            if l.outputs == 0 {
+                return bad(format!("layer {i} has no outputs"));
+            }
+            if l.weights.len() != l.inputs * l.outputs || l.bias.len() != l.outputs {
+                return bad(format!("layer {i}: weight or bias length does not match its shape"));
+            }
+            if l.weights.iter().chain(&l.bias).any(|x| !x.is_finite()) {
+                return bad(format!("layer {i} has a non-finite weight or bias"));
+            }
+            if !l.activation.param().is_finite() {
+                return bad(format!("layer {i}: non-finite activation parameter"));
+            }
+            inputs = l.outputs;
+        }
+        if inputs != 1 {
+            return bad(format!("the last layer has {inputs} outputs, expected 1"));
+        }
+        let t = &self.transform;
+        let floats = [t.scale, t.distance_scale]
+            .into_iter()
+            .chain(t.translation)
+            .chain(t.bounds.into_iter().flatten());
+        if floats.into_iter().any(|x| !x.is_finite()) || t.scale <= 0.0 || t.distance_scale == 0.0
+        {
+            return bad("transform must be finite with scale > 0 and distance_scale != 0".into());
+        }
+        if (0..3).any(|i| t.bounds[0][i] > t.bounds[1][i]) {
+            return bad("bounds min exceeds max".into());
+        }
+        Ok(())
+    }
+}

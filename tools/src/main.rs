@@ -1,0 +1,3 @@
+fn main() {
+    println!("nsdf: commands are being built");
+}

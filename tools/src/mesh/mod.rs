@@ -1,0 +1,1 @@
+//! Triangle meshes: loading, checking, and exact signed distance.
