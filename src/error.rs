@@ -31,7 +31,8 @@ impl fmt::Debug for Tag {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
-    /// The file ends before a structure that must be there.
+    /// The file, or the chunk being read, ends before a structure that must be there; `len` is
+    /// the offset at which the data ends.
     Truncated { offset: u64, needed: u64, len: u64 },
     /// The first eight bytes are not the nsdf signature at all.
     BadMagic,
@@ -47,11 +48,25 @@ pub enum Error {
     /// The header and directory checksum does not match.
     HeaderChecksum { stored: u32, computed: u32 },
     /// A chunk's checksum does not match its bytes.
-    ChunkChecksum { tag: Tag, offset: u64, stored: u32, computed: u32 },
+    ChunkChecksum {
+        tag: Tag,
+        offset: u64,
+        stored: u32,
+        computed: u32,
+    },
     /// A limit of the spec (section "Limits") is exceeded.
-    LimitExceeded { offset: u64, what: &'static str, value: u64, limit: u64 },
+    LimitExceeded {
+        offset: u64,
+        what: &'static str,
+        value: u64,
+        limit: u64,
+    },
     /// A chunk is not where the canonical layout puts it (alignment, order, overlap, gaps).
-    ChunkLayout { tag: Tag, offset: u64, expected: u64 },
+    ChunkLayout {
+        tag: Tag,
+        offset: u64,
+        expected: u64,
+    },
     /// Bytes after the last chunk.
     TrailingBytes { offset: u64 },
     /// A chunk tag appears twice.
@@ -61,17 +76,33 @@ pub enum Error {
     /// A chunk flagged REQUIRED that this reader does not know.
     UnknownRequiredChunk { tag: Tag, offset: u64 },
     /// A chunk's length differs from what its contents imply.
-    ChunkLength { tag: Tag, offset: u64, expected: u64, found: u64 },
+    ChunkLength {
+        tag: Tag,
+        offset: u64,
+        expected: u64,
+        found: u64,
+    },
     /// An enumerated field holds a value the spec does not define.
-    UnknownValue { offset: u64, what: &'static str, value: u32 },
+    UnknownValue {
+        offset: u64,
+        what: &'static str,
+        value: u32,
+    },
     /// The layer list is inconsistent (input/output widths do not chain, wrong input or output dimension).
     Architecture { offset: u64, reason: String },
     /// A float that must be finite (or positive, or in range) is not.
-    BadFloat { offset: u64, what: &'static str, value: f32 },
+    BadFloat {
+        offset: u64,
+        what: &'static str,
+        value: f32,
+    },
     /// The metadata chunk is malformed.
     Metadata { offset: u64, reason: String },
     /// Opening, mapping or writing a file failed.
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     /// A model handed to the writer is inconsistent (not a file problem).
     InvalidModel { reason: String },
 }
@@ -147,25 +178,50 @@ impl Error {
     }
 
     pub(crate) fn arch(offset: u64, reason: impl Into<String>) -> Error {
-        Error::Architecture { offset, reason: reason.into() }
+        Error::Architecture {
+            offset,
+            reason: reason.into(),
+        }
     }
 
     pub(crate) fn meta(offset: u64, reason: impl Into<String>) -> Error {
-        Error::Metadata { offset, reason: reason.into() }
+        Error::Metadata {
+            offset,
+            reason: reason.into(),
+        }
     }
 
     pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Error {
-        Error::Io { path: path.display().to_string(), source }
+        Error::Io {
+            path: path.display().to_string(),
+            source,
+        }
     }
 }
 
 impl fmt::Display for Error {
+    /// `NSDF-Exxx: message`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: ", self.code())?;
-        match self {
+        write!(f, "{}: {}", self.code(), Message(self))
+    }
+}
+
+impl Error {
+    /// The description alone, without the code (reports print the code in its own column).
+    pub fn message(&self) -> String {
+        Message(self).to_string()
+    }
+}
+
+/// Displays an error's description without its code.
+struct Message<'a>(&'a Error);
+
+impl fmt::Display for Message<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
             Error::Truncated { offset, needed, len } => write!(
                 f,
-                "file truncated: {needed} bytes needed at offset {offset}, but the file has {len}"
+                "truncated: {needed} bytes needed at offset {offset}, but the data ends at offset {len}"
             ),
             Error::BadMagic => f.write_str("not an nsdf file (bad signature)"),
             Error::TransferCorruption { what } => {

@@ -34,7 +34,10 @@ pub const LAYER_LEN: usize = 16;
 pub fn parse(b: Bytes) -> Result<Arch> {
     let input_dim = b.u32(0)?;
     if input_dim != 3 {
-        return Err(Error::arch(b.offset(0), format!("input dimension is {input_dim}, must be 3")));
+        return Err(Error::arch(
+            b.offset(0),
+            format!("input dimension is {input_dim}, must be 3"),
+        ));
     }
     let encoding = match b.u32(4)? {
         0 => {
@@ -53,7 +56,13 @@ pub fn parse(b: Bytes) -> Result<Arch> {
             }
             Encoding::Fourier { frequencies: f }
         }
-        v => return Err(Error::UnknownValue { offset: b.offset(4), what: "input encoding", value: v }),
+        v => {
+            return Err(Error::UnknownValue {
+                offset: b.offset(4),
+                what: "input encoding",
+                value: v,
+            })
+        }
     };
     let count = b.u32(12)?;
     if count == 0 || count > MAX_LAYERS {
@@ -107,11 +116,18 @@ pub fn parse(b: Bytes) -> Result<Arch> {
             });
         }
         width = outputs as usize;
-        layers.push(LayerShape { inputs: inputs as usize, outputs: width, activation });
+        layers.push(LayerShape {
+            inputs: inputs as usize,
+            outputs: width,
+            activation,
+        });
     }
     if width != 1 {
         let at = HEADER_LEN + LAYER_LEN * (count as usize - 1) + 4;
-        return Err(Error::arch(b.offset(at), format!("the last layer has {width} outputs, must be 1")));
+        return Err(Error::arch(
+            b.offset(at),
+            format!("the last layer has {width} outputs, must be 1"),
+        ));
     }
     Ok(Arch { encoding, layers })
 }
@@ -121,7 +137,10 @@ fn activation(b: &Bytes, at: usize) -> Result<Activation> {
     let param = b.f32(at + 4, "activation parameter")?;
     let param_must_be_zero = |a: Activation| {
         if param.to_bits() != 0 {
-            Err(Error::NonZeroReserved { offset: b.offset(at + 4), what: "activation parameter" })
+            Err(Error::NonZeroReserved {
+                offset: b.offset(at + 4),
+                what: "activation parameter",
+            })
         } else {
             Ok(a)
         }
@@ -132,8 +151,16 @@ fn activation(b: &Bytes, at: usize) -> Result<Activation> {
         2 => Ok(Activation::LeakyRelu(param)),
         3 => param_must_be_zero(Activation::Tanh),
         4 if param != 0.0 => Ok(Activation::Sine(param)),
-        4 => Err(Error::BadFloat { offset: b.offset(at + 4), what: "sine frequency", value: param }),
-        v => Err(Error::UnknownValue { offset: b.offset(at), what: "activation", value: v }),
+        4 => Err(Error::BadFloat {
+            offset: b.offset(at + 4),
+            what: "sine frequency",
+            value: param,
+        }),
+        v => Err(Error::UnknownValue {
+            offset: b.offset(at),
+            what: "activation",
+            value: v,
+        }),
     }
 }
 

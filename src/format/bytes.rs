@@ -59,14 +59,21 @@ impl<'a> Bytes<'a> {
         if v.is_finite() {
             Ok(v)
         } else {
-            Err(Error::BadFloat { offset: self.offset(at), what, value: v })
+            Err(Error::BadFloat {
+                offset: self.offset(at),
+                what,
+                value: v,
+            })
         }
     }
 
     /// A u32 that must be zero.
     pub fn zero32(&self, at: usize, what: &'static str) -> Result<()> {
         if self.u32(at)? != 0 {
-            return Err(Error::NonZeroReserved { offset: self.offset(at), what });
+            return Err(Error::NonZeroReserved {
+                offset: self.offset(at),
+                what,
+            });
         }
         Ok(())
     }
@@ -76,7 +83,10 @@ impl<'a> Bytes<'a> {
         let s = self.slice(at, len)?;
         match s.iter().position(|&b| b != 0) {
             None => Ok(()),
-            Some(i) => Err(Error::NonZeroReserved { offset: self.offset(at + i), what }),
+            Some(i) => Err(Error::NonZeroReserved {
+                offset: self.offset(at + i),
+                what,
+            }),
         }
     }
 }

@@ -17,13 +17,29 @@ use crate::model::Value;
 
 /// Reserved keys of version 1.0 and the type each must have (0 string, 1 int, 2 float).
 pub const RESERVED_KEYS: &[(&str, u8, &str)] = &[
-    ("nsdf.name", 0, "short name of the shape (an identifier, used for generated code)"),
+    (
+        "nsdf.name",
+        0,
+        "short name of the shape (an identifier, used for generated code)",
+    ),
     ("nsdf.source.name", 0, "file name of the source mesh"),
-    ("nsdf.source.sha256", 0, "SHA-256 of the source mesh file, lowercase hex"),
-    ("nsdf.source.triangles", 1, "triangle count of the source mesh"),
+    (
+        "nsdf.source.sha256",
+        0,
+        "SHA-256 of the source mesh file, lowercase hex",
+    ),
+    (
+        "nsdf.source.triangles",
+        1,
+        "triangle count of the source mesh",
+    ),
     ("nsdf.creator", 0, "program that wrote the file"),
     ("nsdf.creator.version", 0, "its version"),
-    ("nsdf.created", 1, "creation time, Unix seconds (omit for reproducible builds)"),
+    (
+        "nsdf.created",
+        1,
+        "creation time, Unix seconds (omit for reproducible builds)",
+    ),
     ("nsdf.train.recipe", 0, "training recipe, free text or JSON"),
     ("nsdf.train.seed", 1, "random seed"),
     ("nsdf.train.samples", 1, "training sample count"),
@@ -38,12 +54,16 @@ pub fn valid_key(k: &[u8]) -> bool {
     !k.is_empty()
         && k.len() <= MAX_KEY_LEN as usize
         && k[0].is_ascii_lowercase()
-        && k.iter().all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"._-".contains(&c))
+        && k.iter()
+            .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"._-".contains(&c))
 }
 
 /// The type a reserved key must have, or `None` for keys this version does not reserve.
 pub fn reserved_type(key: &str) -> Option<u8> {
-    RESERVED_KEYS.iter().find(|(k, _, _)| *k == key).map(|(_, t, _)| *t)
+    RESERVED_KEYS
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map(|(_, t, _)| *t)
 }
 
 pub fn parse(b: Bytes) -> Result<Vec<(String, Value)>> {
@@ -78,19 +98,28 @@ pub fn parse(b: Bytes) -> Result<Vec<(String, Value)>> {
         let key_len = b.u16(at)? as usize;
         let ty = b.u8(at + 2)?;
         if b.u8(at + 3)? != 0 {
-            return Err(Error::NonZeroReserved { offset: b.offset(at + 3), what: "metadata entry reserved byte" });
+            return Err(Error::NonZeroReserved {
+                offset: b.offset(at + 3),
+                what: "metadata entry reserved byte",
+            });
         }
         let value_len = b.u32(at + 4)? as usize;
         let key_at = at + ENTRY_HEADER_LEN;
         let key = b.slice(key_at, key_len)?;
         if !valid_key(key) {
-            return Err(Error::meta(b.offset(key_at), "key must be 1-255 bytes of [a-z0-9._-] starting with a letter"));
+            return Err(Error::meta(
+                b.offset(key_at),
+                "key must be 1-255 bytes of [a-z0-9._-] starting with a letter",
+            ));
         }
         // valid_key admits ASCII only.
         let key = String::from_utf8_lossy(key).into_owned();
         if let Some((prev, _)) = entries.last() {
             if prev.as_str() >= key.as_str() {
-                return Err(Error::meta(b.offset(key_at), format!("key '{key}' is out of order or repeated")));
+                return Err(Error::meta(
+                    b.offset(key_at),
+                    format!("key '{key}' is out of order or repeated"),
+                ));
             }
         }
         let val_at = key_at + key_len;
@@ -98,24 +127,45 @@ pub fn parse(b: Bytes) -> Result<Vec<(String, Value)>> {
         let value = match ty {
             0 => match std::str::from_utf8(raw) {
                 Ok(s) => Value::String(s.to_owned()),
-                Err(_) => return Err(Error::meta(b.offset(val_at), format!("value of '{key}' is not UTF-8"))),
+                Err(_) => {
+                    return Err(Error::meta(
+                        b.offset(val_at),
+                        format!("value of '{key}' is not UTF-8"),
+                    ))
+                }
             },
             1 | 2 if value_len != 8 => {
-                return Err(Error::meta(b.offset(at + 4), format!("numeric value of '{key}' must be 8 bytes")))
+                return Err(Error::meta(
+                    b.offset(at + 4),
+                    format!("numeric value of '{key}' must be 8 bytes"),
+                ))
             }
             1 => Value::Int(b.u64(val_at)? as i64),
             2 => {
                 let x = f64::from_le_bytes(b.array(val_at)?);
                 if !x.is_finite() {
-                    return Err(Error::BadFloat { offset: b.offset(val_at), what: "metadata float", value: x as f32 });
+                    return Err(Error::BadFloat {
+                        offset: b.offset(val_at),
+                        what: "metadata float",
+                        value: x as f32,
+                    });
                 }
                 Value::Float(x)
             }
-            v => return Err(Error::UnknownValue { offset: b.offset(at + 2), what: "metadata type", value: v as u32 }),
+            v => {
+                return Err(Error::UnknownValue {
+                    offset: b.offset(at + 2),
+                    what: "metadata type",
+                    value: v as u32,
+                })
+            }
         };
         if let Some(t) = reserved_type(&key) {
             if t != ty {
-                return Err(Error::meta(b.offset(at + 2), format!("reserved key '{key}' has the wrong type")));
+                return Err(Error::meta(
+                    b.offset(at + 2),
+                    format!("reserved key '{key}' has the wrong type"),
+                ));
             }
         }
         entries.push((key, value));
@@ -156,5 +206,9 @@ pub fn write(out: &mut Vec<u8>, entries: &[(String, Value)]) {
 pub fn check(entries: &[(String, Value)]) -> Result<()> {
     let mut buf = Vec::new();
     write(&mut buf, entries);
-    parse(Bytes::new(&buf, 0)).map(|_| ()).map_err(|e| Error::InvalidModel { reason: format!("metadata: {e}") })
+    parse(Bytes::new(&buf, 0))
+        .map(|_| ())
+        .map_err(|e| Error::InvalidModel {
+            reason: format!("metadata: {e}"),
+        })
 }

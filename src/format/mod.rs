@@ -22,6 +22,8 @@ pub mod crc;
 pub mod limits;
 mod meta;
 mod stats;
+#[doc(hidden)]
+pub mod testing;
 mod transform;
 mod weights;
 mod write;
@@ -49,6 +51,9 @@ pub const TAG_WGHT: Tag = Tag(*b"WGHT");
 pub const TAG_XFRM: Tag = Tag(*b"XFRM");
 pub const TAG_META: Tag = Tag(*b"META");
 pub const TAG_STAT: Tag = Tag(*b"STAT");
+
+/// The chunks version 1.0 defines.
+pub const KNOWN_TAGS: [Tag; 5] = [TAG_ARCH, TAG_WGHT, TAG_XFRM, TAG_META, TAG_STAT];
 
 /// Directory flag: a reader that does not know this chunk must reject the file.
 pub const FLAG_REQUIRED: u32 = 1;
@@ -90,11 +95,21 @@ pub struct Issue {
 
 impl Issue {
     fn from_error(e: &Error) -> Issue {
-        Issue { severity: Severity::Error, code: e.code(), offset: e.offset(), message: e.to_string() }
+        Issue {
+            severity: Severity::Error,
+            code: e.code(),
+            offset: e.offset(),
+            message: e.message(),
+        }
     }
 
     fn note(severity: Severity, code: &'static str, offset: Option<u64>, message: String) -> Issue {
-        Issue { severity, code, offset, message }
+        Issue {
+            severity,
+            code,
+            offset,
+            message,
+        }
     }
 }
 
@@ -113,7 +128,10 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed> {
 /// where possible. The file is readable by [`parse`] iff no issue has severity `Error`.
 pub fn validate(bytes: &[u8]) -> Vec<Issue> {
     let mut issues = Vec::new();
-    let result = Reader { issues: Some(&mut issues) }.read(bytes);
+    let result = Reader {
+        issues: Some(&mut issues),
+    }
+    .read(bytes);
     match result {
         Err(e) => issues.push(Issue::from_error(&e)),
         Ok(p) => warnings(&p, &mut issues),
@@ -143,7 +161,11 @@ fn warnings(p: &Parsed, issues: &mut Vec<Issue>) {
             "no STAT chunk: accuracy and gradient bound unknown (renderers must estimate a safe step)".into(),
         ));
     }
-    let meta_at = p.chunks.iter().find(|c| c.tag == TAG_META).map(|c| c.offset);
+    let meta_at = p
+        .chunks
+        .iter()
+        .find(|c| c.tag == TAG_META)
+        .map(|c| c.offset);
     for (k, _) in &p.model.metadata {
         if k.starts_with("nsdf.") && reserved_type(k).is_none() {
             issues.push(Issue::note(
@@ -155,12 +177,16 @@ fn warnings(p: &Parsed, issues: &mut Vec<Issue>) {
         }
     }
     for c in &p.chunks {
-        if ![TAG_ARCH, TAG_WGHT, TAG_XFRM, TAG_META, TAG_STAT].contains(&c.tag) {
+        // An unknown REQUIRED chunk is an error (E014), reported already.
+        if !c.required() && !KNOWN_TAGS.contains(&c.tag) {
             issues.push(Issue::note(
                 Severity::Info,
                 "NSDF-I001",
                 Some(c.offset),
-                format!("unknown optional chunk {} ({} bytes) skipped", c.tag, c.length),
+                format!(
+                    "unknown optional chunk {} ({} bytes) skipped",
+                    c.tag, c.length
+                ),
             ));
         }
     }
@@ -188,31 +214,60 @@ impl Reader<'_> {
         let (version, dir) = self.header(bytes)?;
         let file = Bytes::new(bytes, 0);
         let mut chunks = Vec::with_capacity(dir.len());
-        let mut expected = align64((HEADER_LEN + DIR_ENTRY_LEN * dir.len()) as u64);
+        let dir_end = HEADER_LEN + DIR_ENTRY_LEN * dir.len();
+        let mut expected = align64(dir_end as u64);
+        // No checksum covers padding, so it must be zero: here, between directory and first chunk.
+        file.zeros(dir_end, expected as usize - dir_end, "directory padding")?;
         for (i, c) in dir.iter().enumerate() {
             let entry_at = (HEADER_LEN + DIR_ENTRY_LEN * i) as u64;
             if c.offset != expected {
-                return Err(Error::ChunkLayout { tag: c.tag, offset: c.offset, expected });
+                return Err(Error::ChunkLayout {
+                    tag: c.tag,
+                    offset: c.offset,
+                    expected,
+                });
             }
-            let end = c.offset.checked_add(c.length).filter(|&e| e <= bytes.len() as u64);
+            let end = c
+                .offset
+                .checked_add(c.length)
+                .filter(|&e| e <= bytes.len() as u64);
             let Some(end) = end else {
-                return Err(Error::Truncated { offset: c.offset, needed: c.length, len: bytes.len() as u64 });
+                return Err(Error::Truncated {
+                    offset: c.offset,
+                    needed: c.length,
+                    len: bytes.len() as u64,
+                });
             };
             if chunks.iter().any(|d: &ChunkInfo| d.tag == c.tag) {
-                self.soft(Error::DuplicateChunk { tag: c.tag, offset: entry_at })?;
+                self.soft(Error::DuplicateChunk {
+                    tag: c.tag,
+                    offset: entry_at,
+                })?;
             }
             let data = &bytes[c.offset as usize..end as usize];
             let computed = crc::crc32c(data);
             if computed != c.crc && !cfg!(fuzzing) {
-                self.soft(Error::ChunkChecksum { tag: c.tag, offset: c.offset, stored: c.crc, computed })?;
+                self.soft(Error::ChunkChecksum {
+                    tag: c.tag,
+                    offset: c.offset,
+                    stored: c.crc,
+                    computed,
+                })?;
             }
             let next = if i + 1 < dir.len() { align64(end) } else { end };
             if next > bytes.len() as u64 {
-                return Err(Error::Truncated { offset: end, needed: next - end, len: bytes.len() as u64 });
+                return Err(Error::Truncated {
+                    offset: end,
+                    needed: next - end,
+                    len: bytes.len() as u64,
+                });
             }
             file.zeros(end as usize, (next - end) as usize, "chunk padding")?;
-            if c.required() && ![TAG_ARCH, TAG_WGHT, TAG_XFRM, TAG_META, TAG_STAT].contains(&c.tag) {
-                self.soft(Error::UnknownRequiredChunk { tag: c.tag, offset: entry_at })?;
+            if c.required() && !KNOWN_TAGS.contains(&c.tag) {
+                self.soft(Error::UnknownRequiredChunk {
+                    tag: c.tag,
+                    offset: entry_at,
+                })?;
             }
             chunks.push(*c);
             expected = next;
@@ -221,7 +276,11 @@ impl Reader<'_> {
             return Err(Error::TrailingBytes { offset: expected });
         }
         let model = self.chunks(bytes, &chunks)?;
-        Ok(Parsed { version, chunks, model })
+        Ok(Parsed {
+            version,
+            chunks,
+            model,
+        })
     }
 
     /// Checks the fixed header and reads the directory.
@@ -239,10 +298,18 @@ impl Reader<'_> {
         b.zero32(12, "header flags")?;
         let recorded = b.u64(16)?;
         if recorded > MAX_FILE_LEN {
-            return Err(Error::LimitExceeded { offset: 16, what: "file length", value: recorded, limit: MAX_FILE_LEN });
+            return Err(Error::LimitExceeded {
+                offset: 16,
+                what: "file length",
+                value: recorded,
+                limit: MAX_FILE_LEN,
+            });
         }
         if recorded != bytes.len() as u64 {
-            return Err(Error::LengthMismatch { recorded, actual: bytes.len() as u64 });
+            return Err(Error::LengthMismatch {
+                recorded,
+                actual: bytes.len() as u64,
+            });
         }
         let count = b.u32(24)?;
         if count == 0 || count > MAX_CHUNKS {
@@ -266,7 +333,10 @@ impl Reader<'_> {
             let at = HEADER_LEN + DIR_ENTRY_LEN * i;
             let flags = b.u32(at + 4)?;
             if flags & !FLAG_REQUIRED != 0 {
-                return Err(Error::NonZeroReserved { offset: (at + 4) as u64, what: "unknown chunk flag bits" });
+                return Err(Error::NonZeroReserved {
+                    offset: (at + 4) as u64,
+                    what: "unknown chunk flag bits",
+                });
             }
             b.zero32(at + 28, "directory entry reserved field")?;
             dir.push(ChunkInfo {
@@ -287,14 +357,22 @@ impl Reader<'_> {
             chunks
                 .iter()
                 .find(|c| c.tag == tag)
-                .map(|c| Bytes::new(&bytes[c.offset as usize..(c.offset + c.length) as usize], c.offset))
+                .map(|c| {
+                    Bytes::new(
+                        &bytes[c.offset as usize..(c.offset + c.length) as usize],
+                        c.offset,
+                    )
+                })
                 .ok_or(Error::MissingChunk { tag })
         };
         let optional = |tag: Tag| chunks.iter().any(|c| c.tag == tag);
         let mut errors = Vec::new();
         let arch = keep(&mut errors, find(TAG_ARCH).and_then(arch::parse));
         let layers = match &arch {
-            Some(a) => keep(&mut errors, find(TAG_WGHT).and_then(|b| weights::parse(b, &a.layers))),
+            Some(a) => keep(
+                &mut errors,
+                find(TAG_WGHT).and_then(|b| weights::parse(b, &a.layers)),
+            ),
             None => None,
         };
         let transform = keep(&mut errors, find(TAG_XFRM).and_then(transform::parse));
@@ -309,7 +387,13 @@ impl Reader<'_> {
         if let (Some(a), Some(layers), Some(transform), Some(metadata), Some(stats)) =
             (arch, layers, transform, metadata, stats)
         {
-            return Ok(Model { encoding: a.encoding, layers, transform, metadata, stats });
+            return Ok(Model {
+                encoding: a.encoding,
+                layers,
+                transform,
+                metadata,
+                stats,
+            });
         }
         // Strict mode returns the first error; collecting mode records all but the last.
         let last = errors.pop();
@@ -330,14 +414,18 @@ fn check_magic(bytes: &[u8]) -> Result<()> {
     let n = bytes.len().min(MAGIC.len());
     if bytes[..n] == MAGIC[..n] {
         if n < MAGIC.len() {
-            return Err(Error::Truncated { offset: 0, needed: HEADER_LEN as u64, len: bytes.len() as u64 });
+            return Err(Error::Truncated {
+                offset: 0,
+                needed: HEADER_LEN as u64,
+                len: bytes.len() as u64,
+            });
         }
         return Ok(());
     }
     let head = &bytes[..bytes.len().min(9)];
     if head.len() >= 5 && &head[1..5] == b"NSDF" {
         let what = if head[0] == 0x09 {
-            "the high bit of the first byte was stripped (7-bit transfer)"
+            "a 7-bit transfer cleared the high bit of byte 0"
         } else if head[5..].starts_with(b"\n\x1a") {
             "CR LF was converted to LF"
         } else if head[5..].starts_with(b"\r\r\n") {

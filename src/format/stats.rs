@@ -29,7 +29,11 @@ pub fn parse(b: Bytes) -> Result<Stats> {
     let field = |at: usize, what: &'static str, lo: f32, hi: f32| -> Result<f32> {
         let v = b.f32(at, what)?;
         if v < lo || v > hi {
-            return Err(Error::BadFloat { offset: b.offset(at), what, value: v });
+            return Err(Error::BadFloat {
+                offset: b.offset(at),
+                what,
+                value: v,
+            });
         }
         Ok(v)
     };
@@ -55,9 +59,11 @@ pub fn parse(b: Bytes) -> Result<Stats> {
 pub fn check(s: &Stats) -> Result<()> {
     let mut buf = Vec::with_capacity(LEN);
     write(&mut buf, s);
-    parse(Bytes::new(&buf, 0)).map(|_| ()).map_err(|e| Error::InvalidModel {
-        reason: format!("statistics: {e}"),
-    })
+    parse(Bytes::new(&buf, 0))
+        .map(|_| ())
+        .map_err(|e| Error::InvalidModel {
+            reason: format!("statistics: {e}"),
+        })
 }
 
 pub fn write(out: &mut Vec<u8>, s: &Stats) {

@@ -26,7 +26,11 @@ pub fn parse(b: Bytes) -> Result<Transform> {
     }
     let scale = b.f32(0, "transform scale")?;
     if scale <= 0.0 {
-        return Err(Error::BadFloat { offset: b.offset(0), what: "transform scale", value: scale });
+        return Err(Error::BadFloat {
+            offset: b.offset(0),
+            what: "transform scale",
+            value: scale,
+        });
     }
     let v3 = |at: usize, what| -> Result<[f32; 3]> {
         Ok([b.f32(at, what)?, b.f32(at + 4, what)?, b.f32(at + 8, what)?])
@@ -34,18 +38,31 @@ pub fn parse(b: Bytes) -> Result<Transform> {
     let translation = v3(4, "transform translation")?;
     let distance_scale = b.f32(16, "distance scale")?;
     if distance_scale == 0.0 {
-        return Err(Error::BadFloat { offset: b.offset(16), what: "distance scale", value: 0.0 });
+        return Err(Error::BadFloat {
+            offset: b.offset(16),
+            what: "distance scale",
+            value: 0.0,
+        });
     }
     let min = v3(20, "bounds minimum")?;
     let max = v3(32, "bounds maximum")?;
     for i in 0..3 {
         if min[i] > max[i] {
             let offset = b.offset(32 + 4 * i);
-            return Err(Error::BadFloat { offset, what: "bounds maximum (below minimum)", value: max[i] });
+            return Err(Error::BadFloat {
+                offset,
+                what: "bounds maximum (below minimum)",
+                value: max[i],
+            });
         }
     }
     b.zero32(44, "XFRM reserved field")?;
-    Ok(Transform { scale, translation, distance_scale, bounds: [min, max] })
+    Ok(Transform {
+        scale,
+        translation,
+        distance_scale,
+        bounds: [min, max],
+    })
 }
 
 pub fn write(out: &mut Vec<u8>, t: &Transform) {

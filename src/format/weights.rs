@@ -28,7 +28,11 @@ fn header_len(layers: usize) -> usize {
 
 /// Byte length of one layer's block, padding included.
 fn block_len(l: &LayerShape, scheme: Scheme) -> usize {
-    let floats = if scheme == Scheme::Int8 { 2 * l.outputs } else { l.outputs };
+    let floats = if scheme == Scheme::Int8 {
+        2 * l.outputs
+    } else {
+        l.outputs
+    };
     align16(4 * floats + scheme.weight_bytes() * l.inputs * l.outputs)
 }
 
@@ -37,7 +41,11 @@ fn scheme(b: &Bytes, at: usize) -> Result<Scheme> {
         0 => Ok(Scheme::F32),
         1 => Ok(Scheme::F16),
         2 => Ok(Scheme::Int8),
-        v => Err(Error::UnknownValue { offset: b.offset(at), what: "weight scheme", value: v }),
+        v => Err(Error::UnknownValue {
+            offset: b.offset(at),
+            what: "weight scheme",
+            value: v,
+        }),
     }
 }
 
@@ -59,7 +67,11 @@ pub fn parse(b: Bytes, shapes: &[LayerShape]) -> Result<Vec<Layer>> {
         schemes.push(s);
     }
     let pad_start = 4 + 4 * shapes.len();
-    b.zeros(pad_start, header_len(shapes.len()) - pad_start, "WGHT header padding")?;
+    b.zeros(
+        pad_start,
+        header_len(shapes.len()) - pad_start,
+        "WGHT header padding",
+    )?;
     if b.data.len() != expected {
         return Err(Error::ChunkLength {
             tag: super::TAG_WGHT,
@@ -79,35 +91,45 @@ pub fn parse(b: Bytes, shapes: &[LayerShape]) -> Result<Vec<Layer>> {
             Scheme::F32 => floats(&b, at, n, "weight")?,
             Scheme::F16 => {
                 let raw = b.slice(at, 2 * n)?;
-                let mut w = Vec::with_capacity(n);
-                for (k, c) in raw.chunks_exact(2).enumerate() {
-                    let v = quant::dequantize_f16(u16::from_le_bytes([c[0], c[1]]));
-                    if !v.is_finite() {
-                        let offset = b.offset(at + 2 * k);
-                        return Err(Error::BadFloat { offset, what: "f16 weight", value: v });
-                    }
-                    w.push(v);
+                // All-ones exponent: infinity or NaN.
+                let bad = raw
+                    .chunks_exact(2)
+                    .position(|c| u16::from_le_bytes([c[0], c[1]]) & 0x7c00 == 0x7c00);
+                if let Some(k) = bad {
+                    let v = quant::dequantize_f16(u16::from_le_bytes([raw[2 * k], raw[2 * k + 1]]));
+                    return Err(Error::BadFloat {
+                        offset: b.offset(at + 2 * k),
+                        what: "f16 weight",
+                        value: v,
+                    });
                 }
-                w
+                quant::dequantize_f16_slice(raw)
             }
             Scheme::Int8 => {
                 let scales = floats(&b, at, l.outputs, "int8 scale")?;
                 for (k, &sc) in scales.iter().enumerate() {
-                    if sc < 0.0 {
+                    // A scale whose 127-multiple overflows would dequantize to infinity.
+                    if sc < 0.0 || !quant::dequantize_i8(127, sc).is_finite() {
                         let offset = b.offset(at + 4 * k);
-                        return Err(Error::BadFloat { offset, what: "int8 scale", value: sc });
+                        return Err(Error::BadFloat {
+                            offset,
+                            what: "int8 scale",
+                            value: sc,
+                        });
                     }
                 }
                 at += 4 * l.outputs;
                 let raw = b.slice(at, n)?;
+                if let Some(k) = raw.iter().position(|&q| q == 0x80) {
+                    return Err(Error::UnknownValue {
+                        offset: b.offset(at + k),
+                        what: "int8 weight",
+                        value: 0x80,
+                    });
+                }
                 let mut w = Vec::with_capacity(n);
-                for (k, &q) in raw.iter().enumerate() {
-                    let q = q as i8;
-                    if q == i8::MIN {
-                        let offset = b.offset(at + k);
-                        return Err(Error::UnknownValue { offset, what: "int8 weight", value: 0x80 });
-                    }
-                    w.push(quant::dequantize_i8(q, scales[k / l.inputs]));
+                for (row, &sc) in raw.chunks_exact(l.inputs).zip(&scales) {
+                    w.extend(row.iter().map(|&q| quant::dequantize_i8(q as i8, sc)));
                 }
                 w
             }
@@ -130,13 +152,16 @@ pub fn parse(b: Bytes, shapes: &[LayerShape]) -> Result<Vec<Layer>> {
 
 fn floats(b: &Bytes, at: usize, n: usize, what: &'static str) -> Result<Vec<f32>> {
     let raw = b.slice(at, 4 * n)?;
-    let mut v = Vec::with_capacity(n);
-    for (k, c) in raw.chunks_exact(4).enumerate() {
-        let x = f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
-        if !x.is_finite() {
-            return Err(Error::BadFloat { offset: b.offset(at + 4 * k), what, value: x });
-        }
-        v.push(x);
+    let v: Vec<f32> = raw
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    if let Some(k) = v.iter().position(|x| !x.is_finite()) {
+        return Err(Error::BadFloat {
+            offset: b.offset(at + 4 * k),
+            what,
+            value: v[k],
+        });
     }
     Ok(v)
 }
@@ -153,7 +178,10 @@ pub fn write(out: &mut Vec<u8>, layers: &[Layer]) {
             out.extend_from_slice(&b.to_le_bytes());
         }
         match l.scheme {
-            Scheme::F32 => l.weights.iter().for_each(|w| out.extend_from_slice(&w.to_le_bytes())),
+            Scheme::F32 => l
+                .weights
+                .iter()
+                .for_each(|w| out.extend_from_slice(&w.to_le_bytes())),
             Scheme::F16 => l
                 .weights
                 .iter()
@@ -164,7 +192,9 @@ pub fn write(out: &mut Vec<u8>, layers: &[Layer]) {
                 for (row, qrow) in l.weights.chunks(l.inputs).zip(q.chunks_mut(l.inputs)) {
                     scales.push(quant::quantize_row_i8(row, qrow));
                 }
-                scales.iter().for_each(|s| out.extend_from_slice(&s.to_le_bytes()));
+                scales
+                    .iter()
+                    .for_each(|s| out.extend_from_slice(&s.to_le_bytes()));
                 out.extend(q.iter().map(|&q| q as u8));
             }
         }

@@ -5,14 +5,52 @@ use super::*;
 use std::io::Write;
 use std::path::Path;
 
+/// A chunk before layout: tag, directory flags, contents.
+pub type RawChunk = (Tag, u32, Vec<u8>);
+
 /// Serializes a model. Chunks are written in the order ARCH, WGHT, XFRM, META, STAT (META only
 /// when there is metadata, STAT only when there are statistics); ARCH, WGHT and XFRM carry the
 /// REQUIRED flag.
+///
+/// The result is parsed back before it is returned, so `to_bytes` never hands out a file that
+/// [`parse`] would reject (a model outside the limits, a zero sine frequency, an int8 row whose
+/// scale overflows): those are [`Error::InvalidModel`].
 pub fn to_bytes(model: &Model) -> Result<Vec<u8>> {
+    let out = assemble(&chunks(model)?);
+    if out.len() as u64 > limits::MAX_FILE_LEN {
+        return Err(Error::InvalidModel {
+            reason: "the file would exceed the 256 MiB limit".into(),
+        });
+    }
+    parse(&out).map_err(|e| Error::InvalidModel {
+        reason: format!("the written file would not parse: {e}"),
+    })?;
+    Ok(out)
+}
+
+/// The chunks [`to_bytes`] lays out, in order.
+pub(crate) fn chunks(model: &Model) -> Result<Vec<RawChunk>> {
     model.check()?;
     for (i, l) in model.layers.iter().enumerate() {
         if l.scheme == crate::Scheme::F16 && l.weights.iter().any(|w| w.abs() > 65504.0) {
-            return Err(Error::InvalidModel { reason: format!("layer {i}: weight beyond the f16 range") });
+            return Err(Error::InvalidModel {
+                reason: format!("layer {i}: weight beyond the f16 range"),
+            });
+        }
+    }
+    // Lengths are stored as u16/u32: check them before writing, so none can wrap.
+    for (k, v) in &model.metadata {
+        if !meta::valid_key(k.as_bytes()) {
+            return Err(Error::InvalidModel {
+                reason: format!("metadata key '{k:.40}' must be 1-255 bytes of [a-z0-9._-] starting with a letter"),
+            });
+        }
+        if let crate::Value::String(s) = v {
+            if s.len() as u64 > limits::MAX_METADATA_LEN {
+                return Err(Error::InvalidModel {
+                    reason: format!("metadata value of '{k}' is over 1 MiB"),
+                });
+            }
         }
     }
     meta::check(&model.metadata)?;
@@ -22,9 +60,13 @@ pub fn to_bytes(model: &Model) -> Result<Vec<u8>> {
     let shapes: Vec<LayerShape> = model
         .layers
         .iter()
-        .map(|l| LayerShape { inputs: l.inputs, outputs: l.outputs, activation: l.activation })
+        .map(|l| LayerShape {
+            inputs: l.inputs,
+            outputs: l.outputs,
+            activation: l.activation,
+        })
         .collect();
-    let mut chunks: Vec<(Tag, u32, Vec<u8>)> = Vec::new();
+    let mut chunks: Vec<RawChunk> = Vec::new();
     let mut buf = Vec::new();
     arch::write(&mut buf, model.encoding, &shapes);
     chunks.push((TAG_ARCH, FLAG_REQUIRED, std::mem::take(&mut buf)));
@@ -40,16 +82,11 @@ pub fn to_bytes(model: &Model) -> Result<Vec<u8>> {
         stats::write(&mut buf, s);
         chunks.push((TAG_STAT, 0, std::mem::take(&mut buf)));
     }
-    let out = assemble(&chunks);
-    if out.len() as u64 > limits::MAX_FILE_LEN {
-        return Err(Error::InvalidModel { reason: "the file would exceed the 256 MiB limit".into() });
-    }
-    Ok(out)
+    Ok(chunks)
 }
 
-/// Lays out header, directory and chunks, and fills in every checksum. Public within the crate
-/// so tests can build deliberately odd files (unknown chunks, other versions).
-pub(crate) fn assemble(chunks: &[(Tag, u32, Vec<u8>)]) -> Vec<u8> {
+/// Lays out header, directory and chunks (version 1.0), and fills in every checksum.
+pub(crate) fn assemble(chunks: &[RawChunk]) -> Vec<u8> {
     let mut offsets = Vec::with_capacity(chunks.len());
     let mut at = align64((HEADER_LEN + DIR_ENTRY_LEN * chunks.len()) as u64);
     for (i, (_, _, data)) in chunks.iter().enumerate() {
@@ -79,37 +116,68 @@ pub(crate) fn assemble(chunks: &[(Tag, u32, Vec<u8>)]) -> Vec<u8> {
     out
 }
 
-/// Recomputes the header checksum after the header or directory changed.
+/// Recomputes the header checksum after the header or directory changed. Does nothing on a
+/// buffer too short to hold a header.
 pub(crate) fn reseal(out: &mut [u8]) {
+    if out.len() < HEADER_LEN {
+        return;
+    }
     let count = u32::from_le_bytes([out[24], out[25], out[26], out[27]]) as usize;
-    let dir_end = (HEADER_LEN + DIR_ENTRY_LEN * count).min(out.len());
-    let crc = crc::crc32c_append(crc::crc32c(&out[..HEADER_CRC_AT]), &out[HEADER_LEN..dir_end]);
+    let dir_end = HEADER_LEN
+        .saturating_add(DIR_ENTRY_LEN.saturating_mul(count))
+        .min(out.len());
+    let crc = crc::crc32c_append(
+        crc::crc32c(&out[..HEADER_CRC_AT]),
+        &out[HEADER_LEN..dir_end],
+    );
     out[HEADER_CRC_AT..HEADER_LEN].copy_from_slice(&crc.to_le_bytes());
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory, synced and then
-/// renamed over `path`, so a crash or a full disk never leaves a half-written file behind.
+/// renamed over `path`, so a crash or a full disk never leaves a half-written file behind. The
+/// temporary file is created fresh (never an existing file or link followed) and removed on
+/// failure.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
     let name = path.file_name().ok_or_else(|| {
-        Error::io(path, std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file path"))
+        Error::io(
+            path,
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file path"),
+        )
     })?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".{}.tmp", std::process::id()));
-    let tmp = dir.join(tmp_name);
+    let (tmp, mut f) = loop {
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut tmp_name = std::ffi::OsString::from(".");
+        tmp_name.push(name);
+        tmp_name.push(format!(".{}-{n}.tmp", std::process::id()));
+        let tmp = dir.join(tmp_name);
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+        {
+            Ok(f) => break (tmp, f),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(Error::io(path, e)),
+        }
+    };
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
+        drop(f);
         std::fs::rename(&tmp, path)
     })();
     if let Err(e) = result {
         let _ = std::fs::remove_file(&tmp);
         return Err(Error::io(path, e));
+    }
+    // Make the rename itself durable; not every platform can open a directory, so best effort.
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
     }
     Ok(())
 }

@@ -1,0 +1,110 @@
+//! An f64 evaluator written from the spec alone (no `nsdf::eval`): the expected outputs of the
+//! test vectors come from here, so they check the runtime rather than echo it.
+
+use nsdf::{Activation, Encoding, Model};
+
+/// Distance, world-space gradient, and how close the point is to a kink.
+pub struct Eval {
+    pub distance: f64,
+    pub gradient: [f64; 3],
+    /// Smallest |pre-activation| of a ReLU or leaky-ReLU unit: near 0, a tiny rounding
+    /// difference flips the unit and the gradient jumps, so vector points keep away from it.
+    pub kink_margin: f64,
+}
+
+fn act(a: Activation, z: f64) -> f64 {
+    match a {
+        Activation::Identity => z,
+        Activation::Relu => z.max(0.0),
+        Activation::LeakyRelu(s) => {
+            if z >= 0.0 {
+                z
+            } else {
+                s as f64 * z
+            }
+        }
+        Activation::Tanh => z.tanh(),
+        Activation::Sine(w) => (w as f64 * z).sin(),
+    }
+}
+
+fn slope(a: Activation, z: f64) -> f64 {
+    match a {
+        Activation::Identity => 1.0,
+        Activation::Relu => (z > 0.0) as u8 as f64,
+        Activation::LeakyRelu(s) => {
+            if z > 0.0 {
+                1.0
+            } else {
+                s as f64
+            }
+        }
+        Activation::Tanh => 1.0 - z.tanh().powi(2),
+        Activation::Sine(w) => w as f64 * (w as f64 * z).cos(),
+    }
+}
+
+/// Frequencies of the Fourier encoding: π·2^k.
+fn frequency(k: u32) -> f64 {
+    std::f64::consts::PI * 2f64.powi(k as i32)
+}
+
+pub fn eval(m: &Model, p: [f32; 3]) -> Eval {
+    let t = &m.transform;
+    let q: [f64; 3] =
+        std::array::from_fn(|i| t.scale as f64 * p[i] as f64 + t.translation[i] as f64);
+    let mut x = q.to_vec();
+    if let Encoding::Fourier { frequencies } = m.encoding {
+        for k in 0..frequencies {
+            x.extend(q.iter().map(|v| (frequency(k) * v).sin()));
+            x.extend(q.iter().map(|v| (frequency(k) * v).cos()));
+        }
+    }
+    let mut pre = Vec::with_capacity(m.layers.len());
+    let mut kink_margin = f64::INFINITY;
+    for l in &m.layers {
+        let z: Vec<f64> = (0..l.outputs)
+            .map(|o| {
+                let row = &l.weights[o * l.inputs..(o + 1) * l.inputs];
+                l.bias[o] as f64 + row.iter().zip(&x).map(|(&w, &v)| w as f64 * v).sum::<f64>()
+            })
+            .collect();
+        if matches!(l.activation, Activation::Relu | Activation::LeakyRelu(_)) {
+            kink_margin = z.iter().fold(kink_margin, |m, z| m.min(z.abs()));
+        }
+        x = z.iter().map(|&z| act(l.activation, z)).collect();
+        pre.push(z);
+    }
+    // Reverse mode: g = ∂f/∂(layer output), from the last layer back to the encoded input.
+    let mut g = vec![1.0f64];
+    for (l, z) in m.layers.iter().zip(&pre).rev() {
+        let gz: Vec<f64> = g
+            .iter()
+            .zip(z)
+            .map(|(g, &z)| g * slope(l.activation, z))
+            .collect();
+        g = (0..l.inputs)
+            .map(|i| {
+                (0..l.outputs)
+                    .map(|o| l.weights[o * l.inputs + i] as f64 * gz[o])
+                    .sum()
+            })
+            .collect();
+    }
+    let mut gq = [g[0], g[1], g[2]];
+    if let Encoding::Fourier { frequencies } = m.encoding {
+        for k in 0..frequencies as usize {
+            let f = frequency(k as u32);
+            for a in 0..3 {
+                let (s, c) = (f * q[a]).sin_cos();
+                gq[a] += f * (c * g[3 + 6 * k + a] - s * g[6 + 6 * k + a]);
+            }
+        }
+    }
+    let ds = t.distance_scale as f64;
+    Eval {
+        distance: ds * x[0],
+        gradient: gq.map(|g| ds * t.scale as f64 * g),
+        kink_margin,
+    }
+}
