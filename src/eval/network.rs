@@ -54,7 +54,12 @@ impl Network {
             .max()
             .unwrap_or(1)
             .max(model.encoding.output_dim());
-        Network { encoding: model.encoding, layers, transform: model.transform, max_width }
+        Network {
+            encoding: model.encoding,
+            layers,
+            transform: model.transform,
+            max_width,
+        }
     }
 
     /// Upper bound on |∇distance| in world units, from the weights alone: the product over layers
@@ -65,15 +70,27 @@ impl Network {
             Encoding::None => 1.0f64,
             // Each sin/cos pair at frequency 2^j π contributes (2^j π)² to ‖J‖²; plus the identity.
             Encoding::Fourier { frequencies } => (1.0
-                + (0..frequencies).map(|j| (std::f64::consts::PI * 2f64.powi(j as i32)).powi(2)).sum::<f64>())
+                + (0..frequencies)
+                    .map(|j| (std::f64::consts::PI * 2f64.powi(j as i32)).powi(2))
+                    .sum::<f64>())
             .sqrt(),
         };
         for l in &self.layers {
             let rows = (0..l.outputs)
-                .map(|o| l.w[o * l.inputs..(o + 1) * l.inputs].iter().map(|w| w.abs() as f64).sum::<f64>())
+                .map(|o| {
+                    l.w[o * l.inputs..(o + 1) * l.inputs]
+                        .iter()
+                        .map(|w| w.abs() as f64)
+                        .sum::<f64>()
+                })
                 .fold(0.0, f64::max);
             let cols = (0..l.inputs)
-                .map(|i| l.wt[i * l.outputs..(i + 1) * l.outputs].iter().map(|w| w.abs() as f64).sum::<f64>())
+                .map(|i| {
+                    l.wt[i * l.outputs..(i + 1) * l.outputs]
+                        .iter()
+                        .map(|w| w.abs() as f64)
+                        .sum::<f64>()
+                })
                 .fold(0.0, f64::max);
             k *= (rows * cols).sqrt() * l.activation.lipschitz() as f64;
         }

@@ -23,13 +23,12 @@ fn distance_with(net: &Network, p: [f32; 3], a: &mut [f32], b: &mut [f32]) -> f3
     encode(net.encoding, t.to_network(p), a);
     let (mut x, mut y) = (a, b);
     for l in &net.layers {
-        for o in 0..l.outputs {
-            let row = &l.w[o * l.inputs..(o + 1) * l.inputs];
-            let mut acc = l.b[o];
+        for ((out, row), b) in y.iter_mut().zip(l.w.chunks_exact(l.inputs)).zip(&l.b) {
+            let mut acc = *b;
             for (w, v) in row.iter().zip(&x[..l.inputs]) {
                 acc += w * v;
             }
-            y[o] = l.activation.apply(acc);
+            *out = l.activation.apply(acc);
         }
         std::mem::swap(&mut x, &mut y);
     }

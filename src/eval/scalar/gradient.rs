@@ -45,14 +45,14 @@ impl Scratch {
         for (k, l) in net.layers.iter().enumerate() {
             let (done, rest) = self.inputs.split_at_mut(k + 1);
             let x = &done[k];
-            for o in 0..l.outputs {
-                let row = &l.w[o * l.inputs..(o + 1) * l.inputs];
-                let mut acc = l.b[o];
+            let rows = l.w.chunks_exact(l.inputs).zip(&l.b);
+            for ((row, b), (pre, out)) in rows.zip(self.pre[k].iter_mut().zip(rest[0].iter_mut())) {
+                let mut acc = *b;
                 for (w, v) in row.iter().zip(x) {
                     acc += w * v;
                 }
-                self.pre[k][o] = acc;
-                rest[0][o] = l.activation.apply(acc);
+                *pre = acc;
+                *out = l.activation.apply(acc);
             }
         }
         let f = self.inputs[net.layers.len()][0];

@@ -1,0 +1,163 @@
+//! The AVX-512F backend (x86_64). Batches run blocks of 64 points through 4-row × 4-vector
+//! register tiles; single points put 16 neurons in a vector. The kernels are shared with the AVX2
+//! backend (`eval::simd`); this folder supplies the instructions and the entry points, each
+//! compiled with AVX-512F enabled and called only after run-time detection.
+
+mod distance;
+mod gradient;
+
+pub use distance::{distance, distances};
+pub use gradient::{gradient, gradients};
+
+use crate::eval::simd::Simd;
+use std::arch::x86_64::*;
+
+/// Vectors of points per register tile: 4 × 16 lanes = the 64-point block in one tile.
+const TILE_VECTORS: usize = 4;
+
+/// Whether this CPU can run the backend.
+pub fn is_available() -> bool {
+    is_x86_feature_detected!("avx512f")
+        && is_x86_feature_detected!("avx2")
+        && is_x86_feature_detected!("fma")
+}
+
+/// Proof that the CPU supports AVX-512F (plus AVX2 and FMA, which every such CPU has).
+#[derive(Clone, Copy)]
+pub(crate) struct Avx512(());
+
+impl Avx512 {
+    /// The token, or `None` when the CPU lacks the instructions.
+    pub(crate) fn new() -> Option<Avx512> {
+        is_available().then_some(Avx512(()))
+    }
+
+    /// The token; panics on a CPU without AVX-512F ([`crate::eval::Backend::detect`] never picks
+    /// this backend there, and `Shape::with_backend` refuses it).
+    fn get() -> Avx512 {
+        Avx512::new().expect("the avx512 backend needs a CPU with AVX-512F, AVX2 and FMA")
+    }
+}
+
+#[inline(always)]
+fn mask(n: usize) -> __mmask16 {
+    ((1u32 << n) - 1) as __mmask16
+}
+
+// SAFETY (every `unsafe` block below): an `Avx512` value exists only when the CPU supports
+// AVX-512F, and the pointer functions pass on their callers' guarantees.
+impl Simd for Avx512 {
+    type V = __m512;
+    type M = __mmask16;
+    const LANES: usize = 16;
+    const REGISTERS: usize = 32;
+
+    #[inline(always)]
+    fn splat(self, x: f32) -> __m512 {
+        unsafe { _mm512_set1_ps(x) }
+    }
+    #[inline(always)]
+    fn add(self, a: __m512, b: __m512) -> __m512 {
+        unsafe { _mm512_add_ps(a, b) }
+    }
+    #[inline(always)]
+    fn sub(self, a: __m512, b: __m512) -> __m512 {
+        unsafe { _mm512_sub_ps(a, b) }
+    }
+    #[inline(always)]
+    fn mul(self, a: __m512, b: __m512) -> __m512 {
+        unsafe { _mm512_mul_ps(a, b) }
+    }
+    #[inline(always)]
+    fn div(self, a: __m512, b: __m512) -> __m512 {
+        unsafe { _mm512_div_ps(a, b) }
+    }
+    #[inline(always)]
+    fn fmadd(self, a: __m512, b: __m512, c: __m512) -> __m512 {
+        unsafe { _mm512_fmadd_ps(a, b, c) }
+    }
+    #[inline(always)]
+    fn fnmadd(self, a: __m512, b: __m512, c: __m512) -> __m512 {
+        unsafe { _mm512_fnmadd_ps(a, b, c) }
+    }
+    #[inline(always)]
+    fn max(self, a: __m512, b: __m512) -> __m512 {
+        unsafe { _mm512_max_ps(a, b) }
+    }
+    #[inline(always)]
+    fn min(self, a: __m512, b: __m512) -> __m512 {
+        unsafe { _mm512_min_ps(a, b) }
+    }
+    #[inline(always)]
+    fn abs(self, a: __m512) -> __m512 {
+        unsafe { _mm512_abs_ps(a) }
+    }
+    #[inline(always)]
+    fn xor_sign(self, a: __m512, sign: __m512) -> __m512 {
+        unsafe {
+            let sign = _mm512_and_si512(_mm512_castps_si512(sign), _mm512_set1_epi32(i32::MIN));
+            _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(a), sign))
+        }
+    }
+    #[inline(always)]
+    fn round(self, a: __m512) -> __m512 {
+        unsafe { _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(a) }
+    }
+    #[inline(always)]
+    fn pow2(self, n: __m512) -> __m512 {
+        unsafe {
+            let e = _mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127));
+            _mm512_castsi512_ps(_mm512_slli_epi32::<23>(e))
+        }
+    }
+    #[inline(always)]
+    fn bit_set(self, n: __m512, bit: u32) -> __mmask16 {
+        unsafe { _mm512_test_epi32_mask(_mm512_cvtps_epi32(n), _mm512_set1_epi32(1 << bit)) }
+    }
+    #[inline(always)]
+    fn gt(self, a: __m512, b: __m512) -> __mmask16 {
+        unsafe { _mm512_cmp_ps_mask::<_CMP_GT_OQ>(a, b) }
+    }
+    #[inline(always)]
+    fn ge(self, a: __m512, b: __m512) -> __mmask16 {
+        unsafe { _mm512_cmp_ps_mask::<_CMP_GE_OQ>(a, b) }
+    }
+    #[inline(always)]
+    fn select(self, m: __mmask16, a: __m512, b: __m512) -> __m512 {
+        unsafe { _mm512_mask_blend_ps(m, b, a) }
+    }
+    #[inline(always)]
+    fn any(self, m: __mmask16) -> bool {
+        m != 0
+    }
+    #[inline(always)]
+    fn reduce_add(self, a: __m512) -> f32 {
+        unsafe { _mm512_reduce_add_ps(a) }
+    }
+    #[inline(always)]
+    unsafe fn load(self, p: *const f32) -> __m512 {
+        _mm512_loadu_ps(p)
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut f32, v: __m512) {
+        _mm512_storeu_ps(p, v)
+    }
+    #[inline(always)]
+    unsafe fn load_partial(self, p: *const f32, n: usize) -> __m512 {
+        _mm512_maskz_loadu_ps(mask(n), p)
+    }
+    #[inline(always)]
+    unsafe fn store_partial(self, p: *mut f32, v: __m512, n: usize) {
+        _mm512_mask_storeu_ps(p, mask(n), v)
+    }
+    #[inline(always)]
+    unsafe fn load_xyz(self, p: *const [f32; 3]) -> [__m512; 3] {
+        let idx = _mm512_setr_epi32(0, 3, 6, 9, 12, 15, 18, 21, 24, 27, 30, 33, 36, 39, 42, 45);
+        let p = p.cast::<f32>();
+        [
+            _mm512_i32gather_ps::<4>(idx, p),
+            _mm512_i32gather_ps::<4>(idx, p.add(1)),
+            _mm512_i32gather_ps::<4>(idx, p.add(2)),
+        ]
+    }
+}
