@@ -1,0 +1,99 @@
+//! Why a mesh could not be used. Every message names the problem (and where, when known).
+
+use std::fmt;
+use std::path::PathBuf;
+
+#[derive(Debug)]
+pub enum MeshError {
+    /// The file could not be read.
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The extension is not one we read.
+    UnknownFormat { path: PathBuf },
+    /// The file holds no vertices and no faces.
+    Empty,
+    /// Vertices but no triangles.
+    NoFaces { vertices: usize },
+    /// A face refers to a vertex that does not exist.
+    IndexOutOfRange {
+        face: usize,
+        index: i64,
+        vertices: usize,
+    },
+    /// A coordinate is NaN or infinite.
+    NonFinite { vertex: usize },
+    /// Every triangle has zero area.
+    AllDegenerate { faces: usize },
+    /// The bounding box has zero extent along an axis: the mesh is flat and encloses nothing.
+    FlatBounds { axis: char },
+    /// The file is malformed; `at` says where (line or byte offset; empty when unknown).
+    Parse {
+        format: &'static str,
+        at: String,
+        msg: String,
+    },
+}
+
+impl MeshError {
+    pub(crate) fn parse(
+        format: &'static str,
+        at: impl Into<String>,
+        msg: impl Into<String>,
+    ) -> Self {
+        MeshError::Parse {
+            format,
+            at: at.into(),
+            msg: msg.into(),
+        }
+    }
+}
+
+impl fmt::Display for MeshError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MeshError::Io { path, source } => write!(f, "cannot read {}: {source}", path.display()),
+            MeshError::UnknownFormat { path } => write!(
+                f,
+                "{}: unknown mesh format (expected .obj, .ply, .stl, .gltf or .glb)",
+                path.display()
+            ),
+            MeshError::Empty => write!(f, "the mesh is empty (no vertices, no faces)"),
+            MeshError::NoFaces { vertices } => {
+                write!(f, "the mesh has {vertices} vertices but no faces")
+            }
+            MeshError::IndexOutOfRange {
+                face,
+                index,
+                vertices,
+            } => write!(
+                f,
+                "face {face} refers to vertex {index}, but there are only {vertices} vertices"
+            ),
+            MeshError::NonFinite { vertex } => {
+                write!(f, "vertex {vertex} has a NaN or infinite coordinate")
+            }
+            MeshError::AllDegenerate { faces } => {
+                write!(f, "all {faces} faces are degenerate (zero area)")
+            }
+            MeshError::FlatBounds { axis } => write!(
+                f,
+                "the bounding box has zero size along {axis}: a flat mesh encloses no volume"
+            ),
+            MeshError::Parse { format, at, msg } if at.is_empty() => {
+                write!(f, "bad {format} file: {msg}")
+            }
+            MeshError::Parse { format, at, msg } => write!(f, "bad {format} file at {at}: {msg}"),
+        }
+    }
+}
+
+impl std::error::Error for MeshError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            MeshError::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
