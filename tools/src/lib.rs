@@ -3,7 +3,11 @@
 //! - `cmd/`: one file per subcommand.
 //! - `mesh/`: reading triangle meshes and exact signed distance to them.
 //! - `train/`: fitting a network to a mesh's signed distance.
+//! - `render/`: sphere-traced pictures of a distance field.
+//! - `surface/`: meshes back from a distance field (sparse marching cubes) and mesh writers.
 
 pub mod cmd;
 pub mod mesh;
+pub mod render;
+pub mod surface;
 pub mod train;

@@ -1,0 +1,282 @@
+//! `nsdf bench FILE`: evaluation speed of a shape on this machine, in a form peer scripts
+//! (`benches/peers/`) can put side by side with other runtimes.
+//!
+//! Points are uniform in the shape's world bounds from a fixed seed, so runs are comparable.
+//! Every measurement is warmed up, then repeated; the median is the headline figure (peers report
+//! medians too) and the best run is reported alongside.
+
+use super::text::{group, json_f64, rate, Table};
+use super::{
+    available_backends, backend_parser, print, read_nsdf, BackendChoice, CmdResult, Failure,
+};
+use nsdf::Shape;
+use serde_json::json;
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+/// Seed of the benchmark points ("nsdf" in ASCII).
+const SEED: u64 = 0x6e73_6466;
+
+/// Shortest time one timed round of a fast operation (parse, single point) runs, so the clock's
+/// resolution does not matter.
+const MIN_ROUND: Duration = Duration::from_millis(20);
+
+/// Measure evaluation speed: batch distance and gradient throughput, single-point latency,
+/// parse time.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "JSON output (--json), one object with stable keys:
+  file                         path as given
+  file_size                    bytes
+  backend                      backend used (e.g. scalar, avx2, avx512)
+  available_backends           backends this CPU can run
+  threads                      threads for the batch calls
+  points                       points per batch
+  repeat                       timed runs per measurement (after one warm-up)
+  distance_points_per_s        batch distance throughput, median run
+  distance_points_per_s_best   batch distance throughput, best run
+  gradient_points_per_s        batch distance+gradient throughput, median run
+  gradient_points_per_s_best   batch distance+gradient throughput, best run
+  gradient_cost_ratio          distance_points_per_s / gradient_points_per_s
+  single_point_ns              Shape::distance latency, median, nanoseconds
+  single_gradient_ns           Shape::gradient latency, median, nanoseconds
+  parse_us                     nsdf::parse (parse + validate) of the file, median, microseconds
+  load_us                      Shape::from_bytes (parse + evaluator set-up), median, microseconds")]
+pub struct Args {
+    /// The .nsdf file.
+    pub file: PathBuf,
+    /// Points per batch (uniform in the shape's world bounds, fixed seed).
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub points: u64,
+    /// Threads for the batch calls [default: all cores].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub threads: Option<u64>,
+    /// Evaluation backend.
+    #[arg(long, default_value = "auto", value_parser = backend_parser())]
+    pub backend: BackendChoice,
+    /// Timed runs per measurement, after one warm-up run.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub repeat: u64,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Median and best of a set of timed runs, as rates or durations.
+#[derive(Clone, Copy, Debug)]
+struct Stat {
+    median: f64,
+    best: f64,
+}
+
+impl Stat {
+    /// From samples where larger is better (rates).
+    fn of_rates(mut v: Vec<f64>) -> Stat {
+        v.sort_by(f64::total_cmp);
+        Stat {
+            median: median(&v),
+            best: v.last().copied().unwrap_or(0.0),
+        }
+    }
+
+    /// From samples where smaller is better (latencies).
+    fn of_times(mut v: Vec<f64>) -> Stat {
+        v.sort_by(f64::total_cmp);
+        Stat {
+            median: median(&v),
+            best: v.first().copied().unwrap_or(0.0),
+        }
+    }
+}
+
+fn median(sorted: &[f64]) -> f64 {
+    match sorted.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]),
+    }
+}
+
+struct Results {
+    file_size: usize,
+    distance: Stat,
+    gradient: Stat,
+    single_ns: Stat,
+    single_gradient_ns: Stat,
+    parse_us: Stat,
+    load_us: Stat,
+}
+
+pub fn run(args: Args) -> CmdResult {
+    let bytes = read_nsdf(&args.file).map_err(|e| Failure::nsdf(&args.file, &e))?;
+    let mut shape = Shape::from_bytes(&bytes).map_err(|e| Failure::nsdf(&args.file, &e))?;
+    shape = args.backend.apply(shape)?;
+    if let Some(t) = args.threads {
+        shape = shape.with_threads(t as usize);
+    }
+    let repeat = args.repeat as usize;
+    let points = random_points(shape.bounds(), args.points as usize);
+    let mut dist = vec![0.0f32; points.len()];
+    let mut grad = vec![[0.0f32; 3]; points.len()];
+    let n = points.len() as f64;
+
+    let rates = |seconds: Vec<f64>| Stat::of_rates(seconds.into_iter().map(|s| n / s).collect());
+    let distance = rates(timed(repeat, || shape.distances(&points, &mut dist)));
+    let gradient = rates(timed(repeat, || {
+        shape.gradients(&points, &mut dist, &mut grad)
+    }));
+    let few = &points[..points.len().min(4096)];
+    let single_ns = per_call(repeat, few.len(), || {
+        for p in few {
+            black_box(shape.distance(black_box(*p)));
+        }
+    });
+    let single_gradient_ns = per_call(repeat, few.len(), || {
+        for p in few {
+            black_box(shape.gradient(black_box(*p)));
+        }
+    });
+    let parse_us = per_call(repeat, 1, || {
+        let _ = black_box(nsdf::parse(black_box(&bytes)));
+    });
+    let load_us = per_call(repeat, 1, || {
+        let _ = black_box(Shape::from_bytes(black_box(&bytes)));
+    });
+    let us = |s: Stat| Stat {
+        median: s.median / 1e3,
+        best: s.best / 1e3,
+    };
+    let r = Results {
+        file_size: bytes.len(),
+        distance,
+        gradient,
+        single_ns,
+        single_gradient_ns,
+        parse_us: us(parse_us),
+        load_us: us(load_us),
+    };
+    let report = match args.json {
+        true => format!("{:#}\n", to_json(&args, &shape, &r)),
+        false => to_text(&args, &shape, &r),
+    };
+    print(&report)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Points uniform in `bounds` from [`SEED`] (SplitMix64; 24-bit uniforms).
+fn random_points(bounds: [[f32; 3]; 2], n: usize) -> Vec<[f32; 3]> {
+    let mut state = SEED;
+    let mut uniform = || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 40) as f32 / (1u64 << 24) as f32
+    };
+    let [lo, hi] = bounds;
+    (0..n)
+        .map(|_| std::array::from_fn(|a| lo[a] + (hi[a] - lo[a]) * uniform()))
+        .collect()
+}
+
+/// Runs `f` once to warm up, then `repeat` times; each run's seconds.
+fn timed(repeat: usize, mut f: impl FnMut()) -> Vec<f64> {
+    f();
+    (0..repeat)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed().as_secs_f64()
+        })
+        .collect()
+}
+
+/// Nanoseconds per call of an operation `f` performs `calls` times per invocation: each of
+/// `repeat` rounds invokes `f` until [`MIN_ROUND`] has passed.
+fn per_call(repeat: usize, calls: usize, mut f: impl FnMut()) -> Stat {
+    f();
+    let rounds = (0..repeat).map(|_| {
+        let t = Instant::now();
+        let mut done = 0usize;
+        while t.elapsed() < MIN_ROUND {
+            f();
+            done += calls;
+        }
+        t.elapsed().as_secs_f64() * 1e9 / done as f64
+    });
+    Stat::of_times(rounds.collect())
+}
+
+fn to_text(args: &Args, shape: &Shape, r: &Results) -> String {
+    let mut out = format!(
+        "nsdf bench {}: backend {} (available: {}), {} threads, {} points uniform in the world bounds, {} runs\n\n",
+        args.file.display(),
+        shape.backend().name(),
+        available_backends().join(", "),
+        shape.threads(),
+        group(args.points),
+        args.repeat
+    );
+    let mut t = Table::new(2, &["", ">median", ">best"]);
+    t.row(vec![
+        "batch distance".into(),
+        rate(r.distance.median),
+        rate(r.distance.best),
+    ]);
+    t.row(vec![
+        "batch gradient".into(),
+        rate(r.gradient.median),
+        rate(r.gradient.best),
+    ]);
+    let ns = |x: f64| format!("{x:.0} ns");
+    t.row(vec![
+        "single distance".into(),
+        ns(r.single_ns.median),
+        ns(r.single_ns.best),
+    ]);
+    t.row(vec![
+        "single gradient".into(),
+        ns(r.single_gradient_ns.median),
+        ns(r.single_gradient_ns.best),
+    ]);
+    let us = |x: f64| format!("{x:.2} µs");
+    t.row(vec![
+        "parse + validate".into(),
+        us(r.parse_us.median),
+        us(r.parse_us.best),
+    ]);
+    t.row(vec![
+        "load (parse + set-up)".into(),
+        us(r.load_us.median),
+        us(r.load_us.best),
+    ]);
+    out += &t.render();
+    out += &format!(
+        "\n  gradient costs {:.2}x a distance; file {} bytes\n",
+        r.distance.median / r.gradient.median,
+        group(r.file_size as u64)
+    );
+    out
+}
+
+fn to_json(args: &Args, shape: &Shape, r: &Results) -> serde_json::Value {
+    json!({
+        "file": args.file.display().to_string(),
+        "file_size": r.file_size,
+        "backend": shape.backend().name(),
+        "available_backends": available_backends(),
+        "threads": shape.threads(),
+        "points": args.points,
+        "repeat": args.repeat,
+        "distance_points_per_s": json_f64(r.distance.median),
+        "distance_points_per_s_best": json_f64(r.distance.best),
+        "gradient_points_per_s": json_f64(r.gradient.median),
+        "gradient_points_per_s_best": json_f64(r.gradient.best),
+        "gradient_cost_ratio": json_f64(r.distance.median / r.gradient.median),
+        "single_point_ns": json_f64(r.single_ns.median),
+        "single_gradient_ns": json_f64(r.single_gradient_ns.median),
+        "parse_us": json_f64(r.parse_us.median),
+        "load_us": json_f64(r.load_us.median),
+    })
+}

@@ -1,0 +1,101 @@
+//! `nsdf render`: sphere-traced pictures of a shape.
+
+use super::mesh::{padded, parse_bounds};
+use super::{open_shape, CmdResult, Failure};
+use crate::render::{render, Options, View};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// Render a shape to PNG by sphere tracing, shaded with the network's analytic normals.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The .nsdf file.
+    pub file: PathBuf,
+    /// Output PNG (with --turntable N: frames are NAME_000.png, NAME_001.png, ...).
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Image size, WxH.
+    #[arg(long, default_value = "1024x1024", value_parser = parse_size)]
+    pub size: (u32, u32),
+    /// Camera azimuth and elevation in degrees, `az,el`.
+    #[arg(long, default_value = "30,20", value_parser = parse_view, allow_hyphen_values = true)]
+    pub view: (f32, f32),
+    /// Vertical field of view, degrees.
+    #[arg(long, default_value_t = 30.0)]
+    pub fov: f32,
+    /// Render N frames around the vertical axis, starting at the given azimuth.
+    #[arg(long)]
+    pub turntable: Option<u32>,
+    /// World box to render, `minx,miny,minz,maxx,maxy,maxz` (default: the file's bounds).
+    #[arg(long, value_parser = parse_bounds, allow_hyphen_values = true)]
+    pub bounds: Option<[[f32; 3]; 2]>,
+    /// Gradient bound for the safe step (default: the file's stored bound).
+    #[arg(long)]
+    pub bound: Option<f32>,
+    /// Evaluation threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Print nothing but errors.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let (w, h) = s.split_once(['x', 'X']).ok_or("expected WxH, e.g. 1024x768")?;
+    let n = |x: &str| x.trim().parse::<u32>().map_err(|_| format!("'{x}' is not a whole number"));
+    Ok((n(w)?, n(h)?))
+}
+
+fn parse_view(s: &str) -> Result<(f32, f32), String> {
+    let (a, e) = s.split_once(',').ok_or("expected az,el in degrees, e.g. 30,20")?;
+    let n = |x: &str| x.trim().parse::<f32>().map_err(|_| format!("'{x}' is not a number"));
+    Ok((n(a)?, n(e)?))
+}
+
+/// `shape.png`, frame 3 → `shape_003.png`.
+fn frame_path(path: &Path, i: u32) -> PathBuf {
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let ext = path.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_else(|| "png".into());
+    path.with_file_name(format!("{stem}_{i:03}.{ext}"))
+}
+
+pub fn run(args: Args) -> CmdResult {
+    let mut shape = open_shape(&args.file)?;
+    if let Some(t) = args.threads {
+        shape = shape.with_threads(t);
+    }
+    let bounds = args.bounds.unwrap_or_else(|| padded(shape.bounds(), 0.0));
+    let frames = args.turntable.unwrap_or(1);
+    if frames == 0 || frames > 3600 {
+        return Err(Failure::new("--turntable must be between 1 and 3600 frames"));
+    }
+    let opts = Options { lipschitz: args.bound, ..Options::default() };
+    for i in 0..frames {
+        let view = View {
+            width: args.size.0,
+            height: args.size.1,
+            azimuth: args.view.0 + 360.0 * i as f32 / frames as f32,
+            elevation: args.view.1,
+            fov: args.fov,
+        };
+        let start = Instant::now();
+        let r = render(&shape, bounds, &view, &opts).map_err(Failure::new)?;
+        let took = start.elapsed();
+        let path = if args.turntable.is_some() { frame_path(&args.output, i) } else { args.output.clone() };
+        let png = r.image.to_png().map_err(Failure::new)?;
+        nsdf::write_atomic(&path, &png).map_err(|e| Failure::new(e.to_string()))?;
+        if !args.quiet {
+            super::print(&format!(
+                "{}: {}x{}, {} surface pixels, {:.1} M evaluations, {:.3} s\n",
+                path.display(),
+                view.width,
+                view.height,
+                r.hits,
+                r.evaluations as f64 * 1e-6,
+                took.as_secs_f64()
+            ))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

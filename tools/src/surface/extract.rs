@@ -1,0 +1,293 @@
+//! Sparse marching cubes: cost follows the surface area, not the volume.
+//!
+//! The grid is covered by an octree of blocks. A node whose centre distance exceeds what the
+//! gradient bound allows over its half-diagonal (`|f(c)| > L · r`) cannot contain the surface and
+//! is dropped with everything below it; survivors are split until they are `BLOCK` cells wide,
+//! and only those blocks have their corners evaluated and are polygonised. Vertices on grid
+//! edges are shared through a global edge key, so the mesh is indexed, watertight and manifold
+//! (see `table.rs`). Corners on the outer faces of the grid are forced outside, so a surface
+//! cut by the bounds is closed there rather than left open.
+
+use super::table::{corner, table, EDGES};
+use super::{Field, TriMesh};
+use std::collections::HashMap;
+
+/// Cells per block edge at the finest level of the octree.
+pub const BLOCK: usize = 8;
+/// Largest accepted resolution (cells along the longest axis).
+pub const MAX_RESOLUTION: usize = 4096;
+/// Blocks evaluated per batch (bounds the memory of corner samples).
+const BATCH_BLOCKS: usize = 256;
+
+#[derive(Clone, Debug)]
+pub struct Params {
+    /// Cells along the longest axis of `bounds`.
+    pub resolution: usize,
+    /// World-space box to mesh: `[min, max]`.
+    pub bounds: [[f32; 3]; 2],
+    /// Gradient bound used to skip empty space; `None` takes the field's, or estimates one.
+    pub lipschitz: Option<f32>,
+    /// Evaluate every block (no skipping): slower, for checking the sparse path.
+    pub dense: bool,
+}
+
+/// The mesh and what it cost.
+#[derive(Clone, Debug)]
+pub struct Extraction {
+    pub mesh: TriMesh,
+    /// Grid cells per axis.
+    pub dims: [usize; 3],
+    pub cell_size: f32,
+    /// Field evaluations spent (octree centres + block corners + vertex gradients).
+    pub evaluations: u64,
+    /// Blocks polygonised, and how many a dense grid would have.
+    pub blocks: usize,
+    pub blocks_total: usize,
+    pub lipschitz: f32,
+}
+
+pub fn extract<F: Field + ?Sized>(field: &F, params: &Params) -> Result<Extraction, String> {
+    let [lo, hi] = params.bounds;
+    if params.resolution == 0 || params.resolution > MAX_RESOLUTION {
+        return Err(format!("resolution must be between 1 and {MAX_RESOLUTION}, got {}", params.resolution));
+    }
+    if (0..3).any(|a| !(lo[a].is_finite() && hi[a].is_finite() && hi[a] > lo[a])) {
+        return Err(format!("bounds must be finite with min < max on every axis, got {lo:?} .. {hi:?}"));
+    }
+    let extent = [0, 1, 2].map(|a| hi[a] - lo[a]);
+    let h = extent.iter().fold(0.0f32, |m, &e| m.max(e)) / params.resolution as f32;
+    let dims = extent.map(|e| ((e / h).ceil() as usize).clamp(1, params.resolution));
+    // Centre the grid on the box.
+    let origin = [0, 1, 2].map(|a| lo[a] + 0.5 * (extent[a] - dims[a] as f32 * h));
+    let grid = Grid { origin, h, dims };
+
+    let mut evaluations = 0u64;
+    let lipschitz = match params.lipschitz.or_else(|| field.gradient_bound()) {
+        Some(l) if l.is_finite() && l > 0.0 => l,
+        Some(l) => return Err(format!("gradient bound must be finite and positive, got {l}")),
+        None => {
+            let (l, n) = estimate_lipschitz(field, &grid);
+            evaluations += n;
+            l
+        }
+    };
+    let (blocks, n) = active_blocks(field, &grid, lipschitz, params.dense);
+    evaluations += n;
+    let blocks_total = (0..3).map(|a| dims[a].div_ceil(BLOCK)).product();
+
+    let mut mesh = TriMesh::default();
+    let mut vertex_of_edge: HashMap<u64, u32> = HashMap::new();
+    let mut points = Vec::new();
+    let mut values = Vec::new();
+    for batch in blocks.chunks(BATCH_BLOCKS) {
+        points.clear();
+        for b in batch {
+            let (lo, hi) = grid.block_range(*b);
+            for k in lo[2]..=hi[2] {
+                for j in lo[1]..=hi[1] {
+                    for i in lo[0]..=hi[0] {
+                        points.push(grid.point([i, j, k]));
+                    }
+                }
+            }
+        }
+        values.resize(points.len(), 0.0);
+        field.distances(&points, &mut values);
+        evaluations += points.len() as u64;
+        let mut at = 0;
+        for b in batch {
+            let (lo, hi) = grid.block_range(*b);
+            let n = (hi[0] - lo[0] + 1) * (hi[1] - lo[1] + 1) * (hi[2] - lo[2] + 1);
+            let block = BlockValues { lo, hi, values: &values[at..at + n] };
+            polygonise(&grid, &block, &mut mesh, &mut vertex_of_edge);
+            at += n;
+        }
+    }
+    evaluations += add_normals(field, &mut mesh);
+    Ok(Extraction { mesh, dims, cell_size: h, evaluations, blocks: blocks.len(), blocks_total, lipschitz })
+}
+
+struct Grid {
+    origin: [f32; 3],
+    h: f32,
+    dims: [usize; 3],
+}
+
+impl Grid {
+    fn point(&self, ijk: [usize; 3]) -> [f32; 3] {
+        [0, 1, 2].map(|a| self.origin[a] + ijk[a] as f32 * self.h)
+    }
+
+    /// Corner index range (inclusive) of the block whose lowest cell is `b`.
+    fn block_range(&self, b: [usize; 3]) -> ([usize; 3], [usize; 3]) {
+        (b, [0, 1, 2].map(|a| (b[a] + BLOCK).min(self.dims[a])))
+    }
+
+    fn on_boundary(&self, ijk: [usize; 3]) -> bool {
+        (0..3).any(|a| ijk[a] == 0 || ijk[a] == self.dims[a])
+    }
+
+    /// Key of the grid edge from corner `ijk` along `axis`.
+    fn edge_key(&self, ijk: [usize; 3], axis: usize) -> u64 {
+        let [nx, ny] = [self.dims[0] as u64 + 1, self.dims[1] as u64 + 1];
+        ((ijk[2] as u64 * ny + ijk[1] as u64) * nx + ijk[0] as u64) * 3 + axis as u64
+    }
+}
+
+/// Walks the octree down to `BLOCK`-sized nodes, dropping nodes the bound proves empty.
+/// Returns the lowest cell of every surviving block, and the evaluations spent.
+fn active_blocks<F: Field + ?Sized>(field: &F, grid: &Grid, lipschitz: f32, dense: bool) -> (Vec<[usize; 3]>, u64) {
+    let maxdim = grid.dims.iter().copied().max().unwrap_or(1);
+    let mut size = BLOCK;
+    while size < maxdim {
+        size *= 2;
+    }
+    let mut nodes = vec![[0usize; 3]];
+    let mut evaluations = 0;
+    while size > BLOCK {
+        let half = size / 2;
+        let children: Vec<[usize; 3]> = nodes
+            .iter()
+            .flat_map(|n| (0..8).map(move |c| [0, 1, 2].map(|a| n[a] + ((c >> a) & 1) * half)))
+            .filter(|c| (0..3).all(|a| c[a] < grid.dims[a]))
+            .collect();
+        size = half;
+        if dense {
+            nodes = children;
+            continue;
+        }
+        let boxes: Vec<([usize; 3], [usize; 3])> =
+            children.iter().map(|c| (*c, [0, 1, 2].map(|a| (c[a] + size).min(grid.dims[a])))).collect();
+        let centres: Vec<[f32; 3]> = boxes
+            .iter()
+            .map(|(lo, hi)| [0, 1, 2].map(|a| grid.origin[a] + 0.5 * (lo[a] + hi[a]) as f32 * grid.h))
+            .collect();
+        let mut d = vec![0.0; centres.len()];
+        field.distances(&centres, &mut d);
+        evaluations += centres.len() as u64;
+        nodes = children
+            .iter()
+            .zip(&boxes)
+            .zip(&d)
+            .filter(|((_, (lo, hi)), &d)| {
+                let r = 0.5 * grid.h * (0..3).map(|a| ((hi[a] - lo[a]) as f32).powi(2)).sum::<f32>().sqrt();
+                // Half a cell of slack covers rounding in the centre position and the bound.
+                let may_cross = d.abs() <= lipschitz * r + 0.5 * grid.h * lipschitz;
+                let touches_boundary = (0..3).any(|a| lo[a] == 0 || hi[a] == grid.dims[a]);
+                // Inside nodes on the boundary are capped by the forced-outside boundary corners.
+                may_cross || (touches_boundary && d < 0.0) || !d.is_finite()
+            })
+            .map(|((c, _), _)| *c)
+            .collect();
+    }
+    (nodes, evaluations)
+}
+
+/// A heuristic bound for fields that state none: twice the largest gradient seen on a coarse
+/// grid (at least 1). Sharp features between samples can exceed it; pass `--bound` or `--dense`
+/// for such fields.
+fn estimate_lipschitz<F: Field + ?Sized>(field: &F, grid: &Grid) -> (f32, u64) {
+    let n = 24;
+    let pts: Vec<[f32; 3]> = (0..n * n * n)
+        .map(|i| {
+            let ijk = [i % n, (i / n) % n, i / (n * n)];
+            [0, 1, 2].map(|a| grid.origin[a] + (ijk[a] as f32 + 0.5) / n as f32 * grid.dims[a] as f32 * grid.h)
+        })
+        .collect();
+    let mut d = vec![0.0; pts.len()];
+    let mut g = vec![[0.0; 3]; pts.len()];
+    field.gradients(&pts, &mut d, &mut g);
+    let max = g.iter().map(|g| (g[0] * g[0] + g[1] * g[1] + g[2] * g[2]).sqrt()).filter(|x| x.is_finite()).fold(0.0f32, f32::max);
+    ((2.0 * max).max(1.0), pts.len() as u64)
+}
+
+struct BlockValues<'a> {
+    lo: [usize; 3],
+    hi: [usize; 3],
+    values: &'a [f32],
+}
+
+impl BlockValues<'_> {
+    /// The value at global corner `ijk`, forced outside on the grid boundary.
+    fn at(&self, grid: &Grid, ijk: [usize; 3]) -> f32 {
+        let [sx, sy] = [self.hi[0] - self.lo[0] + 1, self.hi[1] - self.lo[1] + 1];
+        let l = [0, 1, 2].map(|a| ijk[a] - self.lo[a]);
+        let v = self.values[(l[2] * sy + l[1]) * sx + l[0]];
+        if v.is_nan() {
+            // A NaN corner counts as outside so the mesh stays closed.
+            f32::MAX
+        } else if grid.on_boundary(ijk) && v <= 0.0 {
+            f32::MIN_POSITIVE
+        } else {
+            v
+        }
+    }
+}
+
+fn polygonise(grid: &Grid, block: &BlockValues, mesh: &mut TriMesh, vertex_of_edge: &mut HashMap<u64, u32>) {
+    let table = table();
+    for k in block.lo[2]..block.hi[2] {
+        for j in block.lo[1]..block.hi[1] {
+            for i in block.lo[0]..block.hi[0] {
+                let mut v = [0.0f32; 8];
+                let mut case = 0usize;
+                for (c, value) in v.iter_mut().enumerate() {
+                    let d = corner(c);
+                    *value = block.at(grid, [i + d[0], j + d[1], k + d[2]]);
+                    if *value < 0.0 {
+                        case |= 1 << c;
+                    }
+                }
+                for tri in &table.cases[case] {
+                    let t = tri.map(|e| {
+                        let (a, b) = EDGES[e as usize];
+                        let axis = e as usize / 4;
+                        let da = corner(a);
+                        let ca = [i + da[0], j + da[1], k + da[2]];
+                        *vertex_of_edge.entry(grid.edge_key(ca, axis)).or_insert_with(|| {
+                            let t = v[a] / (v[a] - v[b]);
+                            let mut p = grid.point(ca);
+                            p[axis] += t * grid.h;
+                            mesh.positions.push(p);
+                            (mesh.positions.len() - 1) as u32
+                        })
+                    });
+                    mesh.triangles.push(t);
+                }
+            }
+        }
+    }
+}
+
+/// Normals from the field's gradient at every vertex (area-weighted face normals where the
+/// gradient vanishes). Returns the evaluations spent.
+fn add_normals<F: Field + ?Sized>(field: &F, mesh: &mut TriMesh) -> u64 {
+    let n = mesh.positions.len();
+    let mut d = vec![0.0; n];
+    let mut g = vec![[0.0; 3]; n];
+    field.gradients(&mesh.positions, &mut d, &mut g);
+    let mut face = vec![[0.0f32; 3]; n];
+    for t in &mesh.triangles {
+        let [a, b, c] = t.map(|i| mesh.positions[i as usize]);
+        let u = [b[0] - a[0], b[1] - a[1], b[2] - a[2]];
+        let v = [c[0] - a[0], c[1] - a[1], c[2] - a[2]];
+        let nrm = [u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]];
+        for &i in t {
+            (0..3).for_each(|a| face[i as usize][a] += nrm[a]);
+        }
+    }
+    mesh.normals = g
+        .iter()
+        .zip(&face)
+        .map(|(g, f)| {
+            let len = (g[0] * g[0] + g[1] * g[1] + g[2] * g[2]).sqrt();
+            let (v, len) = if len > 1e-12 && len.is_finite() {
+                (g, len)
+            } else {
+                (f, (f[0] * f[0] + f[1] * f[1] + f[2] * f[2]).sqrt().max(1e-30))
+            };
+            v.map(|x| x / len)
+        })
+        .collect();
+    n as u64
+}
