@@ -1,0 +1,161 @@
+//! Accuracy of a fitted field against its target, with the definitions of the PyTorch reference
+//! (`../shared/notes/peers.md`), in canonical units (the shape's bounding ball has radius 1):
+//! - surface error: |f| at points sampled uniformly on the true surface (mean and max);
+//! - occupancy F1 (inside := value < 0, inside is the positive class) and sign agreement, on
+//!   surface points offset by N(0, σ²) per axis with σ = 0.01, and on points uniform in the cube;
+//! - mean |f − d| on those two point sets.
+
+use super::sampling::{jitter, uniform_points, Samples};
+use super::target::{Target, SHAPE_RADIUS};
+
+/// Standard deviation of the near-surface probe offsets, canonical units.
+pub const NEAR_SIGMA: f32 = 0.01;
+
+/// Accuracy figures, canonical units.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Accuracy {
+    pub surface_mean: f64,
+    pub surface_max: f64,
+    pub f1_near: f64,
+    pub f1_uniform: f64,
+    pub sign_near: f64,
+    pub sign_uniform: f64,
+    pub mae_near: f64,
+    pub mae_uniform: f64,
+}
+
+/// Held-out probe points with exact distances, drawn once and reused for every model measured.
+#[derive(Clone, Debug)]
+pub struct Probe {
+    pub surface: Vec<[f32; 3]>,
+    pub near: Samples,
+    pub uniform: Samples,
+}
+
+/// Occupancy F1 and sign agreement of `f` against `d`.
+fn occupancy(f: &[f32], d: &[f32]) -> (f64, f64) {
+    let (mut tp, mut fp, mut fneg, mut agree) = (0u64, 0u64, 0u64, 0u64);
+    for (&f, &d) in f.iter().zip(d) {
+        let (pred, truth) = (f < 0.0, d < 0.0);
+        tp += (pred && truth) as u64;
+        fp += (pred && !truth) as u64;
+        fneg += (!pred && truth) as u64;
+        agree += (pred == truth) as u64;
+    }
+    let f1 = if tp + fp + fneg == 0 {
+        1.0
+    } else {
+        2.0 * tp as f64 / (2 * tp + fp + fneg) as f64
+    };
+    (f1, agree as f64 / f.len().max(1) as f64)
+}
+
+fn mean_abs_diff(f: &[f32], d: &[f32]) -> f64 {
+    f.iter()
+        .zip(d)
+        .map(|(&f, &d)| (f - d).abs() as f64)
+        .sum::<f64>()
+        / f.len().max(1) as f64
+}
+
+impl Probe {
+    /// `n` points of each kind (surface, near, uniform), from `seed`.
+    pub fn new(target: &dyn Target, n: usize, seed: u64) -> Probe {
+        let surface = target.surface_points(n, seed ^ 0x5EED_0001);
+        let mut near = target.surface_points(n, seed ^ 0x5EED_0002);
+        jitter(&mut near, NEAR_SIGMA * SHAPE_RADIUS, seed ^ 0x5EED_0003);
+        Probe {
+            surface,
+            near: Samples::label(target, near),
+            uniform: Samples::label(target, uniform_points(n, seed ^ 0x5EED_0004)),
+        }
+    }
+
+    /// Measures the field `eval` (training frame: writes values at points into `out`).
+    pub fn measure(&self, eval: impl Fn(&[[f32; 3]], &mut [f32])) -> Accuracy {
+        let run = |pts: &[[f32; 3]]| {
+            let mut out = vec![0.0; pts.len()];
+            eval(pts, &mut out);
+            out
+        };
+        let canonical = 1.0 / SHAPE_RADIUS as f64;
+        let on = run(&self.surface);
+        let near = run(&self.near.points);
+        let uniform = run(&self.uniform.points);
+        let (f1_near, sign_near) = occupancy(&near, &self.near.distances);
+        let (f1_uniform, sign_uniform) = occupancy(&uniform, &self.uniform.distances);
+        Accuracy {
+            surface_mean: on.iter().map(|f| f.abs() as f64).sum::<f64>() / on.len().max(1) as f64
+                * canonical,
+            surface_max: on.iter().fold(0.0f64, |m, f| m.max(f.abs() as f64)) * canonical,
+            f1_near,
+            f1_uniform,
+            sign_near,
+            sign_uniform,
+            mae_near: mean_abs_diff(&near, &self.near.distances) * canonical,
+            mae_uniform: mean_abs_diff(&uniform, &self.uniform.distances) * canonical,
+        }
+    }
+}
+
+impl Accuracy {
+    /// The figures as a file's statistics chunk, in world units: `world_radius` is the radius
+    /// of the shape's bounding ball in the world (the canonical unit), `samples` the probe size
+    /// per kind. The volume figure is over the training cube (the bounding ball's enclosing cube
+    /// scaled by 1/0.9), not the world bounding box.
+    pub fn to_stats(&self, world_radius: f32, samples: u32, gradient_bound: f32) -> nsdf::Stats {
+        nsdf::Stats {
+            surface_mean_error: (self.surface_mean * world_radius as f64) as f32,
+            surface_max_error: (self.surface_max * world_radius as f64) as f32,
+            near_sign_agreement: self.sign_near as f32,
+            volume_sign_agreement: self.sign_uniform as f32,
+            near_sigma: NEAR_SIGMA * world_radius,
+            gradient_bound,
+            surface_samples: samples,
+            volume_samples: samples,
+        }
+    }
+}
+
+impl std::fmt::Display for Accuracy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "surface mean {:.5} max {:.4} | F1 near {:.4} uniform {:.4} | sign near {:.4} uniform {:.4} | MAE near {:.5} uniform {:.5}",
+            self.surface_mean,
+            self.surface_max,
+            self.f1_near,
+            self.f1_uniform,
+            self.sign_near,
+            self.sign_uniform,
+            self.mae_near,
+            self.mae_uniform
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::analytic::Sphere;
+    use super::*;
+
+    #[test]
+    fn the_exact_field_scores_perfectly_and_a_shrunk_one_does_not() {
+        let sphere = Sphere::default();
+        let probe = Probe::new(&sphere, 4000, 1);
+        let exact = probe.measure(|p, out| sphere.distances(p, out));
+        assert!(exact.surface_mean < 1e-6 && exact.f1_near == 1.0 && exact.sign_uniform == 1.0);
+        assert!(exact.mae_near < 1e-6);
+        // A sphere 0.01 (canonical) too small: surface error 0.01, sign errors near the surface.
+        let small = Sphere {
+            radius: SHAPE_RADIUS * 0.99,
+            ..sphere
+        };
+        let acc = probe.measure(|p, out| small.distances(p, out));
+        assert!((acc.surface_mean - 0.01).abs() < 1e-4, "{acc}");
+        // Radial offsets are N(0, σ²): only those below −σ (16 %) are still called inside,
+        // against 50 % truly inside, so F1 = 2·0.16 / (2·0.16 + 0.34) ≈ 0.48.
+        assert!((acc.f1_near - 0.48).abs() < 0.03, "{acc}");
+        assert!(acc.f1_uniform > 0.9, "{acc}");
+    }
+}
