@@ -2,7 +2,8 @@
 
 use super::mesh::{padded, parse_bounds};
 use super::{open_shape, CmdResult, Failure};
-use crate::render::{render, Options, View};
+use crate::render::{render, shade, trace, Options, View};
+use crate::surface::MeshField;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -33,6 +34,13 @@ pub struct Args {
     /// Gradient bound for the safe step (default: the file's stored bound).
     #[arg(long)]
     pub bound: Option<f32>,
+    /// Put a render of this mesh (ray-cast through its exact distance) beside the network's.
+    #[arg(long, value_name = "MESH")]
+    pub compare: Option<PathBuf>,
+    /// Colour the surface by its distance to this mesh (blue: on it, yellow: 1% of the
+    /// bounding-box diagonal or more away).
+    #[arg(long, value_name = "MESH")]
+    pub error_map: Option<PathBuf>,
     /// Evaluation threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
@@ -70,7 +78,25 @@ pub fn run(args: Args) -> CmdResult {
     if frames == 0 || frames > 3600 {
         return Err(Failure::new("--turntable must be between 1 and 3600 frames"));
     }
-    let opts = Options { lipschitz: args.bound, ..Options::default() };
+    let load = |path: &Path| {
+        crate::mesh::load(path).map(|l| MeshField::new(&l.mesh)).map_err(|e| Failure::new(e.to_string()))
+    };
+    let reference = args.compare.as_deref().map(load).transpose()?;
+    let error_mesh = args.error_map.as_deref().map(load).transpose()?;
+    let diagonal = (0..3).map(|a| (bounds[1][a] - bounds[0][a]).powi(2)).sum::<f32>().sqrt();
+    let error_scale = 0.01 * diagonal.max(1e-6);
+    let heat = |pts: &[[f32; 3]]| -> Vec<[f32; 3]> {
+        let mut d = vec![0.0; pts.len()];
+        if let Some(m) = &error_mesh {
+            m.sdf.unsigned_distances(pts, &mut d);
+        }
+        d.iter().map(|d| shade::heat(d / error_scale)).collect()
+    };
+    let opts = Options {
+        lipschitz: args.bound,
+        colouring: error_mesh.as_ref().map(|_| &heat as trace::Colouring),
+        ..Options::default()
+    };
     for i in 0..frames {
         let view = View {
             width: args.size.0,
@@ -81,19 +107,31 @@ pub fn run(args: Args) -> CmdResult {
         };
         let start = Instant::now();
         let r = render(&shape, bounds, &view, &opts).map_err(Failure::new)?;
+        let image = match &reference {
+            Some(mesh) => {
+                let m = render(mesh, bounds, &view, &Options::default()).map_err(Failure::new)?;
+                m.image.beside(&r.image)
+            }
+            None => r.image,
+        };
         let took = start.elapsed();
         let path = if args.turntable.is_some() { frame_path(&args.output, i) } else { args.output.clone() };
-        let png = r.image.to_png().map_err(Failure::new)?;
+        let png = image.to_png().map_err(Failure::new)?;
         nsdf::write_atomic(&path, &png).map_err(|e| Failure::new(e.to_string()))?;
         if !args.quiet {
             super::print(&format!(
-                "{}: {}x{}, {} surface pixels, {:.1} M evaluations, {:.3} s\n",
+                "{}: {}x{}, {} surface pixels, {:.1} M evaluations, {:.3} s{}\n",
                 path.display(),
-                view.width,
-                view.height,
+                image.width,
+                image.height,
                 r.hits,
                 r.evaluations as f64 * 1e-6,
-                took.as_secs_f64()
+                took.as_secs_f64(),
+                match (&reference, &error_mesh) {
+                    (Some(_), _) => " (left: mesh, right: network)".to_string(),
+                    (_, Some(_)) => format!(" (error map: blue 0, yellow >= {error_scale:.4} world units)"),
+                    _ => String::new(),
+                }
             ))?;
         }
     }

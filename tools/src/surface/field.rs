@@ -50,3 +50,46 @@ impl<F: Fn([f32; 3]) -> f32 + Sync> Field for FnField<F> {
         Some(self.lipschitz)
     }
 }
+
+/// A triangle mesh's exact signed distance as a field (gradients by central differences of
+/// the exact distance), for rendering a mesh the same way as a network.
+pub struct MeshField {
+    pub sdf: crate::mesh::Sdf,
+    /// Finite-difference step, world units.
+    pub h: f32,
+}
+
+impl MeshField {
+    pub fn new(mesh: &crate::mesh::Mesh) -> MeshField {
+        let (lo, hi) = mesh.bounds();
+        let diag = (0..3).map(|a| (hi[a] - lo[a]).powi(2)).sum::<f32>().sqrt();
+        MeshField { sdf: crate::mesh::Sdf::new(mesh), h: 1e-4 * diag.max(1e-6) }
+    }
+}
+
+impl Field for MeshField {
+    fn distances(&self, points: &[[f32; 3]], out: &mut [f32]) {
+        self.sdf.signed_distances(points, out)
+    }
+    fn gradients(&self, points: &[[f32; 3]], dist: &mut [f32], grad: &mut [[f32; 3]]) {
+        self.sdf.signed_distances(points, dist);
+        let mut probes = Vec::with_capacity(points.len() * 6);
+        for p in points {
+            for a in 0..3 {
+                for s in [1.0, -1.0] {
+                    let mut q = *p;
+                    q[a] += s * self.h;
+                    probes.push(q);
+                }
+            }
+        }
+        let mut d = vec![0.0; probes.len()];
+        self.sdf.signed_distances(&probes, &mut d);
+        for (g, d) in grad.iter_mut().zip(d.chunks_exact(6)) {
+            *g = [0, 1, 2].map(|a| (d[2 * a] - d[2 * a + 1]) / (2.0 * self.h));
+        }
+    }
+    fn gradient_bound(&self) -> Option<f32> {
+        Some(1.0)
+    }
+}

@@ -6,7 +6,7 @@ pub mod field;
 pub mod table;
 
 pub use extract::{extract, Extraction, Params};
-pub use field::{Field, FnField};
+pub use field::{Field, FnField, MeshField};
 
 /// An indexed triangle mesh with per-vertex normals, in world units.
 #[derive(Clone, Debug, Default, PartialEq)]
