@@ -26,13 +26,13 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use nsdf::Scheme;
-use nsdf_tools::mesh::{self, sample::sample_surface, sphere::min_enclosing_sphere, Mesh, Sdf};
+use nsdf_tools::mesh;
 use nsdf_tools::train::analytic::{Cuboid, Sphere, Torus};
 use nsdf_tools::train::mlp::Prepared;
 use nsdf_tools::train::quantize::{fake_quantized, QatMethod};
 use nsdf_tools::train::{
-    fit, trainer, Arch, FitConfig, Init, Kernel, Loss, Probe, Progress, Samples, Sampling,
-    Schedule, Target, TrainConfig, SHAPE_RADIUS,
+    fit, trainer, Arch, FitConfig, Init, Kernel, Loss, MeshTarget, Probe, Progress, Samples,
+    Sampling, Schedule, Target, TrainConfig,
 };
 
 #[derive(Parser)]
@@ -252,40 +252,18 @@ fn step(
     }
 }
 
-/// A mesh in the training frame, with exact signed distances from `nsdf_tools::mesh`.
-struct MeshTarget {
-    mesh: Mesh,
-    sdf: Sdf,
-}
-
-impl MeshTarget {
-    fn load(path: &std::path::Path) -> MeshTarget {
-        let mut mesh = mesh::load(path)
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-            .mesh;
-        let (scale, offset) =
-            min_enclosing_sphere(&mesh.positions).normalization(SHAPE_RADIUS as f64);
-        for p in &mut mesh.positions {
-            *p = [0, 1, 2].map(|i| (p[i] as f64 * scale + offset[i]) as f32);
-        }
-        let sdf = Sdf::new(&mesh);
-        MeshTarget { mesh, sdf }
-    }
-}
-
-impl Target for MeshTarget {
-    fn distances(&self, points: &[[f32; 3]], out: &mut [f32]) {
-        self.sdf.signed_distances(points, out)
-    }
-    fn surface_points(&self, n: usize, seed: u64) -> Vec<[f32; 3]> {
-        sample_surface(&self.mesh, n, seed).points
-    }
+/// Loads a mesh and normalises it into the training frame, as `nsdf pack` does.
+fn load_mesh(path: &std::path::Path) -> MeshTarget {
+    let mesh = mesh::load(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .mesh;
+    MeshTarget::new(mesh)
 }
 
 fn run_fit(a: &FitArgs) {
     let loading = Instant::now();
     let (target, name): (Box<dyn Target>, String) = match (&a.mesh, a.shape) {
-        (Some(path), _) => (Box::new(MeshTarget::load(path)), path.display().to_string()),
+        (Some(path), _) => (Box::new(load_mesh(path)), path.display().to_string()),
         (None, ShapeName::Sphere) => (Box::new(Sphere::default()), "sphere".into()),
         (None, ShapeName::Torus) => (Box::new(Torus::default()), "torus".into()),
         (None, ShapeName::Box) => (Box::new(Cuboid::default()), "box".into()),

@@ -19,8 +19,10 @@ enum Command {
     Validate(cmd::validate::Args),
     Eval(cmd::eval::Args),
     Bench(cmd::bench::Args),
+    Compare(cmd::compare::Args),
     Mesh(cmd::mesh::Args),
     Render(cmd::render::Args),
+    Pack(cmd::pack::Args),
 }
 
 fn main() -> ExitCode {
@@ -29,8 +31,10 @@ fn main() -> ExitCode {
         Command::Validate(args) => cmd::validate::run(args),
         Command::Eval(args) => cmd::eval::run(args),
         Command::Bench(args) => cmd::bench::run(args),
+        Command::Compare(args) => cmd::compare::run(args),
         Command::Mesh(args) => cmd::mesh::run(args),
         Command::Render(args) => cmd::render::run(args),
+        Command::Pack(args) => cmd::pack::run(args),
     };
     cmd::finish(result)
 }

@@ -4,9 +4,11 @@
 //! into one line on stderr and the exit status, so every command fails the same way.
 
 pub mod bench;
+pub mod compare;
 pub mod eval;
 pub mod info;
 pub mod mesh;
+pub mod pack;
 pub mod render;
 pub mod text;
 pub mod validate;

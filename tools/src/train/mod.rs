@@ -4,7 +4,8 @@
 //! training frame): draw samples ([`sampling`]), initialise, train with Adam ([`trainer`]),
 //! finishing quantization-aware ([`quantize`]), and return an [`nsdf::Model`] ready to write.
 //!
-//! - `target.rs`: the [`Target`] trait and the training frame; `analytic.rs`: exact shapes.
+//! - `target.rs`: the [`Target`] trait and the training frame; `analytic.rs`: exact shapes;
+//!   `mesh_target.rs`: a mesh, normalised like Davies et al.
 //! - `sampling.rs`: Davies' importance sampling and near-surface sampling.
 //! - `mlp.rs`: parameters, forward and backward passes; `kernels/`: their matrix products.
 //! - `loss.rs`, `adam.rs`, `schedule.rs`: the optimisation pieces; `trainer.rs`: the loop.
@@ -41,6 +42,7 @@ pub mod adam;
 pub mod analytic;
 pub mod kernels;
 pub mod loss;
+pub mod mesh_target;
 pub mod metrics;
 pub mod mlp;
 pub mod progress;
@@ -58,6 +60,7 @@ use nsdf::{Activation, Encoding, Model};
 
 pub use kernels::Kernel;
 pub use loss::Loss;
+pub use mesh_target::MeshTarget;
 pub use metrics::{Accuracy, Probe};
 pub use mlp::{Init, Mlp};
 pub use progress::{Callback, Phase, Progress};

@@ -1,0 +1,459 @@
+//! `nsdf compare`: how much a `.nsdf` file lost against its mesh, and how that compares with
+//! the mesh decimated to the same number of bytes. Definitions: `docs/metrics.md` and
+//! [`crate::metrics`].
+
+use super::{open_shape, CmdResult, Failure};
+use crate::mesh::{self, Mesh, Sdf};
+use crate::metrics::decimate::decimate_to_bytes;
+use crate::metrics::sizes::{binary_ply, zstd_size, RAW_ENCODING, ZSTD_LEVEL};
+use crate::metrics::{compare_meshes, field_accuracy, FieldAccuracy, MeshDistance, Reference};
+use crate::surface::{extract, Params};
+use serde_json::{json, Map, Value};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Compare a network with its mesh: sizes, accuracy, and the equal-bytes decimation baseline.
+///
+/// Single form: `nsdf compare MESH FILE.nsdf`. Batch form: `nsdf compare --dir MESHES
+/// --nsdf-dir NETWORKS`, pairing files by stem (bunny.obj with bunny.nsdf), one row per mesh.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The reference mesh (.obj, .ply, .stl, .gltf, .glb).
+    #[arg(required_unless_present = "dir", conflicts_with = "dir")]
+    pub mesh: Option<PathBuf>,
+    /// The .nsdf file to measure.
+    #[arg(required_unless_present = "dir")]
+    pub file: Option<PathBuf>,
+    /// Batch form: a folder of meshes.
+    #[arg(long, requires = "nsdf_dir")]
+    pub dir: Option<PathBuf>,
+    /// Batch form: the folder holding STEM.nsdf for each mesh STEM.* in --dir.
+    #[arg(long, requires = "dir")]
+    pub nsdf_dir: Option<PathBuf>,
+    /// Print JSON (an object; an array in the batch form).
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// Print CSV (a header line, then one line per mesh).
+    #[arg(long)]
+    pub csv: bool,
+    /// Marching-cubes cells along the bounding cube's side for the network's mesh.
+    #[arg(short, long, default_value_t = 128, value_parser = clap::value_parser!(u32).range(2..=1024))]
+    pub resolution: u32,
+    /// Points per sample set (surface, near, uniform, and each side of Chamfer).
+    #[arg(short, long, default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(100..=10_000_000))]
+    pub samples: u32,
+    /// Seed of every point set (same seed, same numbers).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// No progress lines on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// One report row: ordered (column, value) pairs, shared by the table, CSV and JSON outputs.
+type Row = Vec<(String, Value)>;
+
+/// Metric columns reported for both the network (`net_`) and the decimation (`dec_`), with
+/// their labels in the table.
+const METRICS: &[(&str, &str)] = &[
+    ("surface_mean", "mean |d| on surface, world"),
+    ("surface_max", "max |d| on surface, world"),
+    ("surface_mean_canon", "mean |d| on surface / R"),
+    ("surface_max_canon", "max |d| on surface / R"),
+    ("sign_near", "sign agreement near (σ=0.01R)"),
+    ("f1_near", "F1 near"),
+    ("sign_uniform", "sign agreement in cube"),
+    ("f1_uniform", "F1 in cube"),
+    ("iou", "volumetric IoU (cube)"),
+    ("chamfer_l1", "Chamfer L1 / R"),
+    ("chamfer_l2", "Chamfer L2 / R²"),
+    ("hausdorff", "Hausdorff / R"),
+    ("chamfer_l1_world", "Chamfer L1, world"),
+    ("hausdorff_world", "Hausdorff, world"),
+    ("normal_consistency", "normal consistency"),
+    ("triangles", "triangles"),
+];
+
+pub fn run(args: Args) -> CmdResult {
+    let pairs = match (&args.dir, &args.nsdf_dir, &args.mesh, &args.file) {
+        (Some(dir), Some(nsdf_dir), _, _) => batch_pairs(dir, nsdf_dir)?,
+        (_, _, Some(mesh), Some(file)) => vec![(mesh.clone(), file.clone())],
+        _ => {
+            return Err(Failure::new(
+                "give MESH and FILE.nsdf, or --dir and --nsdf-dir",
+            ))
+        }
+    };
+    let mut rows = Vec::new();
+    let mut failed = 0;
+    for (mesh, file) in &pairs {
+        match compare_one(mesh, file, &args) {
+            Ok(row) => rows.push(row),
+            // A batch goes on past a broken pair; a single comparison just fails.
+            Err(Failure::Error(msg)) if args.dir.is_some() => {
+                eprintln!("nsdf: {msg}");
+                failed += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let batch = args.dir.is_some();
+    let report = if args.json {
+        let objects: Vec<Value> = rows.iter().map(to_object).collect();
+        let v = if batch {
+            Value::Array(objects)
+        } else {
+            objects.into_iter().next().unwrap_or(Value::Null)
+        };
+        format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default())
+    } else if args.csv {
+        csv(&rows)
+    } else if batch {
+        batch_table(&rows)
+    } else {
+        rows.first().map(single_table).unwrap_or_default()
+    };
+    super::print(&report)?;
+    if failed > 0 {
+        return Err(Failure::new(format_args!(
+            "{failed} of {} comparisons failed",
+            pairs.len()
+        )));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// (mesh, STEM.nsdf) for every mesh file in `dir` that has a network in `nsdf_dir`, by name.
+fn batch_pairs(dir: &Path, nsdf_dir: &Path) -> Result<Vec<(PathBuf, PathBuf)>, Failure> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Failure::file(dir, e))?;
+    let mut meshes: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && mesh::Format::from_path(p).is_some())
+        .collect();
+    meshes.sort();
+    let mut pairs = Vec::new();
+    for m in meshes {
+        let Some(stem) = m.file_stem() else { continue };
+        let n = nsdf_dir.join(stem).with_extension("nsdf");
+        if n.is_file() {
+            pairs.push((m, n));
+        } else {
+            eprintln!(
+                "nsdf compare: {}: no {} (skipped)",
+                m.display(),
+                n.display()
+            );
+        }
+    }
+    if pairs.is_empty() {
+        return Err(Failure::new(format_args!(
+            "no mesh in {} has a matching STEM.nsdf in {}",
+            dir.display(),
+            nsdf_dir.display()
+        )));
+    }
+    Ok(pairs)
+}
+
+fn file_len(path: &Path) -> Result<u64, Failure> {
+    std::fs::metadata(path)
+        .map(|m| m.len())
+        .map_err(|e| Failure::file(path, e))
+}
+
+fn compare_one(mesh_path: &Path, nsdf_path: &Path, args: &Args) -> Result<Row, Failure> {
+    let name = mesh_path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let start = std::time::Instant::now();
+    let progress = |phase: &str| {
+        if !args.quiet {
+            eprintln!(
+                "nsdf compare: {name}: {:6.2} s  {phase}",
+                start.elapsed().as_secs_f64()
+            );
+        }
+    };
+    progress("loading");
+    let loaded = mesh::load(mesh_path).map_err(|e| Failure::file(mesh_path, e))?;
+    let shape = open_shape(nsdf_path)?;
+    let nsdf_bytes = file_len(nsdf_path)?;
+    let mesh_bytes = file_len(mesh_path)?;
+    let ply = binary_ply(&loaded.mesh);
+    let zstd_bytes = zstd_size(&ply).map_err(Failure::new)?;
+    let (vertices, triangles) = (loaded.mesh.positions.len(), loaded.mesh.triangles.len());
+    let n = args.samples as usize;
+
+    progress("sampling and exact distances");
+    let r = Reference::new(loaded.mesh, n, args.seed);
+    progress("network on the point sets");
+    let net = field_accuracy(&r, |p, o| shape.distances(p, o));
+    progress("marching cubes");
+    let params = Params {
+        resolution: args.resolution as usize,
+        bounds: r.cube(),
+        lipschitz: None,
+        dense: false,
+    };
+    let x = extract(&shape, &params).map_err(|e| Failure::file(nsdf_path, e))?;
+    let net_mesh = Mesh::from_soup(x.mesh.positions, x.mesh.triangles)
+        .ok()
+        .map(|l| l.mesh);
+    progress("network mesh against the reference");
+    let net_dist = net_mesh
+        .as_ref()
+        .map(|m| compare_meshes(&r.mesh, &r.sdf, &r.surface, m, n, args.seed ^ 0x0072_6563));
+
+    progress("decimating to the same bytes");
+    let dec = decimate_to_bytes(&r.mesh, nsdf_bytes);
+    progress("decimated mesh against the reference");
+    let dec_eval = dec.mesh.as_ref().map(|m| {
+        let sdf = Sdf::new(m);
+        let acc = field_accuracy(&r, |p, o| sdf.signed_distances(p, o));
+        (
+            acc,
+            compare_meshes(&r.mesh, &r.sdf, &r.surface, m, n, args.seed ^ 0x0064_6563),
+            m.triangles.len(),
+        )
+    });
+
+    let ratio = |a: u64| json!(a as f64 / nsdf_bytes.max(1) as f64);
+    let mut row: Row = [
+        ("mesh", json!(mesh_path.display().to_string())),
+        ("nsdf", json!(nsdf_path.display().to_string())),
+        ("vertices", json!(vertices)),
+        ("mesh_triangles", json!(triangles)),
+        ("radius", json!(r.radius)),
+        ("resolution", json!(args.resolution)),
+        ("samples", json!(n)),
+        ("seed", json!(args.seed)),
+        ("bytes_mesh_file", json!(mesh_bytes)),
+        ("bytes_ply", json!(ply.len())),
+        ("bytes_ply_zstd", json!(zstd_bytes)),
+        ("bytes_nsdf", json!(nsdf_bytes)),
+        ("ratio_mesh_file", ratio(mesh_bytes)),
+        ("ratio_ply", ratio(ply.len() as u64)),
+        ("ratio_ply_zstd", ratio(zstd_bytes)),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    push_metrics(
+        &mut row,
+        "net",
+        Some(net),
+        net_dist,
+        net_mesh.as_ref().map(|m| m.triangles.len()),
+        r.radius,
+    );
+    let status = match (&dec.mesh, dec.fits) {
+        (Some(_), true) => format!("fits in {} of {nsdf_bytes} bytes", dec.bytes),
+        (Some(_), false) => format!(
+            "budget not reached: smallest decimation is {} bytes",
+            dec.bytes
+        ),
+        (None, _) => "budget not reached: no usable decimation".to_string(),
+    };
+    row.push(("dec_encoding".into(), json!(RAW_ENCODING)));
+    row.push(("dec_status".into(), json!(status)));
+    row.push(("dec_bytes".into(), json!(dec.bytes)));
+    let (acc, dist, tris) = match dec_eval {
+        Some((a, d, t)) => (Some(a), Some(d), Some(t)),
+        None => (None, None, None),
+    };
+    push_metrics(&mut row, "dec", acc, dist, tris, r.radius);
+    progress("done");
+    Ok(row)
+}
+
+/// Appends the [`METRICS`] columns for one side; missing figures are null.
+fn push_metrics(
+    row: &mut Row,
+    side: &str,
+    acc: Option<FieldAccuracy>,
+    dist: Option<MeshDistance>,
+    triangles: Option<usize>,
+    r: f64,
+) {
+    let canon = dist.map(|d| d.canonical(r));
+    for &(key, _) in METRICS {
+        let v: Option<f64> = match key {
+            "surface_mean" => acc.map(|a| a.surface_mean),
+            "surface_max" => acc.map(|a| a.surface_max),
+            "surface_mean_canon" => acc.map(|a| a.surface_mean / r),
+            "surface_max_canon" => acc.map(|a| a.surface_max / r),
+            "sign_near" => acc.map(|a| a.near.sign_agreement),
+            "f1_near" => acc.map(|a| a.near.f1),
+            "sign_uniform" => acc.map(|a| a.uniform.sign_agreement),
+            "f1_uniform" => acc.map(|a| a.uniform.f1),
+            "iou" => acc.map(|a| a.uniform.iou),
+            "chamfer_l1" => canon.map(|d| d.chamfer_l1),
+            "chamfer_l2" => canon.map(|d| d.chamfer_l2),
+            "hausdorff" => canon.map(|d| d.hausdorff),
+            "chamfer_l1_world" => dist.map(|d| d.chamfer_l1),
+            "hausdorff_world" => dist.map(|d| d.hausdorff),
+            "normal_consistency" => dist.map(|d| d.normal_consistency),
+            "triangles" => triangles.map(|t| t as f64),
+            _ => None,
+        };
+        row.push((
+            column(side, key),
+            v.map_or(Value::Null, |x| {
+                if key == "triangles" {
+                    json!(x as u64)
+                } else {
+                    json!(x)
+                }
+            }),
+        ));
+    }
+}
+
+/// The column of metric `key` for `side` (`net` or `dec`).
+fn column(side: &str, key: &str) -> String {
+    format!("{side}_{key}")
+}
+
+fn to_object(row: &Row) -> Value {
+    Value::Object(
+        row.iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect::<Map<_, _>>(),
+    )
+}
+
+fn cell(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) if s.contains([',', '"', '\n']) => {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        }
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn csv(rows: &[Row]) -> String {
+    let mut out = String::new();
+    if let Some(first) = rows.first() {
+        let header: Vec<&str> = first.iter().map(|(k, _)| k.as_str()).collect();
+        let _ = writeln!(out, "{}", header.join(","));
+    }
+    for row in rows {
+        let cells: Vec<String> = row.iter().map(|(_, v)| cell(v)).collect();
+        let _ = writeln!(out, "{}", cells.join(","));
+    }
+    out
+}
+
+fn get<'a>(row: &'a Row, key: &str) -> &'a Value {
+    row.iter()
+        .find(|(k, _)| k == key)
+        .map_or(&Value::Null, |(_, v)| v)
+}
+
+/// A number for the table: 5 significant-looking digits, small values in scientific form.
+fn num(v: &Value) -> String {
+    match v.as_f64() {
+        None => "-".to_string(),
+        Some(x) if v.is_u64() => format!("{x}"),
+        Some(x) if x != 0.0 && x.abs() < 1e-3 => format!("{x:.3e}"),
+        Some(x) => format!("{x:.5}"),
+    }
+}
+
+/// A string value as it is (no CSV quoting).
+fn text(v: &Value) -> &str {
+    v.as_str().unwrap_or("")
+}
+
+fn single_table(row: &Row) -> String {
+    let mut s = String::new();
+    let g = |k| get(row, k);
+    let _ = writeln!(
+        s,
+        "mesh  {} ({} vertices, {} triangles, bounding-sphere radius R = {})",
+        text(g("mesh")),
+        num(g("vertices")),
+        num(g("mesh_triangles")),
+        num(g("radius"))
+    );
+    let _ = writeln!(s, "nsdf  {}\n", text(g("nsdf")));
+    let _ = writeln!(s, "sizes (ratio = size / .nsdf size)");
+    for (label, bytes, ratio) in [
+        ("mesh file", "bytes_mesh_file", "ratio_mesh_file"),
+        (
+            "binary PLY (f32 xyz, u32 indices)",
+            "bytes_ply",
+            "ratio_ply",
+        ),
+        ("PLY + zstd -19", "bytes_ply_zstd", "ratio_ply_zstd"),
+    ] {
+        let _ = writeln!(
+            s,
+            "  {label:<36} {:>12} B  {:>9.1}×",
+            num(g(bytes)),
+            g(ratio).as_f64().unwrap_or(0.0)
+        );
+    }
+    let _ = writeln!(s, "  {:<36} {:>12} B\n", ".nsdf", num(g("bytes_nsdf")));
+    let _ = writeln!(
+        s,
+        "equal-bytes baseline: meshoptimizer QEM decimation, {}",
+        text(g("dec_status"))
+    );
+    let _ = writeln!(s, "  encoding: {}", text(g("dec_encoding")));
+    let _ = writeln!(s, "  network mesh: marching cubes at {}³ over the bounding cube (centre ± R/0.9); {} samples per set, seed {}\n", num(g("resolution")), num(g("samples")), num(g("seed")));
+    let _ = writeln!(
+        s,
+        "  {:<32} {:>12} {:>12}",
+        "metric", "network", "decimated"
+    );
+    for &(key, label) in METRICS {
+        let _ = writeln!(
+            s,
+            "  {label:<32} {:>12} {:>12}",
+            num(get(row, &column("net", key))),
+            num(get(row, &column("dec", key)))
+        );
+    }
+    s
+}
+
+fn batch_table(rows: &[Row]) -> String {
+    let cols = [
+        ("mesh", "mesh"),
+        ("tris", "mesh_triangles"),
+        ("nsdf B", "bytes_nsdf"),
+        ("zstd B", "bytes_ply_zstd"),
+        ("dec B", "dec_bytes"),
+        ("CD net", "net_chamfer_l1"),
+        ("CD dec", "dec_chamfer_l1"),
+        ("HD net", "net_hausdorff"),
+        ("HD dec", "dec_hausdorff"),
+        ("F1n net", "net_f1_near"),
+        ("F1n dec", "dec_f1_near"),
+        ("IoU net", "net_iou"),
+        ("IoU dec", "dec_iou"),
+        ("NC net", "net_normal_consistency"),
+        ("NC dec", "dec_normal_consistency"),
+    ];
+    let mut s = String::new();
+    let header: Vec<String> = cols.iter().map(|(h, _)| format!("{h:>10}")).collect();
+    let _ = writeln!(s, "{:<20}{}", "mesh", header[1..].join(" "));
+    for row in rows {
+        let name = Path::new(get(row, "mesh").as_str().unwrap_or(""))
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let cells: Vec<String> = cols[1..]
+            .iter()
+            .map(|(_, k)| format!("{:>10}", num(get(row, k))))
+            .collect();
+        let _ = writeln!(s, "{name:<20}{}", cells.join(" "));
+    }
+    let _ = writeln!(s, "CD = Chamfer L1 / R, HD = Hausdorff / R, F1n = F1 near the surface, NC = normal consistency; dec = mesh decimated to the .nsdf's bytes ({RAW_ENCODING}); zstd level {ZSTD_LEVEL}");
+    s
+}

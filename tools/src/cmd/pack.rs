@@ -1,0 +1,243 @@
+//! `nsdf pack`: a mesh (or a directory or manifest of meshes) in, `.nsdf` files out.
+//! The pipeline lives in `crate::pack`; this file is the command line around it.
+
+use super::{CmdResult, Failure};
+use crate::mesh::Format;
+use crate::pack::batch::{self, Shard};
+use crate::pack::progress::{self, Bar, INTERRUPTED_EXIT};
+use crate::pack::summary::{Row, Status};
+use crate::pack::{self as packing, Options, PackError};
+use crate::train::FitConfig;
+use nsdf::{Activation, Scheme};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Train a compact neural SDF of a mesh and write it as a .nsdf file.
+///
+/// Reads OBJ, PLY, STL and glTF/GLB. The mesh is normalised by its minimal enclosing sphere
+/// and the inverse is stored, so the file answers in the mesh's own units. The stored
+/// (quantized) model is measured on held-out points and the figures go into the file.
+/// Same input, seed and thread count give a byte-identical file.
+///
+/// Given a directory (its .obj/.ply/.stl/.gltf/.glb files, sorted) or a manifest (one mesh
+/// path per line), packs every mesh into --out-dir, skipping outputs that already exist and
+/// are valid, and writes summary-I-of-N.csv and .json there.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// A mesh file, a directory of meshes, or a manifest listing one mesh per line.
+    pub input: PathBuf,
+    /// Output file (one mesh only; default: the mesh's path with the extension .nsdf).
+    #[arg(short, long, conflicts_with = "out_dir")]
+    pub output: Option<PathBuf>,
+    /// Output directory: one <mesh stem>.nsdf per mesh, and the batch summaries.
+    #[arg(long)]
+    pub out_dir: Option<PathBuf>,
+    /// Pack only meshes k with k mod N = I (a job array's index and size), e.g. 0/4.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<Shard>,
+    /// Weight storage.
+    #[arg(long, default_value = "int8", value_parser = parse_scheme)]
+    pub quant: Scheme,
+    /// Hidden layers.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub layers: u16,
+    /// Units per hidden layer.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub width: u16,
+    /// Hidden activation: relu, tanh, leaky-relu[:ALPHA] (default 0.01), sine[:OMEGA0] (default 30).
+    #[arg(long, default_value = "relu", value_parser = parse_activation)]
+    pub activation: Activation,
+    /// Training samples (points with exact distances).
+    #[arg(long, default_value_t = FitConfig::default().samples as u64, value_parser = clap::value_parser!(u64).range(1..=1 << 28))]
+    pub samples: u64,
+    /// Training epochs.
+    #[arg(long, default_value_t = FitConfig::default().train.epochs as u64, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub epochs: u64,
+    /// Stop training after this many seconds even if epochs remain (the file then depends on
+    /// the machine's speed and is not reproducible).
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    pub time_budget: Option<Duration>,
+    /// Random seed.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Threads for everything (default: all cores). The file depends on it.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+    /// Held-out points of each kind (surface, near, uniform) for the stored accuracy figures.
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(100..=10_000_000))]
+    pub probe: u64,
+    /// Print nothing but errors (no bar, no warnings, no summary).
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+fn parse_scheme(s: &str) -> Result<Scheme, String> {
+    s.parse()
+}
+
+fn parse_seconds(s: &str) -> Result<Duration, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 && x < 1e9 => Ok(Duration::from_secs_f64(x)),
+        _ => Err(format!("'{s}' is not a positive number of seconds")),
+    }
+}
+
+/// `relu`, `tanh`, `leaky-relu[:ALPHA]`, `sine[:OMEGA0]`.
+pub fn parse_activation(s: &str) -> Result<Activation, String> {
+    let (name, param) = match s.split_once(':') {
+        Some((n, p)) => {
+            let v: f32 = p
+                .parse()
+                .ok()
+                .filter(|v: &f32| v.is_finite() && *v > 0.0)
+                .ok_or_else(|| format!("'{p}' is not a positive number"))?;
+            (n, Some(v))
+        }
+        None => (s, None),
+    };
+    match (name, param) {
+        ("relu", None) => Ok(Activation::Relu),
+        ("tanh", None) => Ok(Activation::Tanh),
+        ("leaky-relu", a) => Ok(Activation::LeakyRelu(a.unwrap_or(0.01))),
+        ("sine", w) => Ok(Activation::Sine(w.unwrap_or(30.0))),
+        _ => Err(format!(
+            "unknown activation '{s}' (expected relu, tanh, leaky-relu[:ALPHA] or sine[:OMEGA0])"
+        )),
+    }
+}
+
+impl Args {
+    fn options(&self) -> Options {
+        let mut fit = FitConfig::default();
+        fit.arch.layers = self.layers as usize;
+        fit.arch.width = self.width as usize;
+        fit.arch.activation = self.activation;
+        fit.samples = self.samples as usize;
+        fit.train.epochs = self.epochs as usize;
+        fit.train.time_budget = self.time_budget;
+        fit.train.seed = self.seed;
+        fit.train.scheme = self.quant;
+        Options {
+            fit,
+            probe: self.probe as usize,
+            threads: self.threads.map_or(0, |t| t as usize),
+        }
+    }
+}
+
+pub fn run(args: Args) -> CmdResult {
+    let single = args.input.is_file() && Format::from_path(&args.input).is_some();
+    let missing = !args.input.exists();
+    if missing {
+        return Err(Failure::file(&args.input, "no such file or directory"));
+    }
+    progress::catch_interrupts();
+    let opts = args.options();
+    let bar = Bar::new(args.quiet);
+    if single && args.shard.is_none() {
+        let output = match (&args.output, &args.out_dir) {
+            (Some(o), _) => o.clone(),
+            (None, Some(dir)) => dir.join(packing::output_name(&args.input)),
+            (None, None) => args.input.with_extension("nsdf"),
+        };
+        return run_one(&args, &output, &opts, &bar);
+    }
+    if args.output.is_some() {
+        return Err(Failure::new(
+            "-o names one output file: use --out-dir with a directory or manifest of meshes",
+        ));
+    }
+    let Some(out_dir) = &args.out_dir else {
+        return Err(Failure::file(
+            &args.input,
+            "not a mesh file (.obj, .ply, .stl, .gltf, .glb): a directory or manifest needs --out-dir",
+        ));
+    };
+    run_batch(&args, out_dir, &opts, &bar)
+}
+
+fn run_one(args: &Args, output: &Path, opts: &Options, bar: &Bar) -> CmdResult {
+    bar.start(&args.input.file_name().unwrap_or_default().to_string_lossy());
+    let result = packing::with_threads(opts.threads, || {
+        packing::pack_file(&args.input, output, opts, bar)
+    })
+    .and_then(|r| r);
+    bar.finish();
+    match result {
+        Ok(p) => {
+            if !args.quiet {
+                for w in &p.warnings {
+                    eprintln!("nsdf: warning: {}: {w}", args.input.display());
+                }
+                super::print(&format!("{}\n", packing::summary_line(&p)))?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(PackError::Cancelled) => interrupted(),
+        Err(PackError::Failed(e)) => Err(Failure::new(e)),
+    }
+}
+
+fn run_batch(args: &Args, out_dir: &Path, opts: &Options, bar: &Bar) -> CmdResult {
+    let inputs = batch::list_inputs(&args.input).map_err(Failure::new)?;
+    std::fs::create_dir_all(out_dir).map_err(|e| Failure::file(out_dir, e))?;
+    let shard = args.shard.unwrap_or(Shard::ALL);
+    let quiet = args.quiet;
+    let mut report = |row: &Row| {
+        if quiet {
+            return;
+        }
+        match &row.status {
+            Status::Packed(p) => {
+                for w in &p.warnings {
+                    bar.println(&format!("nsdf: warning: {}: {w}", row.name));
+                }
+                bar.println(&packing::summary_line(p));
+            }
+            Status::Skipped { .. } => bar.println(&format!("{}: already done, skipped", row.name)),
+            Status::Failed(e) => bar.println(&format!("nsdf: {e}")),
+        }
+    };
+    let done = packing::with_threads(opts.threads, || {
+        batch::run(&inputs, out_dir, shard, opts, bar, &mut report)
+    })
+    .map_err(Failure::new)?;
+    bar.finish();
+    let written = batch::write_summaries(out_dir, shard, &done.rows).map_err(Failure::new)?;
+    if !quiet {
+        super::print(&format!(
+            "{} meshes in shard {}/{}: {} packed, {} skipped, {} failed; summary {}\n",
+            done.rows.len(),
+            shard.index,
+            shard.count,
+            done.rows
+                .iter()
+                .filter(|r| matches!(r.status, Status::Packed(_)))
+                .count(),
+            done.rows
+                .iter()
+                .filter(|r| matches!(r.status, Status::Skipped { .. }))
+                .count(),
+            done.failures(),
+            written[0].display()
+        ))?;
+    }
+    if done.cancelled {
+        return interrupted();
+    }
+    if done.failures() > 0 {
+        return Err(Failure::new(format_args!(
+            "{} of {} meshes failed (see {})",
+            done.failures(),
+            done.rows.len(),
+            written[0].display()
+        )));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn interrupted() -> CmdResult {
+    eprintln!("nsdf: interrupted; no output written");
+    Ok(ExitCode::from(INTERRUPTED_EXIT))
+}

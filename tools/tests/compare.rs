@@ -1,0 +1,331 @@
+//! `nsdf compare` end to end: a network whose zero set is exactly a mesh (the octahedron
+//! |x| + |y| + |z| = r as 3 → 6 ReLU → 1, as in cli_mesh_render.rs) must score perfectly,
+//! outputs carry their fields, and bad input fails cleanly.
+
+use nsdf::{Activation, Encoding, Model, Stats, Transform};
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+const R: f32 = 0.6;
+
+/// The octahedron network; world = 2 × network + (1, 0, -1), so the world octahedron has
+/// centre (1, 0, -1) and vertices 1.2 from it.
+fn octahedron() -> Model {
+    let mut m = Model::zeros(Encoding::None, &[6], Activation::Relu, Activation::Identity);
+    let s = 1.0 / 3f32.sqrt();
+    for a in 0..3 {
+        m.layers[0].weights[(2 * a) * 3 + a] = 1.0;
+        m.layers[0].weights[(2 * a + 1) * 3 + a] = -1.0;
+    }
+    m.layers[1].weights.iter_mut().for_each(|w| *w = s);
+    m.layers[1].bias[0] = -R * s;
+    m.transform = Transform {
+        scale: 0.5,
+        translation: [-0.5, 0.0, 0.5],
+        distance_scale: 2.0,
+        bounds: [[-0.4, -1.4, -2.4], [2.4, 1.4, 0.4]],
+    };
+    m.stats = Some(Stats {
+        surface_mean_error: 0.0,
+        surface_max_error: 0.0,
+        near_sign_agreement: 1.0,
+        volume_sign_agreement: 1.0,
+        near_sigma: 0.02,
+        gradient_bound: 1.0,
+        surface_samples: 1,
+        volume_samples: 1,
+    });
+    m
+}
+
+/// The same octahedron as an OBJ, outward-facing.
+const OCTA_OBJ: &str = "v 2.2 0 -1\nv -0.2 0 -1\nv 1 1.2 -1\nv 1 -1.2 -1\nv 1 0 0.2\nv 1 0 -2.2\n\
+f 1 3 5\nf 3 2 5\nf 2 4 5\nf 4 1 5\nf 3 1 6\nf 2 3 6\nf 4 2 6\nf 1 4 6\n";
+
+/// An icosphere (radius 1.2 about (1, 0, -1)) subdivided `levels` times, as OBJ text.
+fn icosphere_obj(levels: u32) -> String {
+    let t = (1.0 + 5f64.sqrt()) / 2.0;
+    let mut v: Vec<[f64; 3]> = vec![
+        [-1.0, t, 0.0],
+        [1.0, t, 0.0],
+        [-1.0, -t, 0.0],
+        [1.0, -t, 0.0],
+        [0.0, -1.0, t],
+        [0.0, 1.0, t],
+        [0.0, -1.0, -t],
+        [0.0, 1.0, -t],
+        [t, 0.0, -1.0],
+        [t, 0.0, 1.0],
+        [-t, 0.0, -1.0],
+        [-t, 0.0, 1.0],
+    ];
+    let mut f: Vec<[usize; 3]> = vec![
+        [0, 11, 5],
+        [0, 5, 1],
+        [0, 1, 7],
+        [0, 7, 10],
+        [0, 10, 11],
+        [1, 5, 9],
+        [5, 11, 4],
+        [11, 10, 2],
+        [10, 7, 6],
+        [7, 1, 8],
+        [3, 9, 4],
+        [3, 4, 2],
+        [3, 2, 6],
+        [3, 6, 8],
+        [3, 8, 9],
+        [4, 9, 5],
+        [2, 4, 11],
+        [6, 2, 10],
+        [8, 6, 7],
+        [9, 8, 1],
+    ];
+    for _ in 0..levels {
+        let mut mid = std::collections::HashMap::new();
+        let mut next = Vec::new();
+        for tri in &f {
+            let m = [0, 1, 2].map(|k| {
+                let (a, b) = (tri[k].min(tri[(k + 1) % 3]), tri[k].max(tri[(k + 1) % 3]));
+                *mid.entry((a, b)).or_insert_with(|| {
+                    v.push([0, 1, 2].map(|i| (v[a][i] + v[b][i]) / 2.0));
+                    v.len() - 1
+                })
+            });
+            next.push([tri[0], m[0], m[2]]);
+            next.push([tri[1], m[1], m[0]]);
+            next.push([tri[2], m[2], m[1]]);
+            next.push(m);
+        }
+        f = next;
+    }
+    let mut s = String::new();
+    for p in &v {
+        let l = (p[0] * p[0] + p[1] * p[1] + p[2] * p[2]).sqrt() / 1.2;
+        s += &format!("v {} {} {}\n", 1.0 + p[0] / l, p[1] / l, -1.0 + p[2] / l);
+    }
+    for t in &f {
+        s += &format!("f {} {} {}\n", t[0] + 1, t[1] + 1, t[2] + 1);
+    }
+    s
+}
+
+struct Dir(PathBuf);
+
+impl Dir {
+    fn new(name: &str) -> Dir {
+        let d = std::env::temp_dir().join(format!("nsdf-compare-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("octa.nsdf"), nsdf::to_bytes(&octahedron()).unwrap()).unwrap();
+        std::fs::write(d.join("octa.obj"), OCTA_OBJ).unwrap();
+        Dir(d)
+    }
+    fn path(&self, name: &str) -> String {
+        self.0.join(name).to_str().unwrap().to_string()
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Small sample sets and grids: these tests run in debug builds.
+const QUICK: [&str; 5] = ["--samples", "20000", "--resolution", "64", "--quiet"];
+
+fn nsdf(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nsdf"))
+        .args(args)
+        .args(QUICK)
+        .output()
+        .unwrap()
+}
+
+fn json(args: &[&str]) -> Value {
+    json_on(None, args)
+}
+
+/// Runs with `RAYON_NUM_THREADS` set when `threads` is given, and parses the JSON output.
+fn json_on(threads: Option<&str>, args: &[&str]) -> Value {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_nsdf"));
+    c.args(args).args(QUICK);
+    if let Some(t) = threads {
+        c.env("RAYON_NUM_THREADS", t);
+    }
+    let o = c.output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+fn f(v: &Value, key: &str) -> f64 {
+    v[key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{key} missing or not a number in {v}"))
+}
+
+#[test]
+fn network_with_the_meshs_zero_set_scores_perfectly() {
+    let d = Dir::new("exact");
+    let v = json(&[
+        "compare",
+        &d.path("octa.obj"),
+        &d.path("octa.nsdf"),
+        "--json",
+    ]);
+    assert!((f(&v, "radius") - 1.2).abs() < 1e-6);
+    // The network is the exact signed distance scaled by 1/√3 (a piecewise-linear field), so
+    // on the surface it is zero up to f32 rounding and every sign agrees.
+    assert!(f(&v, "net_surface_max") < 1e-5, "{v}");
+    for key in [
+        "net_sign_near",
+        "net_f1_near",
+        "net_sign_uniform",
+        "net_f1_uniform",
+        "net_iou",
+    ] {
+        assert_eq!(f(&v, key), 1.0, "{key}");
+    }
+    // Marching cubes cuts the octahedron's edges and corners by about a cell (h = 2.4/0.9/64
+    // ≈ 0.042 world = 0.035 R); faces are reproduced exactly, so Chamfer is well under h.
+    assert!(f(&v, "net_chamfer_l1") < 0.005, "{v}");
+    assert!(f(&v, "net_chamfer_l2") < 1e-4, "{v}");
+    assert!(f(&v, "net_hausdorff") < 0.035, "{v}");
+    assert!(f(&v, "net_normal_consistency") > 0.99, "{v}");
+    // The octahedron (120 bytes raw) fits in the .nsdf's bytes as it is: a perfect baseline.
+    assert!(v["dec_status"].as_str().unwrap().starts_with("fits"), "{v}");
+    assert_eq!(f(&v, "dec_triangles"), 8.0);
+    assert!(
+        f(&v, "dec_chamfer_l1") < 1e-6 && f(&v, "dec_f1_near") == 1.0,
+        "{v}"
+    );
+    // Sizes: the binary PLY is header + 6 × 12 + 8 × 13 bytes.
+    let ply = f(&v, "bytes_ply");
+    assert!(ply > 176.0 && ply < 500.0, "{ply}");
+    let nsdf_len = std::fs::metadata(d.path("octa.nsdf")).unwrap().len() as f64;
+    assert_eq!(f(&v, "bytes_nsdf"), nsdf_len);
+    assert!((f(&v, "ratio_ply") - ply / nsdf_len).abs() < 1e-12);
+}
+
+#[test]
+fn same_seed_same_numbers_and_csv_matches_json() {
+    let d = Dir::new("csv");
+    let a = json(&[
+        "compare",
+        &d.path("octa.obj"),
+        &d.path("octa.nsdf"),
+        "--json",
+        "--seed",
+        "7",
+    ]);
+    // Same numbers on one thread: nothing depends on how work was split.
+    let b = json_on(
+        Some("1"),
+        &[
+            "compare",
+            &d.path("octa.obj"),
+            &d.path("octa.nsdf"),
+            "--json",
+            "--seed",
+            "7",
+        ],
+    );
+    assert_eq!(a, b);
+    let o = nsdf(&[
+        "compare",
+        &d.path("octa.obj"),
+        &d.path("octa.nsdf"),
+        "--csv",
+        "--seed",
+        "7",
+    ]);
+    assert!(o.status.success());
+    let text = String::from_utf8(o.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let keys: Vec<&String> = a.as_object().unwrap().keys().collect();
+    assert_eq!(header, keys);
+    for key in [
+        "bytes_ply_zstd",
+        "net_chamfer_l1",
+        "net_hausdorff",
+        "dec_iou",
+        "dec_status",
+    ] {
+        assert!(header.contains(&key), "{key}");
+    }
+    // The table names both sides and the encoding of the baseline.
+    let o = nsdf(&["compare", &d.path("octa.obj"), &d.path("octa.nsdf")]);
+    let table = String::from_utf8(o.stdout).unwrap();
+    assert!(table.contains("network") && table.contains("decimated") && table.contains("u16"));
+}
+
+#[test]
+fn decimation_is_held_to_the_nsdf_size_and_batch_pairs_by_stem() {
+    let d = Dir::new("batch");
+    let meshes = d.0.join("meshes");
+    let nets = d.0.join("nets");
+    std::fs::create_dir_all(&meshes).unwrap();
+    std::fs::create_dir_all(&nets).unwrap();
+    std::fs::write(meshes.join("octa.obj"), OCTA_OBJ).unwrap();
+    std::fs::write(meshes.join("ball.obj"), icosphere_obj(4)).unwrap();
+    std::fs::write(meshes.join("lonely.obj"), OCTA_OBJ).unwrap(); // no network: skipped
+    for stem in ["octa", "ball"] {
+        std::fs::copy(d.0.join("octa.nsdf"), nets.join(format!("{stem}.nsdf"))).unwrap();
+    }
+    let (m, n) = (meshes.to_str().unwrap(), nets.to_str().unwrap());
+    let v = json(&["compare", "--dir", m, "--nsdf-dir", n, "--json"]);
+    let rows = v.as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{v}");
+    let ball = &rows[0];
+    assert!(ball["mesh"].as_str().unwrap().ends_with("ball.obj"));
+    // 5120 triangles (2562 vertices, 61 kB raw) decimated into the .nsdf's few hundred bytes.
+    assert_eq!(f(ball, "mesh_triangles"), 5120.0);
+    assert!(f(ball, "dec_bytes") <= f(ball, "bytes_nsdf"), "{ball}");
+    assert!(f(ball, "dec_triangles") < 100.0, "{ball}");
+    // The octahedron network against a sphere through its vertices: clearly worse than exact.
+    assert!(
+        f(ball, "net_chamfer_l1") > 0.05 && f(ball, "net_f1_uniform") < 1.0,
+        "{ball}"
+    );
+    let o = nsdf(&["compare", "--dir", m, "--nsdf-dir", n]);
+    assert!(o.status.success());
+    let table = String::from_utf8(o.stdout).unwrap();
+    assert!(table.contains("ball.obj") && table.contains("octa.obj") && !table.contains("lonely"));
+}
+
+fn fails_cleanly(args: &[&str], expect: &str) {
+    let o = nsdf(args);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+    assert!(
+        err.starts_with("nsdf: ") && err.contains(expect),
+        "{args:?}: {err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn bad_input_fails_with_a_clear_error() {
+    let d = Dir::new("bad");
+    let (obj, net) = (d.path("octa.obj"), d.path("octa.nsdf"));
+    fails_cleanly(&["compare", &d.path("missing.obj"), &net], "missing.obj");
+    fails_cleanly(&["compare", &obj, &d.path("missing.nsdf")], "missing.nsdf");
+    std::fs::write(d.0.join("points.obj"), "v 0 0 0\nv 1 0 0\nv 0 1 0\n").unwrap();
+    fails_cleanly(&["compare", &d.path("points.obj"), &net], "points.obj");
+    std::fs::write(d.0.join("junk.nsdf"), b"not an nsdf file at all").unwrap();
+    fails_cleanly(&["compare", &obj, &d.path("junk.nsdf")], "junk.nsdf");
+    let empty = d.0.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let e = empty.to_str().unwrap();
+    fails_cleanly(&["compare", "--dir", e, "--nsdf-dir", e], "no mesh in");
+    // Usage errors (clap) exit with 2.
+    let o = nsdf(&["compare", &obj]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = nsdf(&["compare", &obj, &net, "--resolution", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+}

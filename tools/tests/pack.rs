@@ -1,0 +1,373 @@
+//! End-to-end tests of `nsdf pack` on meshes generated here (tiny sample and epoch counts:
+//! these check the plumbing, not the accuracy, which `benches/pack_table.sh` measures).
+
+use nsdf::{Shape, Value};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Settings small enough for a debug build.
+const FAST: &[&str] = &[
+    "--samples",
+    "20000",
+    "--probe",
+    "2000",
+    "--threads",
+    "2",
+    "--quiet",
+];
+
+/// A box with half extents `h` centred at `c`, outward-facing triangles, as OBJ text.
+fn box_obj(c: [f32; 3], h: [f32; 3]) -> String {
+    let mut s = String::from("# box\n");
+    for i in 0..8 {
+        let sign = |bit: usize| if i >> bit & 1 == 1 { 1.0 } else { -1.0 };
+        let v = [0, 1, 2].map(|a| c[a] + sign(a) * h[a]);
+        s += &format!("v {} {} {}\n", v[0], v[1], v[2]);
+    }
+    // Vertex index = x + 2y + 4z (1-based in OBJ); each face wound counter-clockwise seen from outside.
+    let faces = [
+        [1, 5, 7, 3], // x = -
+        [2, 4, 8, 6], // x = +
+        [1, 2, 6, 5], // y = -
+        [3, 7, 8, 4], // y = +
+        [1, 3, 4, 2], // z = -
+        [5, 6, 8, 7], // z = +
+    ];
+    for [a, b, c, d] in faces {
+        s += &format!("f {a} {b} {c}\nf {a} {c} {d}\n");
+    }
+    s
+}
+
+const CENTRE: [f32; 3] = [10.0, -5.0, 3.0];
+const HALF: [f32; 3] = [1.5, 2.0, 2.5];
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("nsdf-pack-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+}
+
+fn nsdf(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nsdf"))
+        .args(args)
+        .output()
+        .expect("run nsdf")
+}
+
+/// `nsdf pack` with [`FAST`] settings and `epochs`.
+fn pack_epochs(args: &[&str], epochs: &str) -> Output {
+    let mut all = vec!["pack"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(FAST);
+    all.extend_from_slice(&["--epochs", epochs]);
+    nsdf(&all)
+}
+
+fn pack(args: &[&str]) -> Output {
+    pack_epochs(args, "4")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Files in `dir` other than `keep` (to see that nothing else, e.g. a temp file, was left).
+fn files(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn packs_a_box_into_a_file_that_answers_in_world_units() {
+    let dir = temp_dir("box");
+    let mesh = dir.join("crate.obj");
+    write(&mesh, &box_obj(CENTRE, HALF));
+    // Enough training for the far interior (most samples lie near the surface).
+    let out = pack_epochs(&[mesh.to_str().unwrap()], "30");
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Default output: the mesh's path with the extension .nsdf; nothing else left behind.
+    assert_eq!(files(&dir), ["crate.nsdf", "crate.obj"]);
+    let shape = Shape::open(dir.join("crate.nsdf")).unwrap();
+
+    // The centre is 1.5 (the smallest half extent) inside; the transform makes it world units.
+    let d = shape.distance(CENTRE);
+    assert!(
+        d < 0.0 && (d + 1.5).abs() < 0.5,
+        "distance at the centre {d}"
+    );
+    let outside = shape.distance([CENTRE[0] + 3.0, CENTRE[1], CENTRE[2]]);
+    assert!(outside > 0.5, "distance 1.5 outside {outside}");
+    let b = shape.bounds();
+    for a in 0..3 {
+        assert!((b[0][a] - (CENTRE[a] - HALF[a])).abs() < 1e-5, "{b:?}");
+        assert!((b[1][a] - (CENTRE[a] + HALF[a])).abs() < 1e-5, "{b:?}");
+    }
+
+    let stats = shape.stats().expect("STAT chunk");
+    assert_eq!(stats.surface_samples, 2000);
+    assert!(
+        stats.surface_mean_error > 0.0 && stats.surface_mean_error < 1.0,
+        "{stats:?}"
+    );
+    assert!(
+        stats.gradient_bound >= 1.0 && stats.gradient_bound < 100.0,
+        "{stats:?}"
+    );
+    assert!(stats.volume_sign_agreement > 0.5, "{stats:?}");
+    // The near-surface σ is 0.01 canonical units, i.e. of the enclosing sphere's radius.
+    let radius = (HALF.iter().map(|h| h * h).sum::<f32>()).sqrt();
+    assert!((stats.near_sigma - 0.01 * radius).abs() < 1e-4, "{stats:?}");
+
+    let meta = |k: &str| shape.meta(k).cloned();
+    assert_eq!(meta("nsdf.name"), Some(Value::String("crate".into())));
+    assert_eq!(
+        meta("nsdf.source.name"),
+        Some(Value::String("crate.obj".into()))
+    );
+    assert_eq!(meta("nsdf.source.triangles"), Some(Value::Int(12)));
+    assert_eq!(meta("nsdf.train.samples"), Some(Value::Int(20000)));
+    assert_eq!(meta("nsdf.train.epochs"), Some(Value::Int(30)));
+    assert_eq!(meta("nsdf.train.seed"), Some(Value::Int(0)));
+    assert!(matches!(meta("nsdf.source.sha256"), Some(Value::String(h)) if h.len() == 64));
+    assert!(
+        matches!(meta("nsdf.train.recipe"), Some(Value::String(r)) if r.contains("\"quant\":\"int8\""))
+    );
+    assert!(meta("nsdf.created").is_none() && meta("nsdf.train.seconds").is_none());
+    assert!(shape
+        .model()
+        .layers
+        .iter()
+        .all(|l| l.scheme == nsdf::Scheme::Int8));
+
+    // `nsdf validate` agrees the file is sound.
+    let v = nsdf(&["validate", dir.join("crate.nsdf").to_str().unwrap()]);
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn same_input_seed_and_threads_give_identical_bytes() {
+    let dir = temp_dir("determinism");
+    let mesh = dir.join("m.obj");
+    write(&mesh, &box_obj([0.3, 0.0, -2.0], [1.0, 0.5, 0.7]));
+    let (a, b) = (dir.join("a.nsdf"), dir.join("b.nsdf"));
+    for out in [&a, &b] {
+        let o = pack(&[
+            mesh.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--quant",
+            "f16",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let (a, b) = (std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
+    assert!(a == b, "two runs differ");
+    assert!(Shape::from_bytes(&a).unwrap().model().layers[0].scheme == nsdf::Scheme::F16);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bad_input_is_a_clear_error_and_writes_nothing() {
+    let dir = temp_dir("bad");
+    let good = dir.join("good.obj");
+    write(&good, &box_obj([0.0; 3], [1.0; 3]));
+    write(&dir.join("empty.obj"), "");
+    write(
+        &dir.join("nan.obj"),
+        &box_obj([0.0; 3], [1.0; 3]).replacen("v -1 -1 -1", "v nan -1 -1", 1),
+    );
+    let out = dir.join("out.nsdf");
+    let o = out.to_str().unwrap();
+    let p = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    let cases: Vec<(Vec<String>, i32, &str)> = vec![
+        (
+            vec![p("missing.obj"), "-o".into(), o.into()],
+            1,
+            "no such file",
+        ),
+        (vec![p("empty.obj"), "-o".into(), o.into()], 1, "empty"),
+        (vec![p("nan.obj"), "-o".into(), o.into()], 1, "vertex"),
+        (
+            vec![
+                p("good.obj"),
+                "-o".into(),
+                o.into(),
+                "--quant".into(),
+                "int3".into(),
+            ],
+            2,
+            "int3",
+        ),
+        (
+            vec![
+                p("good.obj"),
+                "--out-dir".into(),
+                p("o"),
+                "--shard".into(),
+                "3/2".into(),
+            ],
+            2,
+            "3/2",
+        ),
+        (
+            vec![
+                p("good.obj"),
+                "-o".into(),
+                o.into(),
+                "--layers".into(),
+                "0".into(),
+            ],
+            2,
+            "layers",
+        ),
+        (
+            vec![
+                p("good.obj"),
+                "-o".into(),
+                o.into(),
+                "--activation".into(),
+                "swish".into(),
+            ],
+            2,
+            "swish",
+        ),
+    ];
+    for (args, code, needle) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let r = pack(&args);
+        let err = stderr(&r);
+        assert_eq!(r.status.code(), Some(code), "{args:?}: {err}");
+        assert!(err.to_lowercase().contains(needle), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_eq!(
+            files(&dir),
+            ["empty.obj", "good.obj", "nan.obj"],
+            "{args:?}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn batch_mode_shards_skips_finished_meshes_and_records_failures() {
+    let dir = temp_dir("batch");
+    let meshes = dir.join("meshes");
+    std::fs::create_dir_all(&meshes).unwrap();
+    for (i, name) in ["a.obj", "b.obj", "c.obj"].iter().enumerate() {
+        write(
+            &meshes.join(name),
+            &box_obj([i as f32, 0.0, 0.0], [1.0, 0.8, 0.6]),
+        );
+    }
+    write(&meshes.join("notes.txt"), "not a mesh");
+    let out = dir.join("out");
+    let (m, o) = (meshes.to_str().unwrap(), out.to_str().unwrap());
+    let summary = |shard: &str| -> serde_json::Value {
+        let text = std::fs::read_to_string(out.join(format!("summary-{shard}.json"))).unwrap();
+        serde_json::from_str(&text).unwrap()
+    };
+
+    // Sorted a, b, c: shard 0/2 packs a and c, shard 1/2 packs b.
+    let r = pack(&[m, "--out-dir", o, "--shard", "0/2"]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    assert_eq!(
+        files(&out),
+        [
+            "a.nsdf",
+            "c.nsdf",
+            "summary-0-of-2.csv",
+            "summary-0-of-2.json"
+        ]
+    );
+    let s = summary("0-of-2");
+    assert_eq!(s.as_array().unwrap().len(), 2);
+    assert_eq!(
+        (s[0]["name"].as_str(), s[0]["status"].as_str()),
+        (Some("a.obj"), Some("packed"))
+    );
+    assert_eq!(s[1]["name"], "c.obj");
+    assert_eq!(s[0]["triangles"], 12);
+    assert!(s[0]["bytes"].as_u64().unwrap() > 1000 && s[0]["f1_uniform"].as_f64().is_some());
+    let csv = std::fs::read_to_string(out.join("summary-0-of-2.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 3);
+    assert!(
+        csv.lines().nth(1).unwrap().starts_with("a.obj,packed,12,"),
+        "{csv}"
+    );
+
+    let r = pack(&[m, "--out-dir", o, "--shard", "1/2"]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    assert!(out.join("b.nsdf").exists());
+
+    // Again: everything is done. A corrupt output is redone, not trusted.
+    let before = std::fs::read(out.join("c.nsdf")).unwrap();
+    std::fs::write(out.join("a.nsdf"), b"garbage").unwrap();
+    let r = pack(&[m, "--out-dir", o, "--shard", "0/2"]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let s = summary("0-of-2");
+    assert_eq!(s[0]["status"], "packed");
+    assert_eq!(s[1]["status"], "skipped");
+    assert_eq!(std::fs::read(out.join("c.nsdf")).unwrap(), before);
+    assert!(Shape::open(out.join("a.nsdf")).is_ok());
+
+    // A manifest (paths relative to it) with a broken mesh: recorded, the rest continue, exit 1.
+    write(&meshes.join("broken.obj"), "v 0 0 0\nv 1 0 0\nf 1 2 9\n");
+    let manifest = dir.join("list.txt");
+    write(&manifest, "# meshes\nmeshes/broken.obj\n\nmeshes/b.obj\n");
+    let out2 = dir.join("out2");
+    let r = pack(&[
+        manifest.to_str().unwrap(),
+        "--out-dir",
+        out2.to_str().unwrap(),
+    ]);
+    assert_eq!(r.status.code(), Some(1), "{}", stderr(&r));
+    assert!(
+        stderr(&r).contains("1 of 2 meshes failed"),
+        "{}",
+        stderr(&r)
+    );
+    assert!(out2.join("b.nsdf").exists() && !out2.join("broken.nsdf").exists());
+    let text = std::fs::read_to_string(out2.join("summary-0-of-1.json")).unwrap();
+    let s: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(s[0]["status"], "failed");
+    assert!(
+        s[0]["error"].as_str().unwrap().contains("broken.obj"),
+        "{s}"
+    );
+    assert_eq!(s[1]["status"], "packed");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn ctrl_c_stops_cleanly_with_status_130_and_no_output() {
+    let dir = temp_dir("interrupt");
+    let mesh = dir.join("m.obj");
+    write(&mesh, &box_obj([0.0; 3], [1.0; 3]));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nsdf"))
+        .args(["pack", mesh.to_str().unwrap(), "--epochs", "100000"])
+        .args(FAST)
+        .spawn()
+        .unwrap();
+    // Long enough for the handler to be installed and training to start.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert_eq!(files(&dir), ["m.obj"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
