@@ -181,7 +181,9 @@ impl std::str::FromStr for Scheme {
             "f32" => Ok(Scheme::F32),
             "f16" => Ok(Scheme::F16),
             "int8" | "i8" => Ok(Scheme::Int8),
-            _ => Err(format!("unknown quantization '{s}' (expected int8, f16 or f32)")),
+            _ => Err(format!(
+                "unknown quantization '{s}' (expected int8, f16 or f32)"
+            )),
         }
     }
 }
@@ -342,7 +344,10 @@ impl Model {
     }
 
     pub fn parameter_count(&self) -> usize {
-        self.layers.iter().map(|l| l.inputs * l.outputs + l.outputs).sum()
+        self.layers
+            .iter()
+            .map(|l| l.inputs * l.outputs + l.outputs)
+            .sum()
     }
 
     /// Sets every layer's storage scheme.
@@ -376,13 +381,18 @@ impl Model {
         let mut inputs = self.encoding.output_dim();
         for (i, l) in self.layers.iter().enumerate() {
             if l.inputs != inputs {
-                return bad(format!("layer {i} takes {} inputs, previous gives {inputs}", l.inputs));
+                return bad(format!(
+                    "layer {i} takes {} inputs, previous gives {inputs}",
+                    l.inputs
+                ));
             }
             if l.outputs == 0 {
                 return bad(format!("layer {i} has no outputs"));
             }
             if l.weights.len() != l.inputs * l.outputs || l.bias.len() != l.outputs {
-                return bad(format!("layer {i}: weight or bias length does not match its shape"));
+                return bad(format!(
+                    "layer {i}: weight or bias length does not match its shape"
+                ));
             }
             if l.weights.iter().chain(&l.bias).any(|x| !x.is_finite()) {
                 return bad(format!("layer {i} has a non-finite weight or bias"));
@@ -400,8 +410,7 @@ impl Model {
             .into_iter()
             .chain(t.translation)
             .chain(t.bounds.into_iter().flatten());
-        if floats.into_iter().any(|x| !x.is_finite()) || t.scale <= 0.0 || t.distance_scale == 0.0
-        {
+        if floats.into_iter().any(|x| !x.is_finite()) || t.scale <= 0.0 || t.distance_scale == 0.0 {
             return bad("transform must be finite with scale > 0 and distance_scale != 0".into());
         }
         if (0..3).any(|i| t.bounds[0][i] > t.bounds[1][i]) {

@@ -60,13 +60,21 @@ impl Shape {
 
     fn from_parsed(parsed: Parsed, file_len: u64) -> Shape {
         let net = Network::new(&parsed.model);
-        Shape { parsed, net, backend: Backend::detect(), threads: crate::eval::default_threads(), file_len }
+        Shape {
+            parsed,
+            net,
+            backend: Backend::detect(),
+            threads: crate::eval::default_threads(),
+            file_len,
+        }
     }
 
     /// The same shape evaluated with another backend. Errors if this CPU cannot run it.
     pub fn with_backend(mut self, backend: Backend) -> Result<Shape> {
         if !backend.is_available() {
-            return Err(Error::InvalidModel { reason: format!("backend {} is not supported by this CPU", backend.name()) });
+            return Err(Error::InvalidModel {
+                reason: format!("backend {} is not supported by this CPU", backend.name()),
+            });
         }
         self.backend = backend;
         Ok(self)
@@ -152,12 +160,17 @@ impl Shape {
     /// # Panics
     /// If `out.len() != points.len()`.
     pub fn distances(&self, points: &[[f32; 3]], out: &mut [f32]) {
-        assert_eq!(points.len(), out.len(), "distances: output length must equal point count");
+        assert_eq!(
+            points.len(),
+            out.len(),
+            "distances: output length must equal point count"
+        );
         let out = SyncSlice::new(out);
         for_each_chunk(points.len(), self.threads, |start, len| {
             // SAFETY: for_each_chunk hands out disjoint ranges.
             let out = unsafe { out.range(start, len) };
-            self.backend.distances(&self.net, &points[start..start + len], out);
+            self.backend
+                .distances(&self.net, &points[start..start + len], out);
         });
     }
 
@@ -166,14 +179,23 @@ impl Shape {
     /// # Panics
     /// If the output lengths differ from `points.len()`.
     pub fn gradients(&self, points: &[[f32; 3]], dist: &mut [f32], grad: &mut [[f32; 3]]) {
-        assert_eq!(points.len(), dist.len(), "gradients: distance output length must equal point count");
-        assert_eq!(points.len(), grad.len(), "gradients: gradient output length must equal point count");
+        assert_eq!(
+            points.len(),
+            dist.len(),
+            "gradients: distance output length must equal point count"
+        );
+        assert_eq!(
+            points.len(),
+            grad.len(),
+            "gradients: gradient output length must equal point count"
+        );
         let dist = SyncSlice::new(dist);
         let grad = SyncSlice::new(grad);
         for_each_chunk(points.len(), self.threads, |start, len| {
             // SAFETY: for_each_chunk hands out disjoint ranges.
             let (d, g) = unsafe { (dist.range(start, len), grad.range(start, len)) };
-            self.backend.gradients(&self.net, &points[start..start + len], d, g);
+            self.backend
+                .gradients(&self.net, &points[start..start + len], d, g);
         });
     }
 }
@@ -188,7 +210,10 @@ unsafe impl<T: Send> Sync for SyncSlice<T> {}
 
 impl<T> SyncSlice<T> {
     fn new(s: &mut [T]) -> Self {
-        SyncSlice { ptr: s.as_mut_ptr(), len: s.len() }
+        SyncSlice {
+            ptr: s.as_mut_ptr(),
+            len: s.len(),
+        }
     }
 
     /// # Safety

@@ -15,7 +15,10 @@ fn write_parse_evaluate_round_trip() {
             let p = rng.point(2.0);
             let want = reference_distance(&stored, p);
             let got = shape.distance(p);
-            assert!((got as f64 - want).abs() < 1e-5, "{scheme:?} {p:?}: {got} vs {want}");
+            assert!(
+                (got as f64 - want).abs() < 1e-5,
+                "{scheme:?} {p:?}: {got} vs {want}"
+            );
             let (d, g) = shape.gradient(p);
             assert_eq!(d, got);
             let h = 1e-6;
@@ -23,8 +26,13 @@ fn write_parse_evaluate_round_trip() {
                 let (mut p1, mut p0) = (p.map(|x| x as f64), p.map(|x| x as f64));
                 p1[a] += h;
                 p0[a] -= h;
-                let fd = (reference_distance64(&stored, p1) - reference_distance64(&stored, p0)) / (2.0 * h);
-                assert!((g[a] as f64 - fd).abs() < 1e-3 * (1.0 + fd.abs()), "grad {a}: {} vs {fd}", g[a]);
+                let fd = (reference_distance64(&stored, p1) - reference_distance64(&stored, p0))
+                    / (2.0 * h);
+                assert!(
+                    (g[a] as f64 - fd).abs() < 1e-3 * (1.0 + fd.abs()),
+                    "grad {a}: {} vs {fd}",
+                    g[a]
+                );
             }
         }
         println!("{scheme:?}: {} bytes", bytes.len());

@@ -22,13 +22,24 @@ impl Rng {
     }
 
     pub fn point(&mut self, r: f32) -> [f32; 3] {
-        [self.uniform(-r, r), self.uniform(-r, r), self.uniform(-r, r)]
+        [
+            self.uniform(-r, r),
+            self.uniform(-r, r),
+            self.uniform(-r, r),
+        ]
     }
 }
 
 /// Davies' 8 × 32 ReLU → tanh architecture with He-style random weights.
 pub fn davies(seed: u64, scheme: Scheme) -> Model {
-    random_model(seed, Encoding::None, &[32; 8], Activation::Relu, Activation::Tanh, scheme)
+    random_model(
+        seed,
+        Encoding::None,
+        &[32; 8],
+        Activation::Relu,
+        Activation::Tanh,
+        scheme,
+    )
 }
 
 pub fn random_model(
@@ -84,7 +95,9 @@ pub fn reference_distance(m: &Model, p: [f32; 3]) -> f64 {
 /// [`reference_distance`] at an f64 point (for finite differences).
 pub fn reference_distance64(m: &Model, p: [f64; 3]) -> f64 {
     let t = &m.transform;
-    let q: Vec<f64> = (0..3).map(|i| t.scale as f64 * p[i] + t.translation[i] as f64).collect();
+    let q: Vec<f64> = (0..3)
+        .map(|i| t.scale as f64 * p[i] + t.translation[i] as f64)
+        .collect();
     let mut x = q.clone();
     if let Encoding::Fourier { frequencies } = m.encoding {
         for k in 0..frequencies {
@@ -97,11 +110,19 @@ pub fn reference_distance64(m: &Model, p: [f64; 3]) -> f64 {
         x = (0..l.outputs)
             .map(|o| {
                 let z: f64 = l.bias[o] as f64
-                    + (0..l.inputs).map(|i| l.weights[o * l.inputs + i] as f64 * x[i]).sum::<f64>();
+                    + (0..l.inputs)
+                        .map(|i| l.weights[o * l.inputs + i] as f64 * x[i])
+                        .sum::<f64>();
                 match l.activation {
                     Activation::Identity => z,
                     Activation::Relu => z.max(0.0),
-                    Activation::LeakyRelu(a) => if z >= 0.0 { z } else { a as f64 * z },
+                    Activation::LeakyRelu(a) => {
+                        if z >= 0.0 {
+                            z
+                        } else {
+                            a as f64 * z
+                        }
+                    }
                     Activation::Tanh => z.tanh(),
                     Activation::Sine(w) => (w as f64 * z).sin(),
                 }

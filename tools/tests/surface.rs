@@ -21,21 +21,35 @@ fn torus(p: [f32; 3]) -> f32 {
 }
 
 fn params(resolution: usize, dense: bool) -> Params {
-    Params { resolution, bounds: [[-1.0; 3], [1.0; 3]], lipschitz: None, dense }
+    Params {
+        resolution,
+        bounds: [[-1.0; 3], [1.0; 3]],
+        lipschitz: None,
+        dense,
+    }
 }
 
 /// Checks every edge is shared by exactly two triangles in opposite directions; returns χ.
 fn euler_characteristic(mesh: &TriMesh) -> i64 {
     let mut half: HashMap<(u32, u32), u32> = HashMap::new();
     for t in &mesh.triangles {
-        assert!(t[0] != t[1] && t[1] != t[2] && t[0] != t[2], "triangle with repeated vertex {t:?}");
+        assert!(
+            t[0] != t[1] && t[1] != t[2] && t[0] != t[2],
+            "triangle with repeated vertex {t:?}"
+        );
         for k in 0..3 {
             *half.entry((t[k], t[(k + 1) % 3])).or_default() += 1;
         }
     }
     for (&(a, b), &n) in &half {
-        assert_eq!(n, 1, "half-edge {a}->{b} used {n} times (non-manifold or inconsistent winding)");
-        assert!(half.contains_key(&(b, a)), "boundary edge {a}->{b}: mesh not watertight");
+        assert_eq!(
+            n, 1,
+            "half-edge {a}->{b} used {n} times (non-manifold or inconsistent winding)"
+        );
+        assert!(
+            half.contains_key(&(b, a)),
+            "boundary edge {a}->{b}: mesh not watertight"
+        );
     }
     let edges = half.len() as i64 / 2;
     mesh.positions.len() as i64 - edges + mesh.triangles.len() as i64
@@ -60,10 +74,21 @@ fn check(f: fn([f32; 3]) -> f32, resolution: usize, chi: i64, volume: f64) {
     assert!(!m.triangles.is_empty());
     assert_eq!(euler_characteristic(m), chi);
     let vol = signed_volume(m);
-    assert!((vol - volume).abs() < 0.03 * volume, "volume {vol} vs {volume}: orientation or accuracy off");
+    assert!(
+        (vol - volume).abs() < 0.03 * volume,
+        "volume {vol} vs {volume}: orientation or accuracy off"
+    );
     // Vertices lie on cell edges by linear interpolation: within a fraction of a cell of the surface.
-    let worst = m.positions.iter().map(|&p| f(p).abs()).fold(0.0f32, f32::max);
-    assert!(worst < 0.25 * x.cell_size, "vertex {worst} from the surface, cell {}", x.cell_size);
+    let worst = m
+        .positions
+        .iter()
+        .map(|&p| f(p).abs())
+        .fold(0.0f32, f32::max);
+    assert!(
+        worst < 0.25 * x.cell_size,
+        "vertex {worst} from the surface, cell {}",
+        x.cell_size
+    );
     // Normals point outward: along the true gradient.
     let grad = |p: [f32; 3]| {
         [0, 1, 2].map(|a| {
@@ -96,22 +121,37 @@ fn cube_is_a_closed_genus_0_surface() {
 
 #[test]
 fn torus_is_a_closed_genus_1_surface() {
-    check(torus, 64, 0, 2.0 * std::f64::consts::PI.powi(2) * 0.6 * 0.25 * 0.25);
+    check(
+        torus,
+        64,
+        0,
+        2.0 * std::f64::consts::PI.powi(2) * 0.6 * 0.25 * 0.25,
+    );
 }
 
 #[test]
 fn shapes_cut_by_the_bounds_are_closed_there() {
     // A sphere larger than the box: the cut faces get capped, the mesh stays watertight.
-    let field = FnField { f: |p: [f32; 3]| (p[0] * p[0] + p[1] * p[1] + p[2] * p[2]).sqrt() - 1.2, lipschitz: 1.0 };
+    let field = FnField {
+        f: |p: [f32; 3]| (p[0] * p[0] + p[1] * p[1] + p[2] * p[2]).sqrt() - 1.2,
+        lipschitz: 1.0,
+    };
     let x = extract(&field, &params(32, false)).unwrap();
     assert_eq!(euler_characteristic(&x.mesh), 2);
 }
 
 #[test]
 fn bad_parameters_are_errors() {
-    let field = FnField { f: sphere, lipschitz: 1.0 };
-    assert!(extract(&field, &params(0, false)).unwrap_err().contains("resolution"));
-    assert!(extract(&field, &params(1_000_000, false)).unwrap_err().contains("resolution"));
+    let field = FnField {
+        f: sphere,
+        lipschitz: 1.0,
+    };
+    assert!(extract(&field, &params(0, false))
+        .unwrap_err()
+        .contains("resolution"));
+    assert!(extract(&field, &params(1_000_000, false))
+        .unwrap_err()
+        .contains("resolution"));
     let mut p = params(16, false);
     p.bounds = [[0.0; 3], [0.0, 1.0, 1.0]];
     assert!(extract(&field, &p).unwrap_err().contains("bounds"));
@@ -125,7 +165,9 @@ fn ambiguous_saddles_stay_manifold() {
     let field = FnField {
         f: |p: [f32; 3]| {
             let s = 7.0;
-            ((s * p[0]).sin() * (s * p[1]).cos() + (s * p[1]).sin() * (s * p[2]).cos() + (s * p[2]).sin() * (s * p[0]).cos())
+            ((s * p[0]).sin() * (s * p[1]).cos()
+                + (s * p[1]).sin() * (s * p[2]).cos()
+                + (s * p[2]).sin() * (s * p[0]).cos())
                 * 0.1
         },
         lipschitz: 2.5,

@@ -42,7 +42,11 @@ pub struct Args {
 pub fn parse_bounds(s: &str) -> Result<[[f32; 3]; 2], String> {
     let v: Vec<f32> = s
         .split(',')
-        .map(|x| x.trim().parse::<f32>().map_err(|_| format!("'{x}' is not a number")))
+        .map(|x| {
+            x.trim()
+                .parse::<f32>()
+                .map_err(|_| format!("'{x}' is not a number"))
+        })
         .collect::<Result<_, _>>()?;
     if v.len() != 6 || v.iter().any(|x| !x.is_finite()) {
         return Err("expected six finite numbers: minx,miny,minz,maxx,maxy,maxz".into());
@@ -55,7 +59,9 @@ pub fn parse_bounds(s: &str) -> Result<[[f32; 3]; 2], String> {
 
 /// The file's bounds grown by `fraction` of the largest side on every face.
 pub fn padded(bounds: [[f32; 3]; 2], fraction: f32) -> [[f32; 3]; 2] {
-    let size = (0..3).map(|a| bounds[1][a] - bounds[0][a]).fold(0.0f32, f32::max);
+    let size = (0..3)
+        .map(|a| bounds[1][a] - bounds[0][a])
+        .fold(0.0f32, f32::max);
     let pad = fraction * size.max(1e-6);
     [bounds[0].map(|x| x - pad), bounds[1].map(|x| x + pad)]
 }
@@ -76,7 +82,10 @@ pub fn run(args: Args) -> CmdResult {
     let x = extract(&shape, &params).map_err(Failure::new)?;
     let extracted = start.elapsed();
     if x.mesh.triangles.is_empty() {
-        return Err(Failure::file(&args.file, "the surface does not cross the bounds: no triangles (check --bounds)"));
+        return Err(Failure::file(
+            &args.file,
+            "the surface does not cross the bounds: no triangles (check --bounds)",
+        ));
     }
     let bytes = export::to_bytes(&x.mesh, format);
     nsdf::write_atomic(&args.output, &bytes).map_err(|e| Failure::new(e.to_string()))?;

@@ -50,21 +50,39 @@ pub struct Args {
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
-    let (w, h) = s.split_once(['x', 'X']).ok_or("expected WxH, e.g. 1024x768")?;
-    let n = |x: &str| x.trim().parse::<u32>().map_err(|_| format!("'{x}' is not a whole number"));
+    let (w, h) = s
+        .split_once(['x', 'X'])
+        .ok_or("expected WxH, e.g. 1024x768")?;
+    let n = |x: &str| {
+        x.trim()
+            .parse::<u32>()
+            .map_err(|_| format!("'{x}' is not a whole number"))
+    };
     Ok((n(w)?, n(h)?))
 }
 
 fn parse_view(s: &str) -> Result<(f32, f32), String> {
-    let (a, e) = s.split_once(',').ok_or("expected az,el in degrees, e.g. 30,20")?;
-    let n = |x: &str| x.trim().parse::<f32>().map_err(|_| format!("'{x}' is not a number"));
+    let (a, e) = s
+        .split_once(',')
+        .ok_or("expected az,el in degrees, e.g. 30,20")?;
+    let n = |x: &str| {
+        x.trim()
+            .parse::<f32>()
+            .map_err(|_| format!("'{x}' is not a number"))
+    };
     Ok((n(a)?, n(e)?))
 }
 
 /// `shape.png`, frame 3 → `shape_003.png`.
 fn frame_path(path: &Path, i: u32) -> PathBuf {
-    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    let ext = path.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_else(|| "png".into());
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "png".into());
     path.with_file_name(format!("{stem}_{i:03}.{ext}"))
 }
 
@@ -76,14 +94,21 @@ pub fn run(args: Args) -> CmdResult {
     let bounds = args.bounds.unwrap_or_else(|| padded(shape.bounds(), 0.0));
     let frames = args.turntable.unwrap_or(1);
     if frames == 0 || frames > 3600 {
-        return Err(Failure::new("--turntable must be between 1 and 3600 frames"));
+        return Err(Failure::new(
+            "--turntable must be between 1 and 3600 frames",
+        ));
     }
     let load = |path: &Path| {
-        crate::mesh::load(path).map(|l| MeshField::new(&l.mesh)).map_err(|e| Failure::new(e.to_string()))
+        crate::mesh::load(path)
+            .map(|l| MeshField::new(&l.mesh))
+            .map_err(|e| Failure::new(e.to_string()))
     };
     let reference = args.compare.as_deref().map(load).transpose()?;
     let error_mesh = args.error_map.as_deref().map(load).transpose()?;
-    let diagonal = (0..3).map(|a| (bounds[1][a] - bounds[0][a]).powi(2)).sum::<f32>().sqrt();
+    let diagonal = (0..3)
+        .map(|a| (bounds[1][a] - bounds[0][a]).powi(2))
+        .sum::<f32>()
+        .sqrt();
     let error_scale = 0.01 * diagonal.max(1e-6);
     let heat = |pts: &[[f32; 3]]| -> Vec<[f32; 3]> {
         let mut d = vec![0.0; pts.len()];
@@ -115,7 +140,11 @@ pub fn run(args: Args) -> CmdResult {
             None => r.image,
         };
         let took = start.elapsed();
-        let path = if args.turntable.is_some() { frame_path(&args.output, i) } else { args.output.clone() };
+        let path = if args.turntable.is_some() {
+            frame_path(&args.output, i)
+        } else {
+            args.output.clone()
+        };
         let png = image.to_png().map_err(Failure::new)?;
         nsdf::write_atomic(&path, &png).map_err(|e| Failure::new(e.to_string()))?;
         if !args.quiet {
@@ -129,7 +158,8 @@ pub fn run(args: Args) -> CmdResult {
                 took.as_secs_f64(),
                 match (&reference, &error_mesh) {
                     (Some(_), _) => " (left: mesh, right: network)".to_string(),
-                    (_, Some(_)) => format!(" (error map: blue 0, yellow >= {error_scale:.4} world units)"),
+                    (_, Some(_)) =>
+                        format!(" (error map: blue 0, yellow >= {error_scale:.4} world units)"),
                     _ => String::new(),
                 }
             ))?;

@@ -15,7 +15,13 @@ pub struct View {
 
 impl Default for View {
     fn default() -> View {
-        View { width: 512, height: 512, azimuth: 30.0, elevation: 20.0, fov: 30.0 }
+        View {
+            width: 512,
+            height: 512,
+            azimuth: 30.0,
+            elevation: 20.0,
+            fov: 30.0,
+        }
     }
 }
 
@@ -38,7 +44,11 @@ pub fn normalize(v: [f32; 3]) -> [f32; 3] {
 }
 
 pub fn cross(a: [f32; 3], b: [f32; 3]) -> [f32; 3] {
-    [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
+    [
+        a[1] * b[2] - a[2] * b[1],
+        a[2] * b[0] - a[0] * b[2],
+        a[0] * b[1] - a[1] * b[0],
+    ]
 }
 
 pub fn dot(a: [f32; 3], b: [f32; 3]) -> f32 {
@@ -65,7 +75,15 @@ impl Camera {
         }
         let right = normalize(right);
         let up = cross(right, forward);
-        Camera { eye, forward, right, up, tan_half, width: view.width, height: view.height }
+        Camera {
+            eye,
+            forward,
+            right,
+            up,
+            tan_half,
+            width: view.width,
+            height: view.height,
+        }
     }
 
     /// Unit direction of the ray through the centre of pixel (x, y), y down.

@@ -10,7 +10,11 @@ pub struct Image {
 
 impl Image {
     pub fn new(width: u32, height: u32) -> Image {
-        Image { width, height, rgb: vec![0; width as usize * height as usize * 3] }
+        Image {
+            width,
+            height,
+            rgb: vec![0; width as usize * height as usize * 3],
+        }
     }
 
     pub fn set(&mut self, x: u32, y: u32, c: [u8; 3]) {
@@ -24,7 +28,8 @@ impl Image {
         for y in 0..out.height {
             for (img, x0) in [(self, 0), (other, self.width)] {
                 if y < img.height {
-                    let src = &img.rgb[3 * (y * img.width) as usize..3 * ((y + 1) * img.width) as usize];
+                    let src =
+                        &img.rgb[3 * (y * img.width) as usize..3 * ((y + 1) * img.width) as usize];
                     let at = 3 * (y * out.width + x0) as usize;
                     out.rgb[at..at + src.len()].copy_from_slice(src);
                 }
@@ -38,21 +43,33 @@ impl Image {
         let mut enc = png::Encoder::new(&mut out, self.width, self.height);
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
-        let mut w = enc.write_header().map_err(|e| format!("PNG encoding failed: {e}"))?;
-        w.write_image_data(&self.rgb).map_err(|e| format!("PNG encoding failed: {e}"))?;
-        w.finish().map_err(|e| format!("PNG encoding failed: {e}"))?;
+        let mut w = enc
+            .write_header()
+            .map_err(|e| format!("PNG encoding failed: {e}"))?;
+        w.write_image_data(&self.rgb)
+            .map_err(|e| format!("PNG encoding failed: {e}"))?;
+        w.finish()
+            .map_err(|e| format!("PNG encoding failed: {e}"))?;
         Ok(out)
     }
 
     pub fn from_png(bytes: &[u8]) -> Result<Image, String> {
         let dec = png::Decoder::new(std::io::Cursor::new(bytes));
-        let mut r = dec.read_info().map_err(|e| format!("PNG decoding failed: {e}"))?;
+        let mut r = dec
+            .read_info()
+            .map_err(|e| format!("PNG decoding failed: {e}"))?;
         let mut buf = vec![0; r.output_buffer_size().ok_or("PNG too large")?];
-        let info = r.next_frame(&mut buf).map_err(|e| format!("PNG decoding failed: {e}"))?;
+        let info = r
+            .next_frame(&mut buf)
+            .map_err(|e| format!("PNG decoding failed: {e}"))?;
         if info.color_type != png::ColorType::Rgb || info.bit_depth != png::BitDepth::Eight {
             return Err("expected an 8-bit RGB PNG".into());
         }
         buf.truncate(info.buffer_size());
-        Ok(Image { width: info.width, height: info.height, rgb: buf })
+        Ok(Image {
+            width: info.width,
+            height: info.height,
+            rgb: buf,
+        })
     }
 }

@@ -14,11 +14,19 @@ pub fn background(v: f32) -> [f32; 3] {
 
 /// Colour of a surface point with unit normal `n`, seen along unit ray direction `dir`, in a
 /// frame where the camera's right/up/forward are given (lights move with the camera).
-pub fn studio(n: [f32; 3], dir: [f32; 3], right: [f32; 3], up: [f32; 3], albedo: Option<[f32; 3]>) -> [f32; 3] {
+pub fn studio(
+    n: [f32; 3],
+    dir: [f32; 3],
+    right: [f32; 3],
+    up: [f32; 3],
+    albedo: Option<[f32; 3]>,
+) -> [f32; 3] {
     let albedo = albedo.unwrap_or(ALBEDO);
     let view = dir.map(|x| -x);
     let n = if dot(n, view) < 0.0 { n.map(|x| -x) } else { n };
-    let light = |r: f32, u: f32, b: f32| normalize([0, 1, 2].map(|a| r * right[a] + u * up[a] + b * view[a]));
+    let light = |r: f32, u: f32, b: f32| {
+        normalize([0, 1, 2].map(|a| r * right[a] + u * up[a] + b * view[a]))
+    };
     let key = light(-0.5, 0.8, 0.6);
     let fill = light(0.7, 0.1, 0.5);
     let diffuse = 0.75 * dot(n, key).max(0.0) + 0.25 * dot(n, fill).max(0.0);
@@ -30,8 +38,13 @@ pub fn studio(n: [f32; 3], dir: [f32; 3], right: [f32; 3], up: [f32; 3], albedo:
 
 /// A perceptually ordered colour map for errors: 0 → dark blue, 1 → yellow (viridis-like).
 pub fn heat(t: f32) -> [f32; 3] {
-    const STOPS: [[f32; 3]; 5] =
-        [[0.27, 0.00, 0.33], [0.23, 0.32, 0.55], [0.13, 0.57, 0.55], [0.37, 0.79, 0.38], [0.99, 0.91, 0.15]];
+    const STOPS: [[f32; 3]; 5] = [
+        [0.27, 0.00, 0.33],
+        [0.23, 0.32, 0.55],
+        [0.13, 0.57, 0.55],
+        [0.37, 0.79, 0.38],
+        [0.99, 0.91, 0.15],
+    ];
     let t = t.clamp(0.0, 1.0) * 4.0;
     let i = (t.floor() as usize).min(3);
     let f = t - i as f32;
@@ -42,7 +55,11 @@ pub fn heat(t: f32) -> [f32; 3] {
 pub fn to_srgb8(c: [f32; 3]) -> [u8; 3] {
     c.map(|x| {
         let x = x.clamp(0.0, 1.0);
-        let s = if x <= 0.003_130_8 { 12.92 * x } else { 1.055 * x.powf(1.0 / 2.4) - 0.055 };
+        let s = if x <= 0.003_130_8 {
+            12.92 * x
+        } else {
+            1.055 * x.powf(1.0 / 2.4) - 0.055
+        };
         (s * 255.0 + 0.5) as u8
     })
 }

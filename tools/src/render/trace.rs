@@ -23,7 +23,11 @@ pub struct Options<'a> {
 
 impl Default for Options<'_> {
     fn default() -> Self {
-        Options { lipschitz: None, max_steps: 200, colouring: None }
+        Options {
+            lipschitz: None,
+            max_steps: 200,
+            colouring: None,
+        }
     }
 }
 
@@ -38,9 +42,17 @@ pub struct Render {
 /// Largest image side accepted.
 pub const MAX_SIDE: u32 = 16384;
 
-pub fn render<F: Field + ?Sized>(field: &F, bounds: [[f32; 3]; 2], view: &View, opts: &Options) -> Result<Render, String> {
+pub fn render<F: Field + ?Sized>(
+    field: &F,
+    bounds: [[f32; 3]; 2],
+    view: &View,
+    opts: &Options,
+) -> Result<Render, String> {
     if view.width == 0 || view.height == 0 || view.width > MAX_SIDE || view.height > MAX_SIDE {
-        return Err(format!("image size must be between 1 and {MAX_SIDE} per side, got {}x{}", view.width, view.height));
+        return Err(format!(
+            "image size must be between 1 and {MAX_SIDE} per side, got {}x{}",
+            view.width, view.height
+        ));
     }
     let fov_ok = view.fov > 0.0 && view.fov < 179.0; // false for NaN too
     if !fov_ok || !view.azimuth.is_finite() || !view.elevation.is_finite() {
@@ -50,15 +62,24 @@ pub fn render<F: Field + ?Sized>(field: &F, bounds: [[f32; 3]; 2], view: &View, 
     if (0..3).any(|a| !(lo[a].is_finite() && hi[a].is_finite() && hi[a] >= lo[a])) {
         return Err(format!("bad bounds {lo:?} .. {hi:?}"));
     }
-    let lipschitz = opts.lipschitz.or_else(|| field.gradient_bound()).unwrap_or(1.0).max(1e-3);
+    let lipschitz = opts
+        .lipschitz
+        .or_else(|| field.gradient_bound())
+        .unwrap_or(1.0)
+        .max(1e-3);
     let cam = Camera::framing(bounds, view);
-    let size = (0..3).map(|a| hi[a] - lo[a]).fold(0.0f32, f32::max).max(1e-6);
+    let size = (0..3)
+        .map(|a| hi[a] - lo[a])
+        .fold(0.0f32, f32::max)
+        .max(1e-6);
     // Pad the box a little so surfaces on its faces are not clipped.
     let pad = 0.01 * size;
     let (blo, bhi) = (lo.map(|x| x - pad), hi.map(|x| x + pad));
 
     let n = (view.width * view.height) as usize;
-    let dirs: Vec<[f32; 3]> = (0..n).map(|i| cam.ray(i as u32 % view.width, i as u32 / view.width)).collect();
+    let dirs: Vec<[f32; 3]> = (0..n)
+        .map(|i| cam.ray(i as u32 % view.width, i as u32 / view.width))
+        .collect();
     let mut t = vec![0.0f32; n];
     let mut t_end = vec![0.0f32; n];
     let mut live: Vec<u32> = Vec::with_capacity(n);
@@ -78,7 +99,10 @@ pub fn render<F: Field + ?Sized>(field: &F, bounds: [[f32; 3]; 2], view: &View, 
             break;
         }
         pts.clear();
-        pts.extend(live.iter().map(|&i| at(cam.eye, dirs[i as usize], t[i as usize])));
+        pts.extend(
+            live.iter()
+                .map(|&i| at(cam.eye, dirs[i as usize], t[i as usize])),
+        );
         d.resize(pts.len(), 0.0);
         field.distances(&pts, &mut d);
         evaluations += pts.len() as u64;
@@ -120,9 +144,17 @@ pub fn render<F: Field + ?Sized>(field: &F, bounds: [[f32; 3]; 2], view: &View, 
         let n = super::camera::normalize(hg[k]);
         let albedo = colours.as_ref().map(|c| c[k]);
         let c = shade::studio(n, dirs[i], cam.right, cam.up, albedo);
-        image.set(i as u32 % view.width, i as u32 / view.width, shade::to_srgb8(c));
+        image.set(
+            i as u32 % view.width,
+            i as u32 / view.width,
+            shade::to_srgb8(c),
+        );
     }
-    Ok(Render { image, hits: hits.len() as u64, evaluations })
+    Ok(Render {
+        image,
+        hits: hits.len() as u64,
+        evaluations,
+    })
 }
 
 fn at(o: [f32; 3], d: [f32; 3], t: f32) -> [f32; 3] {

@@ -15,12 +15,18 @@ pub enum MeshFormat {
 impl MeshFormat {
     /// The format named by a path's extension.
     pub fn from_path(path: &Path) -> Result<MeshFormat, String> {
-        let ext = path.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase());
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(|e| e.to_ascii_lowercase());
         match ext.as_deref() {
             Some("obj") => Ok(MeshFormat::Obj),
             Some("ply") => Ok(MeshFormat::Ply),
             Some("stl") => Ok(MeshFormat::Stl),
-            _ => Err(format!("{}: unknown mesh format (use .obj, .ply or .stl)", path.display())),
+            _ => Err(format!(
+                "{}: unknown mesh format (use .obj, .ply or .stl)",
+                path.display()
+            )),
         }
     }
 }
@@ -61,19 +67,27 @@ fn ply(mesh: &TriMesh) -> Vec<u8> {
          property float x\nproperty float y\nproperty float z\n{}element face {}\n\
          property list uchar int vertex_indices\nend_header\n",
         mesh.positions.len(),
-        if with_normals { "property float nx\nproperty float ny\nproperty float nz\n" } else { "" },
+        if with_normals {
+            "property float nx\nproperty float ny\nproperty float nz\n"
+        } else {
+            ""
+        },
         mesh.triangles.len()
     )
     .into_bytes();
     for (i, p) in mesh.positions.iter().enumerate() {
-        p.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
+        p.iter()
+            .for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
         if with_normals {
-            mesh.normals[i].iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
+            mesh.normals[i]
+                .iter()
+                .for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
         }
     }
     for t in &mesh.triangles {
         out.push(3);
-        t.iter().for_each(|&i| out.extend_from_slice(&(i as i32).to_le_bytes()));
+        t.iter()
+            .for_each(|&i| out.extend_from_slice(&(i as i32).to_le_bytes()));
     }
     out
 }
@@ -86,7 +100,11 @@ fn stl(mesh: &TriMesh) -> Vec<u8> {
         let [a, b, c] = t.map(|i| mesh.positions[i as usize]);
         let u = [b[0] - a[0], b[1] - a[1], b[2] - a[2]];
         let v = [c[0] - a[0], c[1] - a[1], c[2] - a[2]];
-        let n = [u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]];
+        let n = [
+            u[1] * v[2] - u[2] * v[1],
+            u[2] * v[0] - u[0] * v[2],
+            u[0] * v[1] - u[1] * v[0],
+        ];
         let len = (n[0] * n[0] + n[1] * n[1] + n[2] * n[2]).sqrt().max(1e-30);
         for x in n.map(|x| x / len).iter().chain(&a).chain(&b).chain(&c) {
             out.extend_from_slice(&x.to_le_bytes());

@@ -49,10 +49,15 @@ pub struct Extraction {
 pub fn extract<F: Field + ?Sized>(field: &F, params: &Params) -> Result<Extraction, String> {
     let [lo, hi] = params.bounds;
     if params.resolution == 0 || params.resolution > MAX_RESOLUTION {
-        return Err(format!("resolution must be between 1 and {MAX_RESOLUTION}, got {}", params.resolution));
+        return Err(format!(
+            "resolution must be between 1 and {MAX_RESOLUTION}, got {}",
+            params.resolution
+        ));
     }
     if (0..3).any(|a| !(lo[a].is_finite() && hi[a].is_finite() && hi[a] > lo[a])) {
-        return Err(format!("bounds must be finite with min < max on every axis, got {lo:?} .. {hi:?}"));
+        return Err(format!(
+            "bounds must be finite with min < max on every axis, got {lo:?} .. {hi:?}"
+        ));
     }
     let extent = [0, 1, 2].map(|a| hi[a] - lo[a]);
     let h = extent.iter().fold(0.0f32, |m, &e| m.max(e)) / params.resolution as f32;
@@ -64,7 +69,11 @@ pub fn extract<F: Field + ?Sized>(field: &F, params: &Params) -> Result<Extracti
     let mut evaluations = 0u64;
     let lipschitz = match params.lipschitz.or_else(|| field.gradient_bound()) {
         Some(l) if l.is_finite() && l > 0.0 => l,
-        Some(l) => return Err(format!("gradient bound must be finite and positive, got {l}")),
+        Some(l) => {
+            return Err(format!(
+                "gradient bound must be finite and positive, got {l}"
+            ))
+        }
         None => {
             let (l, n) = estimate_lipschitz(field, &grid);
             evaluations += n;
@@ -98,13 +107,25 @@ pub fn extract<F: Field + ?Sized>(field: &F, params: &Params) -> Result<Extracti
         for b in batch {
             let (lo, hi) = grid.block_range(*b);
             let n = (hi[0] - lo[0] + 1) * (hi[1] - lo[1] + 1) * (hi[2] - lo[2] + 1);
-            let block = BlockValues { lo, hi, values: &values[at..at + n] };
+            let block = BlockValues {
+                lo,
+                hi,
+                values: &values[at..at + n],
+            };
             polygonise(&grid, &block, &mut mesh, &mut vertex_of_edge);
             at += n;
         }
     }
     evaluations += add_normals(field, &mut mesh);
-    Ok(Extraction { mesh, dims, cell_size: h, evaluations, blocks: blocks.len(), blocks_total, lipschitz })
+    Ok(Extraction {
+        mesh,
+        dims,
+        cell_size: h,
+        evaluations,
+        blocks: blocks.len(),
+        blocks_total,
+        lipschitz,
+    })
 }
 
 struct Grid {
@@ -136,7 +157,12 @@ impl Grid {
 
 /// Walks the octree down to `BLOCK`-sized nodes, dropping nodes the bound proves empty.
 /// Returns the lowest cell of every surviving block, and the evaluations spent.
-fn active_blocks<F: Field + ?Sized>(field: &F, grid: &Grid, lipschitz: f32, dense: bool) -> (Vec<[usize; 3]>, u64) {
+fn active_blocks<F: Field + ?Sized>(
+    field: &F,
+    grid: &Grid,
+    lipschitz: f32,
+    dense: bool,
+) -> (Vec<[usize; 3]>, u64) {
     let maxdim = grid.dims.iter().copied().max().unwrap_or(1);
     let mut size = BLOCK;
     while size < maxdim {
@@ -156,11 +182,15 @@ fn active_blocks<F: Field + ?Sized>(field: &F, grid: &Grid, lipschitz: f32, dens
             nodes = children;
             continue;
         }
-        let boxes: Vec<([usize; 3], [usize; 3])> =
-            children.iter().map(|c| (*c, [0, 1, 2].map(|a| (c[a] + size).min(grid.dims[a])))).collect();
+        let boxes: Vec<([usize; 3], [usize; 3])> = children
+            .iter()
+            .map(|c| (*c, [0, 1, 2].map(|a| (c[a] + size).min(grid.dims[a]))))
+            .collect();
         let centres: Vec<[f32; 3]> = boxes
             .iter()
-            .map(|(lo, hi)| [0, 1, 2].map(|a| grid.origin[a] + 0.5 * (lo[a] + hi[a]) as f32 * grid.h))
+            .map(|(lo, hi)| {
+                [0, 1, 2].map(|a| grid.origin[a] + 0.5 * (lo[a] + hi[a]) as f32 * grid.h)
+            })
             .collect();
         let mut d = vec![0.0; centres.len()];
         field.distances(&centres, &mut d);
@@ -170,7 +200,12 @@ fn active_blocks<F: Field + ?Sized>(field: &F, grid: &Grid, lipschitz: f32, dens
             .zip(&boxes)
             .zip(&d)
             .filter(|((_, (lo, hi)), &d)| {
-                let r = 0.5 * grid.h * (0..3).map(|a| ((hi[a] - lo[a]) as f32).powi(2)).sum::<f32>().sqrt();
+                let r = 0.5
+                    * grid.h
+                    * (0..3)
+                        .map(|a| ((hi[a] - lo[a]) as f32).powi(2))
+                        .sum::<f32>()
+                        .sqrt();
                 // Half a cell of slack covers rounding in the centre position and the bound.
                 let may_cross = d.abs() <= lipschitz * r + 0.5 * grid.h * lipschitz;
                 let touches_boundary = (0..3).any(|a| lo[a] == 0 || hi[a] == grid.dims[a]);
@@ -191,13 +226,19 @@ fn estimate_lipschitz<F: Field + ?Sized>(field: &F, grid: &Grid) -> (f32, u64) {
     let pts: Vec<[f32; 3]> = (0..n * n * n)
         .map(|i| {
             let ijk = [i % n, (i / n) % n, i / (n * n)];
-            [0, 1, 2].map(|a| grid.origin[a] + (ijk[a] as f32 + 0.5) / n as f32 * grid.dims[a] as f32 * grid.h)
+            [0, 1, 2].map(|a| {
+                grid.origin[a] + (ijk[a] as f32 + 0.5) / n as f32 * grid.dims[a] as f32 * grid.h
+            })
         })
         .collect();
     let mut d = vec![0.0; pts.len()];
     let mut g = vec![[0.0; 3]; pts.len()];
     field.gradients(&pts, &mut d, &mut g);
-    let max = g.iter().map(|g| (g[0] * g[0] + g[1] * g[1] + g[2] * g[2]).sqrt()).filter(|x| x.is_finite()).fold(0.0f32, f32::max);
+    let max = g
+        .iter()
+        .map(|g| (g[0] * g[0] + g[1] * g[1] + g[2] * g[2]).sqrt())
+        .filter(|x| x.is_finite())
+        .fold(0.0f32, f32::max);
     ((2.0 * max).max(1.0), pts.len() as u64)
 }
 
@@ -224,7 +265,12 @@ impl BlockValues<'_> {
     }
 }
 
-fn polygonise(grid: &Grid, block: &BlockValues, mesh: &mut TriMesh, vertex_of_edge: &mut HashMap<u64, u32>) {
+fn polygonise(
+    grid: &Grid,
+    block: &BlockValues,
+    mesh: &mut TriMesh,
+    vertex_of_edge: &mut HashMap<u64, u32>,
+) {
     let table = table();
     for k in block.lo[2]..block.hi[2] {
         for j in block.lo[1]..block.hi[1] {
@@ -244,13 +290,15 @@ fn polygonise(grid: &Grid, block: &BlockValues, mesh: &mut TriMesh, vertex_of_ed
                         let axis = e as usize / 4;
                         let da = corner(a);
                         let ca = [i + da[0], j + da[1], k + da[2]];
-                        *vertex_of_edge.entry(grid.edge_key(ca, axis)).or_insert_with(|| {
-                            let t = v[a] / (v[a] - v[b]);
-                            let mut p = grid.point(ca);
-                            p[axis] += t * grid.h;
-                            mesh.positions.push(p);
-                            (mesh.positions.len() - 1) as u32
-                        })
+                        *vertex_of_edge
+                            .entry(grid.edge_key(ca, axis))
+                            .or_insert_with(|| {
+                                let t = v[a] / (v[a] - v[b]);
+                                let mut p = grid.point(ca);
+                                p[axis] += t * grid.h;
+                                mesh.positions.push(p);
+                                (mesh.positions.len() - 1) as u32
+                            })
                     });
                     mesh.triangles.push(t);
                 }
@@ -271,7 +319,11 @@ fn add_normals<F: Field + ?Sized>(field: &F, mesh: &mut TriMesh) -> u64 {
         let [a, b, c] = t.map(|i| mesh.positions[i as usize]);
         let u = [b[0] - a[0], b[1] - a[1], b[2] - a[2]];
         let v = [c[0] - a[0], c[1] - a[1], c[2] - a[2]];
-        let nrm = [u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]];
+        let nrm = [
+            u[1] * v[2] - u[2] * v[1],
+            u[2] * v[0] - u[0] * v[2],
+            u[0] * v[1] - u[1] * v[0],
+        ];
         for &i in t {
             (0..3).for_each(|a| face[i as usize][a] += nrm[a]);
         }
@@ -284,7 +336,10 @@ fn add_normals<F: Field + ?Sized>(field: &F, mesh: &mut TriMesh) -> u64 {
             let (v, len) = if len > 1e-12 && len.is_finite() {
                 (g, len)
             } else {
-                (f, (f[0] * f[0] + f[1] * f[1] + f[2] * f[2]).sqrt().max(1e-30))
+                (
+                    f,
+                    (f[0] * f[0] + f[1] * f[1] + f[2] * f[2]).sqrt().max(1e-30),
+                )
             };
             v.map(|x| x / len)
         })

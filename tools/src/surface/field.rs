@@ -63,7 +63,10 @@ impl MeshField {
     pub fn new(mesh: &crate::mesh::Mesh) -> MeshField {
         let (lo, hi) = mesh.bounds();
         let diag = (0..3).map(|a| (hi[a] - lo[a]).powi(2)).sum::<f32>().sqrt();
-        MeshField { sdf: crate::mesh::Sdf::new(mesh), h: 1e-4 * diag.max(1e-6) }
+        MeshField {
+            sdf: crate::mesh::Sdf::new(mesh),
+            h: 1e-4 * diag.max(1e-6),
+        }
     }
 }
 

@@ -47,7 +47,10 @@ pub fn table() -> &'static Table {
 }
 
 fn edge_between(a: usize, b: usize) -> usize {
-    EDGES.iter().position(|&(x, y)| (x, y) == (a, b) || (x, y) == (b, a)).expect("adjacent corners")
+    EDGES
+        .iter()
+        .position(|&(x, y)| (x, y) == (a, b) || (x, y) == (b, a))
+        .expect("adjacent corners")
 }
 
 /// The six faces, each as four corners in counter-clockwise order seen from outside the cube.
@@ -59,7 +62,11 @@ fn faces() -> Vec<[usize; 4]> {
             let at = |du: usize, dv: usize| (side << axis) | (du << u) | (dv << v);
             // (u, v, axis) is right-handed, so u→v is counter-clockwise seen from +axis.
             let ring = [at(0, 0), at(1, 0), at(1, 1), at(0, 1)];
-            out.push(if side == 1 { ring } else { [ring[0], ring[3], ring[2], ring[1]] });
+            out.push(if side == 1 {
+                ring
+            } else {
+                [ring[0], ring[3], ring[2], ring[1]]
+            });
         }
     }
     out
@@ -131,8 +138,15 @@ fn orient(table: &mut Table) {
         [0, 1, 2].map(|i| (a[i] + b[i]) as f32 * 0.5)
     };
     let [p, q, r] = table.cases[1][0].map(mid);
-    let (u, v) = ([0, 1, 2].map(|i| q[i] - p[i]), [0, 1, 2].map(|i| r[i] - p[i]));
-    let n = [u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]];
+    let (u, v) = (
+        [0, 1, 2].map(|i| q[i] - p[i]),
+        [0, 1, 2].map(|i| r[i] - p[i]),
+    );
+    let n = [
+        u[1] * v[2] - u[2] * v[1],
+        u[2] * v[0] - u[0] * v[2],
+        u[0] * v[1] - u[1] * v[0],
+    ];
     // Corner 0 is the origin; "away" means n · (p - 0) > 0.
     if n[0] * p[0] + n[1] * p[1] + n[2] * p[2] < 0.0 {
         for tris in &mut table.cases {
