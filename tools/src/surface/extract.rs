@@ -13,7 +13,7 @@ use super::{Field, TriMesh};
 use std::collections::HashMap;
 
 /// Cells per block edge at the finest level of the octree.
-pub const BLOCK: usize = 8;
+pub const BLOCK: usize = 4;
 /// Largest accepted resolution (cells along the longest axis).
 pub const MAX_RESOLUTION: usize = 4096;
 /// Blocks evaluated per batch (bounds the memory of corner samples).
