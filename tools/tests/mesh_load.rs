@@ -351,10 +351,13 @@ fn every_shared_mesh_loads_and_matches_brute_force() {
             continue;
         }
         let l = load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        // All of them are closed, consistently oriented and outward (SOURCES.md).
+        // All of them are closed, consistently oriented and outward (SOURCES.md); a few
+        // intersect themselves (tests/mesh_intersect.rs).
         assert!(l.topology.closed, "{}", path.display());
         assert!(
-            l.warnings.is_empty(),
+            l.warnings
+                .iter()
+                .all(|w| matches!(w, Warning::SelfIntersections { .. })),
             "{}: {:?}",
             path.display(),
             l.warnings

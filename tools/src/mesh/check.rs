@@ -19,6 +19,8 @@ pub enum Warning {
     /// The closed, consistently oriented mesh had negative volume (normals inward); all
     /// triangles were flipped.
     InsideOutFlipped,
+    /// Triangles that pass through other, non-adjacent triangles (see `intersect.rs`).
+    SelfIntersections { faces: usize },
 }
 
 impl fmt::Display for Warning {
@@ -49,6 +51,12 @@ impl fmt::Display for Warning {
                     "mesh was inside out (negative volume): flipped all triangles"
                 )
             }
+            Warning::SelfIntersections { faces } => write!(
+                f,
+                "mesh intersects itself: {faces} triangle(s) pass through other, non-adjacent \
+                 triangles; the sign follows the winding number, which counts overlapping \
+                 regions as inside"
+            ),
         }
     }
 }

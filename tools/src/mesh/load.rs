@@ -3,11 +3,12 @@
 //! Each format reader (`format_*.rs`) only turns bytes into positions and triangles; the
 //! checks every format needs live here, in `finish`: finite coordinates, indices in range,
 //! welding of exact duplicate positions (OBJ seams, STL soups, glTF per-primitive vertices),
-//! dropping degenerate triangles, a non-flat bounding box, and topology warnings.
+//! dropping degenerate triangles, a non-flat bounding box, topology and self-intersection
+//! warnings.
 
 use super::check::{self, Topology, Warning};
 use super::error::MeshError;
-use super::{format_gltf, format_obj, format_ply, format_stl, Mesh};
+use super::{format_gltf, format_obj, format_ply, format_stl, intersect, Mesh};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -157,6 +158,10 @@ pub(crate) fn finish(
     }
     let topology = check::topology(&mesh);
     warnings.extend(check::warnings(&topology));
+    let crossing = intersect::self_intersecting_faces(&mesh).len();
+    if crossing > 0 {
+        warnings.push(Warning::SelfIntersections { faces: crossing });
+    }
     let clean = topology.boundary_edges == 0 && topology.inconsistent_edges == 0;
     if clean && check::signed_volume(&mesh) < 0.0 {
         for t in &mut mesh.triangles {

@@ -14,7 +14,7 @@
 //! shares: weld, degenerate triangles, errors), `check` (edge topology), `bvh` (binary SAH
 //! build), `wide` (the 8-wide oriented-box tree and the nearest-triangle query), `simd` (the
 //! 8-lane vectors those kernels are written in), `triangle` (closest point, solid angle),
-//! `winding` (Barill's fast winding number), `crossing` (exact winding-number steps along
+//! `intersect` (self-intersections), `winding` (Barill's fast winding number), `crossing` (exact winding-number steps along
 //! segments), `morton` (query ordering), `sdf` (the batch pipeline), `sphere`, `sample`.
 
 pub mod bvh;
@@ -26,6 +26,7 @@ mod format_obj;
 mod format_ply;
 mod format_stl;
 pub mod geom;
+pub mod intersect;
 pub mod load;
 pub mod morton;
 pub mod sample;
