@@ -1,43 +1,13 @@
 //! `nsdf mesh` and `nsdf render` end to end, on a network whose zero set is known exactly:
 //! the octahedron |x| + |y| + |z| = r, as 3 → 6 ReLU → 1 (relu(±x), relu(±y), relu(±z) summed).
 
-use nsdf::{Activation, Encoding, Model, Stats, Transform};
+mod mesh_support;
+
+use mesh_support::{octahedron, OCTAHEDRON_R as R};
 use nsdf_tools::render::Image;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::{Command, Output};
-
-const R: f32 = 0.6;
-
-/// The octahedron network, in a world frame scaled by 2 and shifted, to exercise the transform.
-fn octahedron() -> Model {
-    let mut m = Model::zeros(Encoding::None, &[6], Activation::Relu, Activation::Identity);
-    let s = 1.0 / 3f32.sqrt();
-    for a in 0..3 {
-        m.layers[0].weights[(2 * a) * 3 + a] = 1.0;
-        m.layers[0].weights[(2 * a + 1) * 3 + a] = -1.0;
-    }
-    m.layers[1].weights.iter_mut().for_each(|w| *w = s);
-    m.layers[1].bias[0] = -R * s;
-    // World = 2 × network + (1, 0, -1): p_net = 0.5 p_world + (-0.5, 0, 0.5).
-    m.transform = Transform {
-        scale: 0.5,
-        translation: [-0.5, 0.0, 0.5],
-        distance_scale: 2.0,
-        bounds: [[-0.4, -1.4, -2.4], [2.4, 1.4, 0.4]],
-    };
-    m.stats = Some(Stats {
-        surface_mean_error: 0.0,
-        surface_max_error: 0.0,
-        near_sign_agreement: 1.0,
-        volume_sign_agreement: 1.0,
-        near_sigma: 0.02,
-        gradient_bound: 1.0,
-        surface_samples: 1,
-        volume_samples: 1,
-    });
-    m
-}
 
 struct Dir(PathBuf);
 

@@ -2,113 +2,24 @@
 //! |x| + |y| + |z| = r as 3 → 6 ReLU → 1, as in cli_mesh_render.rs) must score perfectly,
 //! outputs carry their fields, and bad input fails cleanly.
 
-use nsdf::{Activation, Encoding, Model, Stats, Transform};
+mod mesh_support;
+
+use mesh_support::octahedron;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::{Command, Output};
-
-const R: f32 = 0.6;
-
-/// The octahedron network; world = 2 × network + (1, 0, -1), so the world octahedron has
-/// centre (1, 0, -1) and vertices 1.2 from it.
-fn octahedron() -> Model {
-    let mut m = Model::zeros(Encoding::None, &[6], Activation::Relu, Activation::Identity);
-    let s = 1.0 / 3f32.sqrt();
-    for a in 0..3 {
-        m.layers[0].weights[(2 * a) * 3 + a] = 1.0;
-        m.layers[0].weights[(2 * a + 1) * 3 + a] = -1.0;
-    }
-    m.layers[1].weights.iter_mut().for_each(|w| *w = s);
-    m.layers[1].bias[0] = -R * s;
-    m.transform = Transform {
-        scale: 0.5,
-        translation: [-0.5, 0.0, 0.5],
-        distance_scale: 2.0,
-        bounds: [[-0.4, -1.4, -2.4], [2.4, 1.4, 0.4]],
-    };
-    m.stats = Some(Stats {
-        surface_mean_error: 0.0,
-        surface_max_error: 0.0,
-        near_sign_agreement: 1.0,
-        volume_sign_agreement: 1.0,
-        near_sigma: 0.02,
-        gradient_bound: 1.0,
-        surface_samples: 1,
-        volume_samples: 1,
-    });
-    m
-}
 
 /// The same octahedron as an OBJ, outward-facing.
 const OCTA_OBJ: &str = "v 2.2 0 -1\nv -0.2 0 -1\nv 1 1.2 -1\nv 1 -1.2 -1\nv 1 0 0.2\nv 1 0 -2.2\n\
 f 1 3 5\nf 3 2 5\nf 2 4 5\nf 4 1 5\nf 3 1 6\nf 2 3 6\nf 4 2 6\nf 1 4 6\n";
 
 /// An icosphere (radius 1.2 about (1, 0, -1)) subdivided `levels` times, as OBJ text.
-fn icosphere_obj(levels: u32) -> String {
-    let t = (1.0 + 5f64.sqrt()) / 2.0;
-    let mut v: Vec<[f64; 3]> = vec![
-        [-1.0, t, 0.0],
-        [1.0, t, 0.0],
-        [-1.0, -t, 0.0],
-        [1.0, -t, 0.0],
-        [0.0, -1.0, t],
-        [0.0, 1.0, t],
-        [0.0, -1.0, -t],
-        [0.0, 1.0, -t],
-        [t, 0.0, -1.0],
-        [t, 0.0, 1.0],
-        [-t, 0.0, -1.0],
-        [-t, 0.0, 1.0],
-    ];
-    let mut f: Vec<[usize; 3]> = vec![
-        [0, 11, 5],
-        [0, 5, 1],
-        [0, 1, 7],
-        [0, 7, 10],
-        [0, 10, 11],
-        [1, 5, 9],
-        [5, 11, 4],
-        [11, 10, 2],
-        [10, 7, 6],
-        [7, 1, 8],
-        [3, 9, 4],
-        [3, 4, 2],
-        [3, 2, 6],
-        [3, 6, 8],
-        [3, 8, 9],
-        [4, 9, 5],
-        [2, 4, 11],
-        [6, 2, 10],
-        [8, 6, 7],
-        [9, 8, 1],
-    ];
-    for _ in 0..levels {
-        let mut mid = std::collections::HashMap::new();
-        let mut next = Vec::new();
-        for tri in &f {
-            let m = [0, 1, 2].map(|k| {
-                let (a, b) = (tri[k].min(tri[(k + 1) % 3]), tri[k].max(tri[(k + 1) % 3]));
-                *mid.entry((a, b)).or_insert_with(|| {
-                    v.push([0, 1, 2].map(|i| (v[a][i] + v[b][i]) / 2.0));
-                    v.len() - 1
-                })
-            });
-            next.push([tri[0], m[0], m[2]]);
-            next.push([tri[1], m[1], m[0]]);
-            next.push([tri[2], m[2], m[1]]);
-            next.push(m);
-        }
-        f = next;
-    }
-    let mut s = String::new();
-    for p in &v {
-        let l = (p[0] * p[0] + p[1] * p[1] + p[2] * p[2]).sqrt() / 1.2;
-        s += &format!("v {} {} {}\n", 1.0 + p[0] / l, p[1] / l, -1.0 + p[2] / l);
-    }
-    for t in &f {
-        s += &format!("f {} {} {}\n", t[0] + 1, t[1] + 1, t[2] + 1);
-    }
-    s
+fn icosphere_obj(levels: usize) -> Vec<u8> {
+    let mut m = mesh_support::icosphere(levels, 1.2);
+    m.positions
+        .iter_mut()
+        .for_each(|p| *p = [p[0] + 1.0, p[1], p[2] - 1.0]);
+    mesh_support::obj(&m)
 }
 
 struct Dir(PathBuf);

@@ -439,3 +439,42 @@ pub fn glb(m: &Mesh, matrix: Option<[f32; 16]>) -> Vec<u8> {
     out.extend_from_slice(&bin);
     out
 }
+
+/// "Radius" of the octahedron network: its zero set is |x| + |y| + |z| = R (network frame).
+pub const OCTAHEDRON_R: f32 = 0.6;
+
+/// The octahedron |x| + |y| + |z| = R as a 3 → 6 ReLU → 1 network (relu(±x), relu(±y),
+/// relu(±z) summed); world = 2 × network + (1, 0, -1), so the world octahedron has centre
+/// (1, 0, -1) and vertices 1.2 from it.
+pub fn octahedron() -> nsdf::Model {
+    let mut m = nsdf::Model::zeros(
+        nsdf::Encoding::None,
+        &[6],
+        nsdf::Activation::Relu,
+        nsdf::Activation::Identity,
+    );
+    let s = 1.0 / 3f32.sqrt();
+    for a in 0..3 {
+        m.layers[0].weights[(2 * a) * 3 + a] = 1.0;
+        m.layers[0].weights[(2 * a + 1) * 3 + a] = -1.0;
+    }
+    m.layers[1].weights.iter_mut().for_each(|w| *w = s);
+    m.layers[1].bias[0] = -OCTAHEDRON_R * s;
+    m.transform = nsdf::Transform {
+        scale: 0.5,
+        translation: [-0.5, 0.0, 0.5],
+        distance_scale: 2.0,
+        bounds: [[-0.4, -1.4, -2.4], [2.4, 1.4, 0.4]],
+    };
+    m.stats = Some(nsdf::Stats {
+        surface_mean_error: 0.0,
+        surface_max_error: 0.0,
+        near_sign_agreement: 1.0,
+        volume_sign_agreement: 1.0,
+        near_sigma: 0.02,
+        gradient_bound: 1.0,
+        surface_samples: 1,
+        volume_samples: 1,
+    });
+    m
+}
