@@ -1,68 +1,15 @@
 //! End-to-end tests of the `nsdf` binary on files written here with the runtime's API.
 
-use nsdf::{Activation, Encoding, Model, Scheme, Shape, Stats, Transform, Value};
+#[path = "../../tests/common/mod.rs"]
+mod common;
+
+use common::{davies, Rng};
+use nsdf::{Activation, Encoding, Model, Scheme, Shape};
 use nsdf_tools::cmd::text::group;
 use serde_json::Value as Json;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-
-/// A SplitMix64 generator, so tests need no `rand` (same as the runtime's tests).
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn uniform(&mut self, lo: f32, hi: f32) -> f32 {
-        lo + (hi - lo) * ((self.next_u64() >> 40) as f32 / (1u64 << 24) as f32)
-    }
-
-    fn point(&mut self, r: f32) -> [f32; 3] {
-        [
-            self.uniform(-r, r),
-            self.uniform(-r, r),
-            self.uniform(-r, r),
-        ]
-    }
-}
-
-/// Davies' 8 × 32 ReLU → tanh network with random weights, a non-trivial transform, metadata
-/// and statistics.
-fn davies(seed: u64, scheme: Scheme) -> Model {
-    let mut rng = Rng(seed);
-    let mut m = Model::zeros(Encoding::None, &[32; 8], Activation::Relu, Activation::Tanh)
-        .with_scheme(scheme);
-    for l in &mut m.layers {
-        let s = (6.0 / l.inputs as f32).sqrt();
-        l.weights.iter_mut().for_each(|w| *w = rng.uniform(-s, s));
-        l.bias.iter_mut().for_each(|b| *b = rng.uniform(-0.1, 0.1));
-    }
-    m.transform = Transform {
-        scale: 0.5,
-        translation: [0.1, -0.2, 0.05],
-        distance_scale: 2.0,
-        bounds: [[-2.2, -1.6, -2.1], [1.8, 2.4, 1.9]],
-    };
-    m.set_meta("nsdf.name", Value::String("test".into()));
-    m.set_meta("nsdf.train.seed", Value::Int(seed as i64));
-    m.stats = Some(Stats {
-        surface_mean_error: 0.001,
-        surface_max_error: 0.01,
-        near_sign_agreement: 0.97,
-        volume_sign_agreement: 0.995,
-        near_sigma: 0.02,
-        gradient_bound: 1.5,
-        surface_samples: 100_000,
-        volume_samples: 100_000,
-    });
-    m
-}
 
 /// A fresh, empty directory for one test, removed when dropped.
 struct TempDir(PathBuf);
