@@ -1,7 +1,7 @@
 //! [`Shape`]: a loaded `.nsdf` file, ready to evaluate.
 
 use crate::error::{Error, Result};
-use crate::eval::{for_each_chunk, Backend, Network};
+use crate::eval::{for_each_chunk, for_each_chunk_sized, Backend, LinearBound, Network};
 use crate::format::{self, ChunkInfo, Parsed};
 use crate::model::{Model, Stats, Transform, Value};
 use std::path::Path;
@@ -171,6 +171,30 @@ impl Shape {
             let out = unsafe { out.range(start, len) };
             self.backend
                 .distances(&self.net, &points[start..start + len], out);
+        });
+    }
+
+    /// Linear bounds of the distance over world boxes `[min, max]`: a plane and an error such
+    /// that every `distance(p)` with `p` in the box is within the error of the plane
+    /// ([`LinearBound::range`] gives the interval over the box or any sub-box). Much tighter than
+    /// a global gradient bound on small boxes (see [`crate::eval::scalar::range`]); for culling
+    /// empty space. Multi-threaded.
+    ///
+    /// # Panics
+    /// If `out.len() != boxes.len()`.
+    pub fn distance_bounds(&self, boxes: &[[[f32; 3]; 2]], out: &mut [LinearBound]) {
+        assert_eq!(
+            boxes.len(),
+            out.len(),
+            "distance_bounds: output length must equal box count"
+        );
+        let out = SyncSlice::new(out);
+        // A box costs about as much as 30 points.
+        for_each_chunk_sized(boxes.len(), 512, self.threads, |start, len| {
+            // SAFETY: for_each_chunk_sized hands out disjoint ranges.
+            let out = unsafe { out.range(start, len) };
+            self.backend
+                .bounds(&self.net, &boxes[start..start + len], out);
         });
     }
 

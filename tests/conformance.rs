@@ -302,6 +302,36 @@ fn check_gradients(what: &str, pts: &[[f32; 3]], want: &[Reference], got: &[[f32
     worst
 }
 
+/// Points sampled per box by the bound test: the 8 corners, the centre and random interior points.
+const RANGE_SAMPLES: usize = 40;
+
+/// Boxes from a thousandth of a unit to larger than the bounds, at random places (far away too
+/// where the case allows), and `RANGE_SAMPLES` points in each.
+fn range_boxes(case: &Case) -> (Vec<[[f32; 3]; 2]>, Vec<[f32; 3]>) {
+    let mut rng = Rng(1234);
+    let (mut boxes, mut samples) = (Vec::new(), Vec::new());
+    for size in [1e-3f32, 0.03, 0.3, 3.0] {
+        for k in 0..20 {
+            let far = case.far_points && k % 10 == 9;
+            let c = rng.point(2.5).map(|x| if far { x * 400.0 } else { x });
+            let half = [0, 1, 2].map(|_| 0.5 * size * rng.uniform(0.2, 1.0));
+            let bx = [
+                [0, 1, 2].map(|a| c[a] - half[a]),
+                [0, 1, 2].map(|a| c[a] + half[a]),
+            ];
+            boxes.push(bx);
+            for j in 0..RANGE_SAMPLES {
+                samples.push(match j {
+                    0..8 => [0, 1, 2].map(|a| bx[(j >> a) & 1][a]),
+                    8 => c,
+                    _ => [0, 1, 2].map(|a| rng.uniform(bx[0][a], bx[1][a])),
+                });
+            }
+        }
+    }
+    (boxes, samples)
+}
+
 /// Prints a line to the real stderr: the test harness captures `eprintln!`, so a skip would
 /// otherwise go unseen.
 fn notice(line: &str) {
@@ -412,6 +442,46 @@ macro_rules! conformance_tests {
             }
 
             #[test]
+            fn box_bounds_contain_every_sample() {
+                let Some(b) = backend() else { return };
+                for case in cases() {
+                    let shape = shape(&case, b, 2);
+                    let (boxes, samples) = range_boxes(&case);
+                    let mut got = vec![nsdf::LinearBound::UNBOUNDED; boxes.len()];
+                    shape.distance_bounds(&boxes, &mut got);
+                    // The SIMD backends fuse multiply-adds: close to the reference, not equal.
+                    let mut want = vec![nsdf::LinearBound::UNBOUNDED; boxes.len()];
+                    nsdf::eval::scalar::bounds(shape.network(), &boxes, &mut want);
+                    for (g, w) in got.iter().zip(&want) {
+                        let tol = 1e-3 * (w.error + w.value.abs()) + 1e-6;
+                        let close = (g.value - w.value).abs() <= tol
+                            && (g.error - w.error).abs() <= tol
+                            && (0..3).all(|a| (g.slope[a] - w.slope[a]).abs() <= 1e-3 * (1.0 + w.slope[a].abs()) + tol);
+                        assert!(close || g == w, "{} {}: bound {g:?} far from the reference {w:?}", b.name(), case.name);
+                    }
+                    let mut d = vec![f32::NAN; samples.len()];
+                    shape.distances(&samples, &mut d);
+                    let pts = samples.chunks_exact(RANGE_SAMPLES);
+                    for (i, ((bound, d), p)) in got.iter().zip(d.chunks_exact(RANGE_SAMPLES)).zip(pts).enumerate() {
+                        let r = bound.range(boxes[i]);
+                        for (j, (&d, p)) in d.iter().zip(p).enumerate() {
+                            // The plane itself, then the interval over the box, contain it.
+                            let plane: f32 = bound.value
+                                + (0..3).map(|a| bound.slope[a] * (p[a] - bound.centre[a])).sum::<f32>();
+                            let off = (d - plane).abs();
+                            assert!(
+                                off <= bound.error * (1.0 + 1e-5) + 1e-6 * plane.abs() && r.lo <= d && d <= r.hi,
+                                "{} {}: box {i} {:?}: sample {j} distance {d}: {off} off the plane, bound {bound:?}, range {r:?}",
+                                b.name(),
+                                case.name,
+                                boxes[i]
+                            );
+                        }
+                    }
+                }
+            }
+
+            #[test]
             fn threaded_batches_equal_one_thread() {
                 let Some(b) = backend() else { return };
                 // Large enough to be split over 2 threads (16k points per thread at least).
@@ -498,4 +568,38 @@ fn every_backend_is_instantiated() {
             b.name()
         );
     }
+}
+
+/// On boxes small enough that no ReLU changes sign, the network is affine there: the bound's
+/// plane must be the tangent plane (slope = gradient) with an error far below the box's range
+/// of distances (what is left is the rounding allowance), not a global bound times the box size.
+#[test]
+fn box_bounds_are_tight_where_the_network_is_affine() {
+    let shape = Shape::from_model(davies(11, Scheme::F32)).unwrap();
+    let mut rng = Rng(77);
+    let (mut tight, total) = (0, 500);
+    for _ in 0..total {
+        let c = rng.point(2.0);
+        let h = [1e-3f32, 2e-3, 3e-3];
+        let bx = [
+            [0, 1, 2].map(|a| c[a] - h[a]),
+            [0, 1, 2].map(|a| c[a] + h[a]),
+        ];
+        let mut b = [nsdf::LinearBound::UNBOUNDED];
+        shape.distance_bounds(&[bx], &mut b);
+        let (d, g) = shape.gradient(c);
+        let r = b[0].range(bx);
+        assert!(r.lo <= d && d <= r.hi);
+        let exact: f32 = (0..3).map(|a| g[a].abs() * h[a]).sum();
+        let slope_err = (0..3)
+            .map(|a| (b[0].slope[a] - g[a]).abs())
+            .fold(0.0, f32::max);
+        if slope_err <= 1e-3 * (1.0 + g.iter().map(|x| x.abs()).sum::<f32>())
+            && b[0].error <= 0.1 * exact
+        {
+            tight += 1;
+        }
+    }
+    println!("{tight} of {total} small boxes bounded by their tangent plane");
+    assert!(tight * 10 >= total * 6, "only {tight} of {total} tight");
 }

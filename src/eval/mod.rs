@@ -13,7 +13,8 @@ mod simd;
 mod threads;
 
 pub use network::Network;
-pub use threads::{default_threads, for_each_chunk};
+pub use scalar::range::{LinearBound, Range};
+pub use threads::{default_threads, for_each_chunk, for_each_chunk_sized};
 
 /// A CPU evaluation backend. Every variant exists on every target so code naming one compiles
 /// everywhere; [`Backend::is_available`] says whether this CPU (and build) can run it.
@@ -109,6 +110,18 @@ impl Backend {
             Backend::Scalar => scalar::gradients(net, points, dist, grad),
             Backend::Avx2 => simd_call!(avx2::gradients(net, points, dist, grad)),
             Backend::Avx512 => simd_call!(avx512::gradients(net, points, dist, grad)),
+        }
+    }
+
+    /// Linear bounds of the distance over world boxes `[min, max]` (see [`scalar::range`]).
+    ///
+    /// # Panics
+    /// If the lengths differ, or if this CPU cannot run the backend.
+    pub fn bounds(self, net: &Network, boxes: &[[[f32; 3]; 2]], out: &mut [LinearBound]) {
+        match self {
+            Backend::Scalar => scalar::bounds(net, boxes, out),
+            Backend::Avx2 => simd_call!(avx2::bounds(net, boxes, out)),
+            Backend::Avx512 => simd_call!(avx512::bounds(net, boxes, out)),
         }
     }
 

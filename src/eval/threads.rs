@@ -23,7 +23,16 @@ pub fn for_each_chunk<F>(n: usize, threads: usize, f: F)
 where
     F: Fn(usize, usize) + Sync,
 {
-    let chunks = n.div_ceil(MIN_PER_THREAD);
+    for_each_chunk_sized(n, MIN_PER_THREAD, threads, f)
+}
+
+/// [`for_each_chunk`] with chunks of `chunk` items, for work whose items cost more than a point.
+pub fn for_each_chunk_sized<F>(n: usize, chunk: usize, threads: usize, f: F)
+where
+    F: Fn(usize, usize) + Sync,
+{
+    let chunk = chunk.max(1);
+    let chunks = n.div_ceil(chunk);
     let threads = threads.clamp(1, chunks.max(1));
     if threads == 1 {
         f(0, n);
@@ -35,8 +44,8 @@ where
         if c >= chunks {
             break;
         }
-        let start = c * MIN_PER_THREAD;
-        f(start, MIN_PER_THREAD.min(n - start));
+        let start = c * chunk;
+        f(start, chunk.min(n - start));
     };
     std::thread::scope(|s| {
         for _ in 1..threads {

@@ -5,9 +5,11 @@
 
 mod distance;
 mod gradient;
+mod range;
 
 pub use distance::{distance, distances};
 pub use gradient::{gradient, gradients};
+pub use range::bounds;
 
 use crate::eval::simd::Simd;
 use std::arch::x86_64::*;

@@ -3,6 +3,8 @@
 
 mod distance;
 mod gradient;
+pub mod range;
 
 pub use distance::{distance, distances};
 pub use gradient::{gradient, gradients};
+pub use range::{bound, bounds, LinearBound, Range};

@@ -10,6 +10,7 @@
 //! instruction set.
 
 pub mod batch;
+mod bound;
 mod gemm;
 mod math;
 mod scratch;

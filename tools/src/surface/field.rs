@@ -7,6 +7,12 @@ pub trait Field: Sync {
     fn gradients(&self, points: &[[f32; 3]], dist: &mut [f32], grad: &mut [[f32; 3]]);
     /// An upper bound on |∇f| that the caller may rely on to skip empty space, if known.
     fn gradient_bound(&self) -> Option<f32>;
+    /// Linear bounds of the field over world boxes `[min, max]`, if the field can bound itself
+    /// per box (much tighter than the gradient bound); `false` if it cannot.
+    fn bounds(&self, boxes: &[[[f32; 3]; 2]], out: &mut [nsdf::LinearBound]) -> bool {
+        let _ = (boxes, out);
+        false
+    }
 }
 
 impl Field for nsdf::Shape {
@@ -18,6 +24,10 @@ impl Field for nsdf::Shape {
     }
     fn gradient_bound(&self) -> Option<f32> {
         self.stats().map(|s| s.gradient_bound)
+    }
+    fn bounds(&self, boxes: &[[[f32; 3]; 2]], out: &mut [nsdf::LinearBound]) -> bool {
+        self.distance_bounds(boxes, out);
+        true
     }
 }
 
