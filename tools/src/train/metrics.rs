@@ -1,11 +1,13 @@
 //! Accuracy of a fitted field against its target, with the definitions of the PyTorch reference
 //! (`../shared/notes/peers.md`), in canonical units (the shape's bounding ball has radius 1):
 //! - surface error: |f| at points sampled uniformly on the true surface (mean and max);
-//! - occupancy F1 (inside := value < 0, inside is the positive class) and sign agreement, on
-//!   surface points offset by N(0, σ²) per axis with σ = 0.01, and on points uniform in the cube;
+//! - occupancy F1 and sign agreement ([`crate::metrics::occupancy`], shared with
+//!   `nsdf compare`), on surface points offset by N(0, σ²) per axis with σ = 0.01, and on points
+//!   uniform in the cube;
 //! - mean |f − d| on those two point sets.
 
 use super::sampling::{jitter, uniform_points, Samples};
+use crate::metrics::occupancy;
 use super::target::{Target, SHAPE_RADIUS};
 
 /// Standard deviation of the near-surface probe offsets, canonical units.
@@ -30,24 +32,6 @@ pub struct Probe {
     pub surface: Vec<[f32; 3]>,
     pub near: Samples,
     pub uniform: Samples,
-}
-
-/// Occupancy F1 and sign agreement of `f` against `d`.
-fn occupancy(f: &[f32], d: &[f32]) -> (f64, f64) {
-    let (mut tp, mut fp, mut fneg, mut agree) = (0u64, 0u64, 0u64, 0u64);
-    for (&f, &d) in f.iter().zip(d) {
-        let (pred, truth) = (f < 0.0, d < 0.0);
-        tp += (pred && truth) as u64;
-        fp += (pred && !truth) as u64;
-        fneg += (!pred && truth) as u64;
-        agree += (pred == truth) as u64;
-    }
-    let f1 = if tp + fp + fneg == 0 {
-        1.0
-    } else {
-        2.0 * tp as f64 / (2 * tp + fp + fneg) as f64
-    };
-    (f1, agree as f64 / f.len().max(1) as f64)
 }
 
 fn mean_abs_diff(f: &[f32], d: &[f32]) -> f64 {
@@ -82,16 +66,16 @@ impl Probe {
         let on = run(&self.surface);
         let near = run(&self.near.points);
         let uniform = run(&self.uniform.points);
-        let (f1_near, sign_near) = occupancy(&near, &self.near.distances);
-        let (f1_uniform, sign_uniform) = occupancy(&uniform, &self.uniform.distances);
+        let near_occ = occupancy(&near, &self.near.distances);
+        let uniform_occ = occupancy(&uniform, &self.uniform.distances);
         Accuracy {
             surface_mean: on.iter().map(|f| f.abs() as f64).sum::<f64>() / on.len().max(1) as f64
                 * canonical,
             surface_max: on.iter().fold(0.0f64, |m, f| m.max(f.abs() as f64)) * canonical,
-            f1_near,
-            f1_uniform,
-            sign_near,
-            sign_uniform,
+            f1_near: near_occ.f1,
+            f1_uniform: uniform_occ.f1,
+            sign_near: near_occ.sign_agreement,
+            sign_uniform: uniform_occ.sign_agreement,
             mae_near: mean_abs_diff(&near, &self.near.distances) * canonical,
             mae_uniform: mean_abs_diff(&uniform, &self.uniform.distances) * canonical,
         }
