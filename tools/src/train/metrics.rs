@@ -7,8 +7,8 @@
 //! - mean |f − d| on those two point sets.
 
 use super::sampling::{jitter, uniform_points, Samples};
-use crate::metrics::occupancy;
 use super::target::{Target, SHAPE_RADIUS};
+use crate::metrics::occupancy;
 
 /// Standard deviation of the near-surface probe offsets, canonical units.
 pub const NEAR_SIGMA: f32 = 0.01;
