@@ -4,11 +4,13 @@
 //! - `mesh/`: reading triangle meshes and exact signed distance to them.
 //! - `train/`: fitting a network to a mesh's signed distance.
 //! - `pack/`: `nsdf pack`'s pipeline (mesh → trained, verified `.nsdf`) and batch mode.
+//! - `import/`: networks trained elsewhere (Keras HDF5, PyTorch safetensors) as models.
 //! - `render/`: sphere-traced pictures of a distance field.
 //! - `metrics/`: accuracy of a shape or mesh against a reference mesh (`nsdf compare`).
 //! - `surface/`: meshes back from a distance field (sparse marching cubes) and mesh writers.
 
 pub mod cmd;
+pub mod import;
 pub mod mesh;
 pub mod metrics;
 pub mod pack;

@@ -23,6 +23,7 @@ enum Command {
     Mesh(cmd::mesh::Args),
     Render(cmd::render::Args),
     Pack(cmd::pack::Args),
+    Import(cmd::import::Args),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +36,7 @@ fn main() -> ExitCode {
         Command::Mesh(args) => cmd::mesh::run(args),
         Command::Render(args) => cmd::render::run(args),
         Command::Pack(args) => cmd::pack::run(args),
+        Command::Import(args) => cmd::import::run(args),
     };
     cmd::finish(result)
 }

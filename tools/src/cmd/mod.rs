@@ -6,6 +6,7 @@
 pub mod bench;
 pub mod compare;
 pub mod eval;
+pub mod import;
 pub mod info;
 pub mod mesh;
 pub mod pack;
