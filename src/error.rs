@@ -105,6 +105,9 @@ pub enum Error {
     },
     /// A model handed to the writer is inconsistent (not a file problem).
     InvalidModel { reason: String },
+    /// GPU evaluation is unavailable or failed: no driver, no device, out of memory, a model the
+    /// GPU kernels do not support, a build without the `cuda` feature (not a file problem).
+    Device { reason: String },
 }
 
 /// How serious a problem is; only errors make a file unreadable.
@@ -150,6 +153,7 @@ impl Error {
             Error::Metadata { .. } => "NSDF-E019",
             Error::Io { .. } => "NSDF-E100",
             Error::InvalidModel { .. } => "NSDF-E101",
+            Error::Device { .. } => "NSDF-E102",
         }
     }
 
@@ -173,7 +177,10 @@ impl Error {
             Error::UnsupportedVersion { .. } => Some(8),
             Error::LengthMismatch { .. } => Some(16),
             Error::HeaderChecksum { .. } => Some(60),
-            Error::MissingChunk { .. } | Error::Io { .. } | Error::InvalidModel { .. } => None,
+            Error::MissingChunk { .. }
+            | Error::Io { .. }
+            | Error::InvalidModel { .. }
+            | Error::Device { .. } => None,
         }
     }
 
@@ -283,6 +290,7 @@ impl fmt::Display for Message<'_> {
             }
             Error::Io { path, source } => write!(f, "{path}: {source}"),
             Error::InvalidModel { reason } => write!(f, "invalid model: {reason}"),
+            Error::Device { reason } => write!(f, "GPU: {reason}"),
         }
     }
 }

@@ -6,6 +6,7 @@
 pub mod avx2;
 #[cfg(target_arch = "x86_64")]
 pub mod avx512;
+pub mod cuda;
 pub mod network;
 pub mod scalar;
 #[cfg(target_arch = "x86_64")]

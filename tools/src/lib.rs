@@ -7,6 +7,7 @@
 //! - `import/`: networks trained elsewhere (Keras HDF5, PyTorch safetensors) as models.
 //! - `render/`: sphere-traced pictures of a distance field.
 //! - `metrics/`: accuracy of a shape or mesh against a reference mesh (`nsdf compare`).
+//! - `shader/`: a shape as GLSL/HLSL/WGSL source with inlined weights (`nsdf shader`).
 //! - `surface/`: meshes back from a distance field (sparse marching cubes) and mesh writers.
 
 pub mod cmd;
@@ -15,5 +16,6 @@ pub mod mesh;
 pub mod metrics;
 pub mod pack;
 pub mod render;
+pub mod shader;
 pub mod surface;
 pub mod train;

@@ -24,6 +24,7 @@ enum Command {
     Render(cmd::render::Args),
     Pack(cmd::pack::Args),
     Import(cmd::import::Args),
+    Shader(cmd::shader::Args),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +38,7 @@ fn main() -> ExitCode {
         Command::Render(args) => cmd::render::run(args),
         Command::Pack(args) => cmd::pack::run(args),
         Command::Import(args) => cmd::import::run(args),
+        Command::Shader(args) => cmd::shader::run(args),
     };
     cmd::finish(result)
 }

@@ -5,6 +5,7 @@
 //! Every measurement is warmed up, then repeated; the median is the headline figure (peers report
 //! medians too) and the best run is reported alongside.
 
+use super::device::Device;
 use super::text::{group, json_f64, rate, Table};
 use super::{
     available_backends, backend_parser, print, read_nsdf, BackendChoice, CmdResult, Failure,
@@ -61,18 +62,22 @@ pub struct Args {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Where to evaluate: cpu, or cuda (GPU 0; needs a build with --features cuda; reports
+    /// device-resident and host-to-result throughput, see `bench_cuda`).
+    #[arg(long, value_enum, default_value_t = Device::Cpu)]
+    pub device: Device,
 }
 
 /// Median and best of a set of timed runs, as rates or durations.
 #[derive(Clone, Copy, Debug)]
-struct Stat {
-    median: f64,
-    best: f64,
+pub(super) struct Stat {
+    pub median: f64,
+    pub best: f64,
 }
 
 impl Stat {
     /// From samples where larger is better (rates).
-    fn of_rates(mut v: Vec<f64>) -> Stat {
+    pub(super) fn of_rates(mut v: Vec<f64>) -> Stat {
         v.sort_by(f64::total_cmp);
         Stat {
             median: median(&v),
@@ -112,6 +117,15 @@ pub fn run(args: Args) -> CmdResult {
     let bytes = read_nsdf(&args.file).map_err(|e| Failure::nsdf(&args.file, &e))?;
     let mut shape = Shape::from_bytes(&bytes).map_err(|e| Failure::nsdf(&args.file, &e))?;
     shape = args.backend.apply(shape)?;
+    if args.device == Device::Cuda {
+        #[cfg(feature = "cuda")]
+        return super::bench_cuda::run(&args, &shape);
+        #[cfg(not(feature = "cuda"))]
+        return Err(Failure::new(format_args!(
+            "--device cuda: {}",
+            super::device::NO_CUDA
+        )));
+    }
     if let Some(t) = args.threads {
         shape = shape.with_threads(t as usize);
     }
@@ -165,7 +179,7 @@ pub fn run(args: Args) -> CmdResult {
 }
 
 /// Points uniform in `bounds` from [`SEED`] (SplitMix64; 24-bit uniforms).
-fn random_points(bounds: [[f32; 3]; 2], n: usize) -> Vec<[f32; 3]> {
+pub(super) fn random_points(bounds: [[f32; 3]; 2], n: usize) -> Vec<[f32; 3]> {
     let mut state = SEED;
     let mut uniform = || {
         state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -181,7 +195,7 @@ fn random_points(bounds: [[f32; 3]; 2], n: usize) -> Vec<[f32; 3]> {
 }
 
 /// Runs `f` once to warm up, then `repeat` times; each run's seconds.
-fn timed(repeat: usize, mut f: impl FnMut()) -> Vec<f64> {
+pub(super) fn timed(repeat: usize, mut f: impl FnMut()) -> Vec<f64> {
     f();
     (0..repeat)
         .map(|_| {

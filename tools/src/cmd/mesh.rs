@@ -1,5 +1,6 @@
 //! `nsdf mesh`: a watertight, oriented triangle mesh of a shape's zero level set.
 
+use super::device::{Device, Evaluator};
 use super::{open_shape, CmdResult, Failure};
 use crate::surface::export::{self, MeshFormat};
 use crate::surface::{extract, Params};
@@ -34,6 +35,9 @@ pub struct Args {
     /// Evaluation threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Where to evaluate the network (cuda needs a build with --features cuda).
+    #[arg(long, value_enum, default_value_t = Device::Cpu)]
+    pub device: Device,
     /// Print nothing but errors.
     #[arg(short, long)]
     pub quiet: bool,
@@ -79,7 +83,8 @@ pub fn run(args: Args) -> CmdResult {
         dense: args.dense,
     };
     let start = Instant::now();
-    let x = extract(&shape, &params).map_err(Failure::new)?;
+    let field = Evaluator::new(shape, args.device)?;
+    let x = extract(&field, &params).map_err(Failure::new)?;
     let extracted = start.elapsed();
     if x.mesh.triangles.is_empty() {
         return Err(Failure::file(

@@ -4,13 +4,17 @@
 //! into one line on stderr and the exit status, so every command fails the same way.
 
 pub mod bench;
+#[cfg(feature = "cuda")]
+pub mod bench_cuda;
 pub mod compare;
+pub mod device;
 pub mod eval;
 pub mod import;
 pub mod info;
 pub mod mesh;
 pub mod pack;
 pub mod render;
+pub mod shader;
 pub mod text;
 pub mod validate;
 

@@ -1,5 +1,6 @@
 //! `nsdf render`: sphere-traced pictures of a shape.
 
+use super::device::{Device, Evaluator};
 use super::mesh::{padded, parse_bounds};
 use super::{open_shape, CmdResult, Failure};
 use crate::render::{render, shade, trace, Options, View};
@@ -44,6 +45,9 @@ pub struct Args {
     /// Evaluation threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Where to evaluate the network (cuda needs a build with --features cuda).
+    #[arg(long, value_enum, default_value_t = Device::Cpu)]
+    pub device: Device,
     /// Print nothing but errors.
     #[arg(short, long)]
     pub quiet: bool,
@@ -92,6 +96,7 @@ pub fn run(args: Args) -> CmdResult {
         shape = shape.with_threads(t);
     }
     let bounds = args.bounds.unwrap_or_else(|| padded(shape.bounds(), 0.0));
+    let field = Evaluator::new(shape, args.device)?;
     let frames = args.turntable.unwrap_or(1);
     if frames == 0 || frames > 3600 {
         return Err(Failure::new(
@@ -131,7 +136,7 @@ pub fn run(args: Args) -> CmdResult {
             fov: args.fov,
         };
         let start = Instant::now();
-        let r = render(&shape, bounds, &view, &opts).map_err(Failure::new)?;
+        let r = render(&field, bounds, &view, &opts).map_err(Failure::new)?;
         let image = match &reference {
             Some(mesh) => {
                 let m = render(mesh, bounds, &view, &Options::default()).map_err(Failure::new)?;
