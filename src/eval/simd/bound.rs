@@ -38,18 +38,13 @@ impl<S: Simd> Kernels for S {
                 );
                 r += 4;
             }
-            while r < rows {
-                tile::<S, 1, ABS>(
-                    self,
-                    wt,
-                    inputs,
-                    n,
-                    o,
-                    width,
-                    &x[r..r + 1],
-                    &mut y[r..r + 1],
-                );
-                r += 1;
+            // The last 1-3 rows in one narrower tile.
+            let (x, y) = (&x[r..rows], &mut y[r..rows]);
+            match rows - r {
+                1 => tile::<S, 1, ABS>(self, wt, inputs, n, o, width, x, y),
+                2 => tile::<S, 2, ABS>(self, wt, inputs, n, o, width, x, y),
+                3 => tile::<S, 3, ABS>(self, wt, inputs, n, o, width, x, y),
+                _ => {}
             }
             o += width;
         }

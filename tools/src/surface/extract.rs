@@ -165,12 +165,13 @@ impl Grid {
 }
 
 /// Nodes at most this many cells wide are also tested with a linear bound of their own, where
-/// the field offers them (`nsdf::Shape::distance_bounds`). Measured on bunny_hr at 256³: bounds
-/// on 4- and 8-cell nodes drop about half the nodes the gradient bound keeps, and cost less
-/// than the corner samples they save; on 16 cells and up, the ReLUs that change sign inside a
-/// node make the bound's error larger than the node's range of distances, so it drops few (and
-/// bounds inherited from a parent drop hardly any children: measured, and left out).
-const OWN_BOUND_MAX: usize = 8;
+/// the field offers them (`nsdf::Shape::distance_bounds`). Measured on bunny_hr at 256³: on the
+/// 4-cell leaf blocks they drop about half of what the gradient bound keeps, and cost less than
+/// the corner samples they save; also bounding 8-cell nodes saves no more than it costs, and on
+/// 16 cells and up the ReLUs that change sign inside a node make the bound's error larger than
+/// the node's range of distances. (Bounds inherited from a parent drop hardly any children:
+/// measured, and left out.)
+const OWN_BOUND_MAX: usize = 4;
 
 /// Walks the octree down to `BLOCK`-sized nodes, dropping nodes proven empty: by the gradient
 /// bound (`|f(c)| > L · r`) and, for small nodes of fields that bound themselves per box, by a
@@ -214,7 +215,7 @@ fn active_blocks<F: Field + ?Sized>(
         let mut d = vec![0.0; centres.len()];
         field.distances(&centres, &mut d);
         evaluations += centres.len() as u64;
-        nodes = children
+        let survivors: Vec<([usize; 3], f32)> = children
             .iter()
             .zip(&d)
             .filter(|(&c, &d)| {
@@ -230,15 +231,25 @@ fn active_blocks<F: Field + ?Sized>(
                 // Inside nodes on the boundary are capped by the forced-outside boundary corners.
                 may_cross || (touches_boundary(lo, hi) && d < 0.0) || !d.is_finite()
             })
-            .map(|(c, _)| *c)
+            .map(|(c, d)| (*c, *d))
             .collect();
+        nodes = survivors.iter().map(|(c, _)| *c).collect();
         if size > OWN_BOUND_MAX {
             continue;
         }
-        // The survivors' own linear bounds (each about 30 points' cost).
-        let world: Vec<[[f32; 3]; 2]> = nodes
+        // The survivors' own linear bounds (each about 30 points' cost), except where the
+        // centre is within half the node's width of the surface: a distance field's bound over
+        // the node then spans zero anyway (its plane's slope is the gradient, about 1), so
+        // computing it would only confirm the node.
+        let doubtful: Vec<bool> = survivors
             .iter()
-            .map(|&c| {
+            .map(|&(_, d)| d.is_nan() || d.abs() > 0.5 * size as f32 * grid.h)
+            .collect();
+        let world: Vec<[[f32; 3]; 2]> = survivors
+            .iter()
+            .zip(&doubtful)
+            .filter(|(_, &doubt)| doubt)
+            .map(|(&(c, _), _)| {
                 let (lo, hi) = cells(c);
                 [grid.point(lo), grid.point(hi)]
             })
@@ -246,17 +257,23 @@ fn active_blocks<F: Field + ?Sized>(
         let mut bounds = vec![nsdf::LinearBound::UNBOUNDED; world.len()];
         if field.bounds(&world, &mut bounds) {
             evaluations += world.len() as u64;
-            nodes = nodes
-                .iter()
-                .zip(&bounds)
-                .zip(&world)
-                .filter(|((&c, bound), bx)| {
-                    let (lo, hi) = cells(c);
-                    let r = bound.range(**bx);
-                    r.contains_zero() || (touches_boundary(lo, hi) && r.lo < 0.0)
-                })
-                .map(|((c, _), _)| *c)
-                .collect();
+            let mut checked = bounds.iter().zip(&world);
+            let mut kept = Vec::with_capacity(nodes.len());
+            for (&c, &doubt) in nodes.iter().zip(&doubtful) {
+                if !doubt {
+                    kept.push(c);
+                    continue;
+                }
+                let Some((bound, bx)) = checked.next() else {
+                    break;
+                };
+                let (lo, hi) = cells(c);
+                let r = bound.range(*bx);
+                if r.contains_zero() || (touches_boundary(lo, hi) && r.lo < 0.0) {
+                    kept.push(c);
+                }
+            }
+            nodes = kept;
         }
     }
     (nodes, evaluations)
@@ -374,7 +391,14 @@ fn polygonise(grid: &Grid, block: &BlockValues) -> BlockMesh {
                             p[axis] += t * grid.h;
                             local[slot] = out.positions.len() as u32;
                             out.positions.push(p);
-                            out.keys.push(grid.edge_key(g, axis));
+                            // Only edges on the block's faces can be shared with neighbours.
+                            let on_face =
+                                (0..3).any(|b| b != axis && (l[b] == 0 || l[b] == s[b] - 1));
+                            out.keys.push(if on_face {
+                                grid.edge_key(g, axis)
+                            } else {
+                                PRIVATE
+                            });
                         }
                         local[slot]
                     });
@@ -386,17 +410,25 @@ fn polygonise(grid: &Grid, block: &BlockValues) -> BlockMesh {
     out
 }
 
+/// The key of a vertex no other block can share (on an edge inside its block).
+const PRIVATE: u64 = u64::MAX;
+
 /// Appends a block's mesh, reusing the vertices its neighbours already made on shared edges.
 fn merge(part: BlockMesh, mesh: &mut TriMesh, vertex_of_edge: &mut EdgeMap) {
+    let mut add = |p: [f32; 3]| {
+        mesh.positions.push(p);
+        (mesh.positions.len() - 1) as u32
+    };
     let global: Vec<u32> = part
         .keys
         .iter()
         .zip(&part.positions)
-        .map(|(key, p)| {
-            *vertex_of_edge.entry(*key).or_insert_with(|| {
-                mesh.positions.push(*p);
-                (mesh.positions.len() - 1) as u32
-            })
+        .map(|(&key, &p)| {
+            if key == PRIVATE {
+                add(p)
+            } else {
+                *vertex_of_edge.entry(key).or_insert_with(|| add(p))
+            }
         })
         .collect();
     mesh.triangles
@@ -410,34 +442,38 @@ fn add_normals<F: Field + ?Sized>(field: &F, mesh: &mut TriMesh) -> u64 {
     let mut d = vec![0.0; n];
     let mut g = vec![[0.0; 3]; n];
     field.gradients(&mesh.positions, &mut d, &mut g);
-    let mut face = vec![[0.0f32; 3]; n];
-    for t in &mesh.triangles {
-        let [a, b, c] = t.map(|i| mesh.positions[i as usize]);
-        let u = [b[0] - a[0], b[1] - a[1], b[2] - a[2]];
-        let v = [c[0] - a[0], c[1] - a[1], c[2] - a[2]];
-        let nrm = [
-            u[1] * v[2] - u[2] * v[1],
-            u[2] * v[0] - u[0] * v[2],
-            u[0] * v[1] - u[1] * v[0],
-        ];
-        for &i in t {
-            (0..3).for_each(|a| face[i as usize][a] += nrm[a]);
+    let usable = |g: &[f32; 3]| {
+        let len = (g[0] * g[0] + g[1] * g[1] + g[2] * g[2]).sqrt();
+        (len > 1e-12 && len.is_finite()).then_some(len)
+    };
+    // Area-weighted face normals, only if some vertex needs the fallback.
+    let mut face = Vec::new();
+    if g.iter().any(|g| usable(g).is_none()) {
+        face = vec![[0.0f32; 3]; n];
+        for t in &mesh.triangles {
+            let [a, b, c] = t.map(|i| mesh.positions[i as usize]);
+            let u = [b[0] - a[0], b[1] - a[1], b[2] - a[2]];
+            let v = [c[0] - a[0], c[1] - a[1], c[2] - a[2]];
+            let nrm = [
+                u[1] * v[2] - u[2] * v[1],
+                u[2] * v[0] - u[0] * v[2],
+                u[0] * v[1] - u[1] * v[0],
+            ];
+            for &i in t {
+                (0..3).for_each(|a| face[i as usize][a] += nrm[a]);
+            }
         }
     }
     mesh.normals = g
         .iter()
-        .zip(&face)
-        .map(|(g, f)| {
-            let len = (g[0] * g[0] + g[1] * g[1] + g[2] * g[2]).sqrt();
-            let (v, len) = if len > 1e-12 && len.is_finite() {
-                (g, len)
-            } else {
-                (
-                    f,
-                    (f[0] * f[0] + f[1] * f[1] + f[2] * f[2]).sqrt().max(1e-30),
-                )
-            };
-            v.map(|x| x / len)
+        .enumerate()
+        .map(|(i, g)| match usable(g) {
+            Some(len) => g.map(|x| x / len),
+            None => {
+                let f = face[i];
+                let len = (f[0] * f[0] + f[1] * f[1] + f[2] * f[2]).sqrt().max(1e-30);
+                f.map(|x| x / len)
+            }
         })
         .collect();
     n as u64
