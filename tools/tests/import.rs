@@ -438,7 +438,10 @@ fn damaged_davies_files_never_panic() {
 fn davies_files() -> Option<Vec<PathBuf>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(DAVIES);
     let Ok(entries) = std::fs::read_dir(&dir) else {
-        println!("SKIP: {} not present", dir.display());
+        notice(&format!(
+            "SKIP: {} not present; Davies networks not imported",
+            dir.display()
+        ));
         return None;
     };
     let mut files: Vec<PathBuf> = entries
@@ -698,7 +701,9 @@ fn torch_export_example_imports() {
         .args(["-c", "import torch, safetensors"])
         .output();
     if !probe.is_ok_and(|o| o.status.success()) {
-        println!("SKIP: {python} cannot import torch and safetensors");
+        notice(&format!(
+            "SKIP: {python} cannot import torch and safetensors; export example not run"
+        ));
         return;
     }
     let dir = TempDir::new("torch");
@@ -746,4 +751,10 @@ fn torch_export_example_imports() {
         n += 1;
     }
     assert!(n > 0);
+}
+
+/// Prints to the real stderr, past the test harness's capture, so a SKIP is seen by `cargo test`.
+fn notice(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
