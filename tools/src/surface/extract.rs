@@ -88,38 +88,28 @@ pub fn extract<F: Field + ?Sized>(field: &F, params: &Params) -> Result<Extracti
     evaluations += n;
     let blocks_total = (0..3).map(|a| dims[a].div_ceil(BLOCK)).product();
 
+    let samples = sample_corners(field, &grid, &blocks);
+    evaluations += samples.evaluated;
+    // Blocks polygonise independently (in parallel); their vertices are then merged in block
+    // order through the edge keys, which keeps the output deterministic.
     let mut mesh = TriMesh::default();
     let mut vertex_of_edge = EdgeMap::default();
-    let mut points = Vec::new();
-    let mut values = Vec::new();
-    for batch in blocks.chunks(BATCH_BLOCKS) {
-        points.clear();
-        for b in batch {
-            let (lo, hi) = grid.block_range(*b);
-            for k in lo[2]..=hi[2] {
-                for j in lo[1]..=hi[1] {
-                    for i in lo[0]..=hi[0] {
-                        points.push(grid.point([i, j, k]));
-                    }
-                }
-            }
-        }
-        values.resize(points.len(), 0.0);
-        field.distances(&points, &mut values);
-        evaluations += points.len() as u64;
-        // Blocks polygonise independently (in parallel); their vertices are then merged in
-        // block order through the edge keys, which keeps the output deterministic.
-        let mut slices = Vec::with_capacity(batch.len());
-        let mut at = 0;
-        for b in batch {
-            let (lo, hi) = grid.block_range(*b);
-            let n = (hi[0] - lo[0] + 1) * (hi[1] - lo[1] + 1) * (hi[2] - lo[2] + 1);
-            slices.push((lo, hi, &values[at..at + n]));
-            at += n;
-        }
-        let parts: Vec<BlockMesh> = slices
+    let indices: Vec<usize> = (0..blocks.len()).collect();
+    for batch in indices.chunks(BATCH_BLOCKS) {
+        let parts: Vec<BlockMesh> = batch
             .par_iter()
-            .map(|&(lo, hi, values)| polygonise(&grid, &BlockValues { lo, hi, values }))
+            .map(|&bi| {
+                let (lo, hi) = grid.block_range(blocks[bi]);
+                let values = samples.block_values(bi, lo, hi);
+                polygonise(
+                    &grid,
+                    &BlockValues {
+                        lo,
+                        hi,
+                        values: &values,
+                    },
+                )
+            })
             .collect();
         for part in parts {
             merge(part, &mut mesh, &mut vertex_of_edge);
@@ -301,6 +291,140 @@ fn estimate_lipschitz<F: Field + ?Sized>(field: &F, grid: &Grid) -> (f32, u64) {
         .filter(|x| x.is_finite())
         .fold(0.0f32, f32::max);
     ((2.0 * max).max(1.0), pts.len() as u64)
+}
+
+/// Corner samples of the active blocks, each corner evaluated once. A block owns the `BLOCK³`
+/// corners below its upper faces; the corners on those faces belong to the neighbour across
+/// them, and the block samples them itself only where that neighbour is not active. (Sampling
+/// every block's whole `(BLOCK + 1)³` lattice evaluates shared faces twice: 125 points per 64
+/// cells instead of about 90.)
+struct CornerSamples {
+    /// `OWN` values per block.
+    own: Vec<f32>,
+    /// Per block, the index of the active block at offset `BLOCK · (d & 1, d >> 1 & 1, d >> 2)`
+    /// for `d` in 1..8, or `NO_BLOCK`.
+    neighbours: Vec<[u32; 8]>,
+    /// Values of upper-face corners with no active owner, per block in lattice order.
+    extra: Vec<f32>,
+    extra_start: Vec<usize>,
+    evaluated: u64,
+}
+
+const OWN: usize = BLOCK * BLOCK * BLOCK;
+const NO_BLOCK: u32 = u32::MAX;
+
+fn own_index(l: [usize; 3]) -> usize {
+    (l[2] * BLOCK + l[1]) * BLOCK + l[0]
+}
+
+/// The upper faces corner `l` lies on, as a bit mask over the axes (0: owned by its block).
+fn face_mask(l: [usize; 3]) -> usize {
+    (0..3).map(|a| ((l[a] == BLOCK) as usize) << a).sum()
+}
+
+/// Calls `f(l)` for every corner of the block `lo..=hi` in lattice order (x fastest).
+fn for_each_corner(lo: [usize; 3], hi: [usize; 3], mut f: impl FnMut([usize; 3])) {
+    for k in 0..=hi[2] - lo[2] {
+        for j in 0..=hi[1] - lo[1] {
+            for i in 0..=hi[0] - lo[0] {
+                f([i, j, k]);
+            }
+        }
+    }
+}
+
+fn sample_corners<F: Field + ?Sized>(
+    field: &F,
+    grid: &Grid,
+    blocks: &[[usize; 3]],
+) -> CornerSamples {
+    let index: HashMap<[usize; 3], u32> = blocks
+        .iter()
+        .enumerate()
+        .map(|(i, b)| (*b, i as u32))
+        .collect();
+    let neighbours: Vec<[u32; 8]> = blocks
+        .iter()
+        .map(|b| {
+            let mut n = [NO_BLOCK; 8];
+            for (d, n) in n.iter_mut().enumerate().skip(1) {
+                let key = [0, 1, 2].map(|a| b[a] + BLOCK * ((d >> a) & 1));
+                *n = index.get(&key).copied().unwrap_or(NO_BLOCK);
+            }
+            n
+        })
+        .collect();
+    let mut s = CornerSamples {
+        own: vec![f32::NAN; blocks.len() * OWN],
+        neighbours,
+        extra: Vec::new(),
+        extra_start: vec![0],
+        evaluated: 0,
+    };
+    // Where each evaluated point's value goes: an own slot, or the next extra.
+    enum Dest {
+        Own(usize),
+        Extra,
+    }
+    let (mut points, mut dest, mut values) = (Vec::new(), Vec::new(), Vec::new());
+    let mut first = 0;
+    for batch in blocks.chunks(BATCH_BLOCKS) {
+        points.clear();
+        dest.clear();
+        for (bi, b) in batch.iter().enumerate().map(|(i, b)| (first + i, b)) {
+            let (lo, hi) = grid.block_range(*b);
+            let mut extras = 0;
+            for_each_corner(lo, hi, |l| {
+                let d = face_mask(l);
+                let target = if d == 0 {
+                    Dest::Own(bi * OWN + own_index(l))
+                } else if s.neighbours[bi][d] == NO_BLOCK {
+                    extras += 1;
+                    Dest::Extra
+                } else {
+                    return;
+                };
+                points.push(grid.point([0, 1, 2].map(|a| lo[a] + l[a])));
+                dest.push(target);
+            });
+            let end = s.extra_start[bi] + extras;
+            s.extra_start.push(end);
+        }
+        first += batch.len();
+        values.resize(points.len(), 0.0);
+        field.distances(&points, &mut values);
+        s.evaluated += points.len() as u64;
+        for (v, d) in values.iter().zip(&dest) {
+            match d {
+                Dest::Own(i) => s.own[*i] = *v,
+                Dest::Extra => s.extra.push(*v),
+            }
+        }
+    }
+    s
+}
+
+impl CornerSamples {
+    /// Block `bi`'s whole corner lattice `lo..=hi`, x fastest.
+    fn block_values(&self, bi: usize, lo: [usize; 3], hi: [usize; 3]) -> Vec<f32> {
+        let mut out = Vec::with_capacity((BLOCK + 1).pow(3));
+        let mut extra = self.extra[self.extra_start[bi]..self.extra_start[bi + 1]].iter();
+        for_each_corner(lo, hi, |l| {
+            let d = face_mask(l);
+            let owner = if d == 0 {
+                bi as u32
+            } else {
+                self.neighbours[bi][d]
+            };
+            out.push(if owner == NO_BLOCK {
+                extra.next().copied().unwrap_or(f32::NAN)
+            } else {
+                let local = [0, 1, 2].map(|a| l[a] - BLOCK * ((d >> a) & 1));
+                self.own[owner as usize * OWN + own_index(local)]
+            });
+        });
+        out
+    }
 }
 
 struct BlockValues<'a> {
