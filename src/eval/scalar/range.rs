@@ -354,13 +354,7 @@ fn interval<V: Kernels>(v: V, n: usize, y: &mut Forms, f: impl Fn(f32, f32) -> (
 /// the curve, found where `tanh' = 1 - tanh²` equals the chord's slope.
 #[inline(always)]
 fn tanh<V: Kernels>(v: V, n: usize, y: &mut Forms) {
-    let mut radii = [0.0; MAX_WIDTH];
-    y.radii(v, n, &mut radii);
-    let old = y.symbols;
-    let mut slope = [1.0f32; MAX_WIDTH];
-    for u in 0..n {
-        let (c, r) = (y.c[u], radii[u]);
-        let (l, h) = (c - r, c + r);
+    linearise(v, n, y, |c, l, h| {
         let (tl, th) = (l.tanh(), h.tanh());
         // Where the interval is too narrow for a chord, the tangent at the centre is one.
         let k = if h - l > 1e-6 * (1.0 + c.abs()) {
@@ -377,55 +371,57 @@ fn tanh<V: Kernels>(v: V, n: usize, y: &mut Forms) {
                 hi = hi.max(gap);
             }
         }
-        // Rounding of the tanh values themselves.
-        let ulp = 4.0 * f32::EPSILON;
-        slope[u] = k;
-        y.c[u] = tl + k * (c - l) + 0.5 * (lo + hi);
-        y.e[u] *= k;
-        let err = 0.5 * (hi - lo) + ulp;
-        if y.symbols < MAX_SYMBOLS {
-            let s = y.symbols;
-            y.symbols += 1;
-            y.g[s][..n].fill(0.0);
-            y.g[s][u] = err;
-        } else {
-            y.e[u] += err;
-        }
-    }
-    for g in &mut y.g[..old] {
-        for (g, k) in g[..n].iter_mut().zip(&slope[..n]) {
-            *g *= k;
-        }
-    }
+        // Plus the rounding of the tanh values themselves.
+        (
+            k,
+            tl - k * l + 0.5 * (lo + hi),
+            0.5 * (hi - lo) + 4.0 * f32::EPSILON,
+        )
+    })
 }
 
 /// `x ≥ 0 ? x : αx` on affine forms.
 #[inline(always)]
 fn piecewise_linear<V: Kernels>(v: V, alpha: f32, n: usize, y: &mut Forms) {
+    linearise(v, n, y, |_, l, h| {
+        if l >= 0.0 {
+            (1.0, 0.0, 0.0)
+        } else if h <= 0.0 {
+            (alpha, 0.0, 0.0)
+        } else {
+            // Chord from (l, αl) to (h, h); it and the parallel line through the kink at 0
+            // enclose the function, `gap` apart vertically.
+            let k = (h - alpha * l) / (h - l);
+            let gap = l * (alpha - k);
+            (k, 0.5 * gap, 0.5 * gap.abs())
+        }
+    })
+}
+
+/// Applies an activation through its linear relaxation: `rule(c, l, h)` gives, for a unit with
+/// centre `c` ranging over `[l, h]`, a line `slope · x + offset` and an error such that the
+/// activation stays within the error of the line there. The error gets a fresh noise symbol
+/// while there is room, else goes to the interval term.
+#[inline(always)]
+fn linearise<V: Kernels>(
+    v: V,
+    n: usize,
+    y: &mut Forms,
+    rule: impl Fn(f32, f32, f32) -> (f32, f32, f32),
+) {
     let mut radii = [0.0; MAX_WIDTH];
     y.radii(v, n, &mut radii);
     let mut slope = [1.0f32; MAX_WIDTH];
     let old = y.symbols;
     for u in 0..n {
         let (c, r) = (y.c[u], radii[u]);
-        let (l, h) = (c - r, c + r);
-        if l >= 0.0 {
-            continue;
-        }
-        if h <= 0.0 {
-            slope[u] = alpha;
-            y.c[u] *= alpha;
-            y.e[u] *= alpha.abs();
-            continue;
-        }
-        // Chord from (l, αl) to (h, h); it and the parallel line through the kink at 0 enclose
-        // the function, `gap` apart vertically.
-        let k = (h - alpha * l) / (h - l);
-        let gap = l * (alpha - k);
+        let (k, offset, err) = rule(c, c - r, c + r);
         slope[u] = k;
-        y.c[u] = k * c + 0.5 * gap;
+        y.c[u] = k * c + offset;
         y.e[u] *= k.abs();
-        let err = 0.5 * gap.abs();
+        if err == 0.0 {
+            continue;
+        }
         if y.symbols < MAX_SYMBOLS {
             let s = y.symbols;
             y.symbols += 1;
