@@ -167,9 +167,6 @@ fn run_one(args: &Args, output: &Path, opts: &Options, bar: &Bar) -> CmdResult {
     match result {
         Ok(p) => {
             if !args.quiet {
-                for w in &p.warnings {
-                    eprintln!("nsdf: warning: {}: {w}", args.input.display());
-                }
                 super::print(&format!("{}\n", packing::summary_line(&p)))?;
             }
             Ok(ExitCode::SUCCESS)
@@ -189,12 +186,7 @@ fn run_batch(args: &Args, out_dir: &Path, opts: &Options, bar: &Bar) -> CmdResul
             return;
         }
         match &row.status {
-            Status::Packed(p) => {
-                for w in &p.warnings {
-                    bar.println(&format!("nsdf: warning: {}: {w}", row.name));
-                }
-                bar.println(&packing::summary_line(p));
-            }
+            Status::Packed(p) => bar.println(&packing::summary_line(p)),
             Status::Skipped { .. } => bar.println(&format!("{}: already done, skipped", row.name)),
             Status::Failed(e) => bar.println(&format!("nsdf: {e}")),
         }

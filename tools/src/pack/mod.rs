@@ -116,6 +116,10 @@ pub fn pack_file(
     }
     .map_err(|e| failed(e.to_string()))?;
     let warnings: Vec<String> = loaded.warnings.iter().map(|w| w.to_string()).collect();
+    // Said now, not after a minute of training on a mesh the user may want to fix first.
+    for w in &warnings {
+        bar.warn(&format!("{}: {w}", input.display()));
+    }
     let triangles = loaded.mesh.triangles.len();
     let (lo, hi) = loaded.mesh.bounds();
     let target = MeshTarget::new(loaded.mesh);

@@ -31,6 +31,7 @@ const STEPS: u64 = 1000;
 pub struct Bar {
     bar: ProgressBar,
     label: std::sync::Mutex<String>,
+    quiet: bool,
 }
 
 impl Bar {
@@ -50,6 +51,7 @@ impl Bar {
         Bar {
             bar,
             label: std::sync::Mutex::new(String::new()),
+            quiet,
         }
     }
 
@@ -87,6 +89,13 @@ impl Bar {
             eprintln!("{line}");
         } else {
             self.bar.println(line);
+        }
+    }
+
+    /// Prints a warning above the bar, as soon as it is known; nothing with `--quiet`.
+    pub fn warn(&self, line: &str) {
+        if !self.quiet {
+            self.println(&format!("nsdf: warning: {line}"));
         }
     }
 

@@ -37,6 +37,7 @@ const COLUMNS: &[&str] = &[
     "f1_uniform",
     "sign_near",
     "sign_uniform",
+    "warnings",
     "error",
 ];
 
@@ -77,6 +78,9 @@ impl Row {
                     ("sign_near", num(a.sign_near)),
                     ("sign_uniform", num(a.sign_uniform)),
                 ]);
+                if !p.warnings.is_empty() {
+                    v.push(("warnings", J::from(p.warnings.join("; "))));
+                }
             }
             Status::Skipped { bytes } => v.push(("bytes", J::from(*bytes))),
             Status::Failed(e) => v.push(("error", J::from(e.clone()))),
