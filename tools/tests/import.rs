@@ -43,6 +43,15 @@ impl Drop for TempDir {
 
 /// Runs `nsdf args...`. Imports get an 8³ deviation grid unless the test sets `--grid`: a debug
 /// build takes minutes over the default 64³ for all eight Davies networks.
+/// Fails the test with the command's stderr unless it succeeded.
+fn assert_ok(run: &Output) {
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+}
+
 fn nsdf(args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_nsdf"));
     cmd.args(args);
@@ -204,11 +213,7 @@ fn keras_weights_match_the_original_network() {
     let h5 = dir.write("net.h5", &keras_h5(&layers, |_, _| {}));
     let out = dir.path("net.nsdf");
     let run = nsdf(&["import", s(&h5), "-o", s(&out)]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    assert_ok(&run);
     let shape = Shape::open(&out).unwrap();
     assert_eq!(shape.parameter_count(), 7553);
     let err = max_error(&shape, &layers, 4000, 2);
@@ -241,11 +246,7 @@ fn whole_model_saves_use_their_model_config() {
     let h5 = dir.write("model.h5", &whole_model_h5(&layers, &config));
     let out = dir.path("model.nsdf");
     let run = nsdf(&["import", s(&h5), "-o", s(&out)]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    assert_ok(&run);
     let shape = Shape::open(&out).unwrap();
     let mut rng = Rng(16);
     for _ in 0..1000 {
@@ -277,11 +278,7 @@ fn frame_options_map_the_world_onto_the_network() {
         "--flip-sign",
     ];
     let run = nsdf(&args);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    assert_ok(&run);
     let shape = Shape::open(&out).unwrap();
     // The world ball (centre c, radius 9) is the network's radius-0.9 ball: scale 0.1.
     let mut rng = Rng(4);
@@ -562,11 +559,7 @@ fn safetensors_state_dicts_match_the_original_network() {
     let by_json = dir.path("a.nsdf");
     let by_acts = dir.path("b.nsdf");
     let run = nsdf(&["import", s(&st), "-o", s(&by_json), "--layers", s(&desc)]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    assert_ok(&run);
     let run = nsdf(&[
         "import",
         s(&st),
@@ -575,11 +568,7 @@ fn safetensors_state_dicts_match_the_original_network() {
         "--activations",
         "relu*3,tanh",
     ]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    assert_ok(&run);
     assert_eq!(
         std::fs::read(&by_json).unwrap(),
         std::fs::read(&by_acts).unwrap()
@@ -665,11 +654,7 @@ fn quantized_import_reports_its_deviation() {
         "--grid",
         "16",
     ]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    assert_ok(&run);
     let stdout = String::from_utf8_lossy(&run.stdout);
     // Recompute the reported max |Δ| on the same 16³ grid against the f64 original.
     let shape = Shape::open(&out).unwrap();
@@ -713,19 +698,11 @@ fn torch_export_example_imports() {
         .arg(&dir.0)
         .output()
         .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    assert_ok(&run);
     let out = dir.path("mlp.nsdf");
     let (st, desc) = (dir.path("mlp.safetensors"), dir.path("mlp.layers.json"));
     let run = nsdf(&["import", s(&st), "--layers", s(&desc), "-o", s(&out)]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    assert_ok(&run);
     let shape = Shape::open(&out).unwrap();
     let expected: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path("mlp.expected.json")).unwrap()).unwrap();

@@ -233,38 +233,20 @@ fn to_text(args: &Args, shape: &Shape, r: &Results) -> String {
         args.repeat
     );
     let mut t = Table::new(2, &["", ">median", ">best"]);
-    t.row(vec![
-        "batch distance".into(),
-        rate(r.distance.median),
-        rate(r.distance.best),
-    ]);
-    t.row(vec![
-        "batch gradient".into(),
-        rate(r.gradient.median),
-        rate(r.gradient.best),
-    ]);
-    let ns = |x: f64| format!("{x:.0} ns");
-    t.row(vec![
-        "single distance".into(),
-        ns(r.single_ns.median),
-        ns(r.single_ns.best),
-    ]);
-    t.row(vec![
-        "single gradient".into(),
-        ns(r.single_gradient_ns.median),
-        ns(r.single_gradient_ns.best),
-    ]);
-    let us = |x: f64| format!("{x:.2} µs");
-    t.row(vec![
-        "parse + validate".into(),
-        us(r.parse_us.median),
-        us(r.parse_us.best),
-    ]);
-    t.row(vec![
-        "load (parse + set-up)".into(),
-        us(r.load_us.median),
-        us(r.load_us.best),
-    ]);
+    type Show = fn(f64) -> String;
+    let ns: Show = |x| format!("{x:.0} ns");
+    let us: Show = |x| format!("{x:.2} µs");
+    let rows: [(&str, Stat, Show); 6] = [
+        ("batch distance", r.distance, rate),
+        ("batch gradient", r.gradient, rate),
+        ("single distance", r.single_ns, ns),
+        ("single gradient", r.single_gradient_ns, ns),
+        ("parse + validate", r.parse_us, us),
+        ("load (parse + set-up)", r.load_us, us),
+    ];
+    for (label, stat, show) in rows {
+        t.row(vec![label.into(), show(stat.median), show(stat.best)]);
+    }
     out += &t.render();
     out += &format!(
         "\n  gradient costs {:.2}x a distance; file {} bytes\n",
