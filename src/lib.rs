@@ -26,6 +26,6 @@ mod shape;
 
 pub use error::{Error, Result, Severity, Tag};
 pub use eval::{Backend, LinearBound, Range};
-pub use format::{parse, to_bytes, validate, write_atomic, Issue, Parsed};
+pub use format::{parse, read, to_bytes, validate, write_atomic, Issue, Parsed};
 pub use model::{Activation, Encoding, Layer, Model, Scheme, Stats, Transform, Value};
 pub use shape::Shape;

@@ -174,6 +174,35 @@ impl Scheme {
     }
 }
 
+/// `relu`, `tanh`, `identity` (or `linear`), `leaky-relu[:ALPHA]` (default 0.01) and
+/// `sine[:OMEGA0]` (default 30, SIREN's): the names the tools and importers accept.
+impl std::str::FromStr for Activation {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (name, param) = match s.split_once(':') {
+            Some((n, p)) => {
+                let v: f32 = p
+                    .parse()
+                    .ok()
+                    .filter(|v: &f32| v.is_finite() && *v > 0.0)
+                    .ok_or_else(|| format!("activation '{s}': '{p}' is not a positive number"))?;
+                (n, Some(v))
+            }
+            None => (s, None),
+        };
+        match (name, param) {
+            ("relu", None) => Ok(Activation::Relu),
+            ("tanh", None) => Ok(Activation::Tanh),
+            ("identity" | "linear", None) => Ok(Activation::Identity),
+            ("leaky-relu", a) => Ok(Activation::LeakyRelu(a.unwrap_or(0.01))),
+            ("sine", w) => Ok(Activation::Sine(w.unwrap_or(30.0))),
+            _ => Err(format!(
+                "unknown activation '{s}' (expected relu, tanh, identity, leaky-relu[:ALPHA] or sine[:OMEGA0])"
+            )),
+        }
+    }
+}
+
 impl std::str::FromStr for Scheme {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {

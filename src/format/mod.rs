@@ -30,7 +30,7 @@ mod write;
 
 pub use arch::{Arch, LayerShape};
 pub use meta::{reserved_type, valid_key, RESERVED_KEYS};
-pub use write::{to_bytes, write_atomic};
+pub use write::{read, to_bytes, write_atomic};
 
 use crate::error::{Error, Result, Severity, Tag};
 use crate::model::Model;

@@ -133,6 +133,27 @@ pub(crate) fn reseal(out: &mut [u8]) {
     out[HEADER_CRC_AT..HEADER_LEN].copy_from_slice(&crc.to_le_bytes());
 }
 
+/// Reads a whole `.nsdf` file into memory, refusing files longer than the format's limit before
+/// reading them (a clear [`Error::LimitExceeded`] instead of an unbounded allocation). The bytes
+/// still have to go through [`crate::parse`]; [`crate::Shape::open`] memory-maps instead.
+pub fn read(path: &Path) -> Result<Vec<u8>> {
+    let io = |source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let len = std::fs::metadata(path).map_err(io)?.len();
+    let limit = super::limits::MAX_FILE_LEN;
+    if len > limit {
+        return Err(Error::LimitExceeded {
+            offset: 0,
+            what: "file length",
+            value: len,
+            limit,
+        });
+    }
+    std::fs::read(path).map_err(io)
+}
+
 /// Writes `bytes` to `path` through a temporary file in the same directory, synced and then
 /// renamed over `path`, so a crash or a full disk never leaves a half-written file behind. The
 /// temporary file is created fresh (never an existing file or link followed) and removed on

@@ -16,9 +16,10 @@
 //! Checks on `--check` random queries: the distance against a brute-force minimum over all
 //! triangles, and the sign against the exact winding number (f64 sum of all solid angles).
 
-use nsdf_tools::mesh::sample::{sample_surface, Rng};
-use nsdf_tools::mesh::sphere::min_enclosing_sphere;
-use nsdf_tools::mesh::{load, triangle, winding, Sdf, SdfOptions, SignMethod};
+use nsdf_mesh::distance::{triangle, winding};
+use nsdf_mesh::sample::{sample_surface, Rng};
+use nsdf_mesh::sphere::min_enclosing_sphere;
+use nsdf_mesh::{load, Sdf, SdfOptions, SignMethod};
 use rayon::prelude::*;
 use std::path::PathBuf;
 use std::time::Instant;

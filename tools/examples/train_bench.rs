@@ -18,19 +18,19 @@
 //!
 //! `fit` prints one line of settings and times (load, sampling with exact distances, training),
 //! then the accuracy of the f32 master weights and of the weights as stored (int8 by default),
-//! on 100k held-out points of each kind (definitions in `nsdf_tools::train::metrics`). The
-//! table in `nsdf_tools::train`'s documentation was measured this way.
+//! on 100k held-out points of each kind (definitions in `nsdf_train::metrics`). The
+//! table in `nsdf_train`'s documentation was measured this way.
 
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use nsdf::Scheme;
-use nsdf_tools::mesh;
-use nsdf_tools::train::analytic::{Cuboid, Sphere, Torus};
-use nsdf_tools::train::mlp::Prepared;
-use nsdf_tools::train::quantize::{fake_quantized, QatMethod};
-use nsdf_tools::train::{
+
+use nsdf_train::analytic::{Cuboid, Sphere, Torus};
+use nsdf_train::mlp::Prepared;
+use nsdf_train::quantize::{fake_quantized, QatMethod};
+use nsdf_train::{
     fit, trainer, Arch, FitConfig, Init, Kernel, Loss, MeshTarget, Probe, Progress, Samples,
     Sampling, Schedule, Target, TrainConfig,
 };
@@ -206,7 +206,7 @@ fn step(
     let sphere = Sphere::default();
     let samples = Samples::label(
         &sphere,
-        nsdf_tools::train::sampling::uniform_points(batch * steps, 1),
+        nsdf_train::sampling::uniform_points(batch * steps, 1),
     );
     for kernel in Kernel::available()
         .into_iter()
@@ -230,7 +230,7 @@ fn step(
             let (mut best, mut best_cpu) = (f64::INFINITY, f64::INFINITY);
             let n = if kernel == Kernel::SCALAR { 1 } else { repeat };
             for _ in 0..n {
-                let mut net = nsdf_tools::train::Mlp::from_model(&Arch::DAVIES.model());
+                let mut net = nsdf_train::Mlp::from_model(&Arch::DAVIES.model());
                 net.initialize(Init::Glorot, 1);
                 let (t, cpu) = (Instant::now(), cpu_seconds());
                 pool.install(|| {
@@ -254,7 +254,7 @@ fn step(
 
 /// Loads a mesh and normalises it into the training frame, as `nsdf pack` does.
 fn load_mesh(path: &std::path::Path) -> MeshTarget {
-    let mesh = mesh::load(path)
+    let mesh = nsdf_mesh::load(path)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
         .mesh;
     MeshTarget::new(mesh)
@@ -382,7 +382,7 @@ fn run_fit(a: &FitArgs) {
         .expect("threads");
     let (f32_acc, stored_acc) = pool.install(|| {
         let probe = Probe::new(&*target, a.probe, 0xACC0 ^ a.seed);
-        let net = nsdf_tools::train::Mlp::from_model(&fitted.model);
+        let net = nsdf_train::Mlp::from_model(&fitted.model);
         let kernel = Kernel::detect();
         let plain = Prepared::plain(&net);
         let stored = fake_quantized(&net, a.quant);

@@ -1,21 +1,17 @@
-//! The `nsdf` command-line tool, as a library so commands can be tested in-process.
+//! The `nsdf` command line, as a library so commands can be tested in-process. Only the command
+//! line lives here (clap, the progress bar, Ctrl-C, exit codes, JSON output); the work is done
+//! by the library crates, which never print:
 //!
-//! - `cmd/`: one file per subcommand.
-//! - `mesh/`: reading triangle meshes and exact signed distance to them.
-//! - `train/`: fitting a network to a mesh's signed distance.
-//! - `pack/`: `nsdf pack`'s pipeline (mesh → trained, verified `.nsdf`) and batch mode.
-//! - `import/`: networks trained elsewhere (Keras HDF5, PyTorch safetensors) as models.
-//! - `render/`: sphere-traced pictures of a distance field.
-//! - `metrics/`: accuracy of a shape or mesh against a reference mesh (`nsdf compare`).
-//! - `shader/`: a shape as GLSL/HLSL/WGSL source with inlined weights (`nsdf shader`).
-//! - `surface/`: meshes back from a distance field (sparse marching cubes) and mesh writers.
+//! - `nsdf` (the runtime): `.nsdf` files, evaluation, bounds;
+//! - `nsdf-mesh` (`crates/mesh`): mesh readers and writers, exact distance, marching cubes,
+//!   accuracy metrics;
+//! - `nsdf-train` (`crates/train`): the trainer and the pack pipeline;
+//! - `nsdf-import` (`crates/import`): Keras HDF5 and safetensors networks;
+//! - `nsdf-render` (`crates/render`): sphere-traced PNGs;
+//! - `nsdf-shader` (`crates/shader`): GLSL/HLSL/WGSL export.
+//!
+//! Here: `cmd/` (one file per subcommand), `progress.rs` (the bar and Ctrl-C) and `points.rs`
+//! (`nsdf eval`'s point input).
 
 pub mod cmd;
-pub mod import;
-pub mod mesh;
-pub mod metrics;
-pub mod pack;
-pub mod render;
-pub mod shader;
-pub mod surface;
-pub mod train;
+pub mod progress;

@@ -4,7 +4,7 @@
 mod mesh_support;
 
 use mesh_support::{octahedron, OCTAHEDRON_R as R};
-use nsdf_tools::render::Image;
+use nsdf_render::Image;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::{Command, Output};

@@ -388,7 +388,7 @@ fn survives_damage(bytes: &[u8], stride: usize, flips: usize) -> (usize, usize) 
     let mut tries = 0;
     let mut check = |b: Vec<u8>| {
         tries += 1;
-        match nsdf_tools::import::keras::read(b, None) {
+        match nsdf_import::keras::read(b, None) {
             Ok(layers) => {
                 let all_finite = layers
                     .iter()
@@ -658,7 +658,7 @@ fn quantized_import_reports_its_deviation() {
     let stdout = String::from_utf8_lossy(&run.stdout);
     // Recompute the reported max |Δ| on the same 16³ grid against the f64 original.
     let shape = Shape::open(&out).unwrap();
-    let grid = nsdf_tools::import::grid([[-1.0; 3], [1.0; 3]], 16);
+    let grid = nsdf_import::grid([[-1.0; 3], [1.0; 3]], 16);
     let max = grid
         .iter()
         .map(|&p| (shape.distance(p) as f64 - reference(&layers, p)).abs())

@@ -5,7 +5,7 @@
 mod mesh_support;
 
 use mesh_support::*;
-use nsdf_tools::mesh::{load, Loaded, Mesh, Warning};
+use nsdf_mesh::{load, Loaded, Mesh, Warning};
 use std::path::Path;
 
 fn self_intersections(l: &Loaded) -> Option<usize> {

@@ -5,7 +5,7 @@
 mod mesh_support;
 
 use mesh_support::*;
-use nsdf_tools::mesh::{load, load_bytes, Format, Loaded, Mesh, MeshError, Sdf, Warning};
+use nsdf_mesh::{load, load_bytes, Format, Loaded, Mesh, MeshError, Sdf, Warning};
 use std::path::Path;
 
 fn cube() -> Mesh {
@@ -381,7 +381,7 @@ fn every_shared_mesh_loads_and_matches_brute_force() {
                 "{}: {d} vs {b}",
                 path.display()
             );
-            let w = nsdf_tools::mesh::winding::exact(&l.mesh, *p);
+            let w = nsdf_mesh::distance::winding::exact(&l.mesh, *p);
             if (w - 0.5).abs() > 0.05 {
                 assert_eq!(*d < 0.0, w > 0.5, "{} at {p:?}: w = {w}", path.display());
             }

@@ -5,8 +5,8 @@
 mod mesh_support;
 
 use mesh_support::*;
-use nsdf_tools::mesh::wide::Isa;
-use nsdf_tools::mesh::{winding, Mesh, Sdf, SdfOptions, SignMethod};
+use nsdf_mesh::distance::wide::Isa;
+use nsdf_mesh::{distance::winding, Mesh, Sdf, SdfOptions, SignMethod};
 
 fn distances(sdf: &Sdf, pts: &[[f32; 3]]) -> Vec<f32> {
     let mut out = vec![0f32; pts.len()];
@@ -212,7 +212,7 @@ fn winding_methods_agree_with_the_exact_winding_number() {
     let m = torus(1.0, 0.3, 48, 16);
     let mut pts = Rng(12).points(2000, 1.5);
     // Queries hugging the surface, where the sign is hardest.
-    let s = nsdf_tools::mesh::sample::sample_surface(&m, 2000, 3);
+    let s = nsdf_mesh::sample::sample_surface(&m, 2000, 3);
     let mut rng = Rng(13);
     pts.extend(
         s.points
@@ -243,7 +243,7 @@ fn an_inside_out_mesh_is_flipped_with_a_warning() {
     assert!(
         loaded
             .warnings
-            .contains(&nsdf_tools::mesh::Warning::InsideOutFlipped),
+            .contains(&nsdf_mesh::Warning::InsideOutFlipped),
         "{:?}",
         loaded.warnings
     );
@@ -269,7 +269,7 @@ fn unsigned_and_closest_point() {
 
 #[test]
 fn surface_samples_lie_on_the_mesh_and_are_area_weighted() {
-    use nsdf_tools::mesh::sample::sample_surface;
+    use nsdf_mesh::sample::sample_surface;
     // A flat box: the two large faces hold 2 × (2 × 2) of the 2 × (4 + 0.4 + 0.4) area.
     let m = cuboid([-1.0, -1.0, -0.1], [1.0, 1.0, 0.1], 1);
     let s = sample_surface(&m, 50_000, 42);

@@ -1,8 +1,8 @@
 //! Golden renders (as fidget does): small pictures of analytic fields compared with stored PNGs
 //! within a tolerance. Regenerate with `NSDF_BLESS=1 cargo test -p nsdf-tools --test render`.
 
-use nsdf_tools::render::{render, Image, Options, View};
-use nsdf_tools::surface::FnField;
+use nsdf_mesh::surface::FnField;
+use nsdf_render::{render, Image, Options, View};
 use std::path::PathBuf;
 
 fn golden(name: &str, image: &Image) {
@@ -76,7 +76,7 @@ fn rounded_box_with_heat_map() {
     };
     let colour = |pts: &[[f32; 3]]| {
         pts.iter()
-            .map(|p| nsdf_tools::render::shade::heat(0.5 + p[1]))
+            .map(|p| nsdf_render::shade::heat(0.5 + p[1]))
             .collect()
     };
     let opts = Options {

@@ -25,7 +25,7 @@ mod common;
 
 use common::{davies, random_model};
 use nsdf::{Activation, Encoding, Model, Scheme, Shape};
-use nsdf_tools::shader::{generate, Lang};
+use nsdf_shader::{generate, Lang};
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;

@@ -3,7 +3,7 @@
 
 mod mesh_support;
 
-use nsdf_tools::surface::{extract, FnField, Params, TriMesh};
+use nsdf_mesh::surface::{extract, FnField, Params, TriMesh};
 use std::collections::HashMap;
 
 fn sphere(p: [f32; 3]) -> f32 {
@@ -181,7 +181,7 @@ fn ambiguous_saddles_stay_manifold() {
 /// A field that hides the network's own linear bounds, leaving only its gradient bound.
 struct GradientBoundOnly(nsdf::Shape);
 
-impl nsdf_tools::surface::Field for GradientBoundOnly {
+impl nsdf_mesh::surface::Field for GradientBoundOnly {
     fn distances(&self, points: &[[f32; 3]], out: &mut [f32]) {
         self.0.distances(points, out)
     }

@@ -6,12 +6,10 @@ use std::ops::ControlFlow;
 use std::time::Duration;
 
 use nsdf::Scheme;
-use nsdf_tools::train::analytic::{Sphere, Torus};
-use nsdf_tools::train::mlp::Prepared;
-use nsdf_tools::train::trainer::evaluate;
-use nsdf_tools::train::{
-    fit, Arch, Fit, FitConfig, FitError, Init, Kernel, Mlp, Probe, Progress, Target,
-};
+use nsdf_train::analytic::{Sphere, Torus};
+use nsdf_train::mlp::Prepared;
+use nsdf_train::trainer::evaluate;
+use nsdf_train::{fit, Arch, Fit, FitConfig, FitError, Init, Kernel, Mlp, Probe, Progress, Target};
 
 /// A configuration small enough for a debug build: 16k samples, 5 epochs of batch 256.
 fn small(seed: u64) -> FitConfig {
@@ -35,10 +33,10 @@ fn run(target: &dyn Target, config: &FitConfig) -> Fit {
 }
 
 /// Accuracy of the model as stored (weights rounded by its scheme).
-fn stored_accuracy(fitted: &Fit, probe: &Probe) -> nsdf_tools::train::Accuracy {
+fn stored_accuracy(fitted: &Fit, probe: &Probe) -> nsdf_train::Accuracy {
     let net = Mlp::from_model(&fitted.model);
     let scheme = fitted.model.layers[0].scheme;
-    let prepared = nsdf_tools::train::quantize::fake_quantized(&net, scheme);
+    let prepared = nsdf_train::quantize::fake_quantized(&net, scheme);
     probe.measure(|p, out| evaluate(&net, &prepared, p, out, Kernel::detect()))
 }
 
@@ -149,7 +147,7 @@ fn the_callback_can_stop_training() {
     config.train.report_every = 1;
     let result = fit(&Sphere::default(), &config, &mut stop_at_train);
     assert_eq!(result.unwrap_err(), FitError::Cancelled);
-    assert_eq!(seen.first(), Some(&nsdf_tools::train::Phase::Sampling));
+    assert_eq!(seen.first(), Some(&nsdf_train::Phase::Sampling));
     assert_eq!(seen.len(), 4);
 }
 

@@ -7,6 +7,9 @@
 
 use super::device::Device;
 use super::text::{group, json_f64, rate, Table};
+#[cfg(feature = "cuda")]
+use super::timing::Workload;
+use super::timing::{per_call, random_points, timed, Stat};
 use super::{
     available_backends, backend_parser, print, read_nsdf, BackendChoice, CmdResult, Failure,
 };
@@ -15,14 +18,6 @@ use serde_json::json;
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
-
-/// Seed of the benchmark points ("nsdf" in ASCII).
-const SEED: u64 = 0x6e73_6466;
-
-/// Shortest time one timed round of a fast operation (parse, single point) runs, so the clock's
-/// resolution does not matter.
-const MIN_ROUND: Duration = Duration::from_millis(20);
 
 /// Measure evaluation speed: batch distance and gradient throughput, single-point latency,
 /// parse time.
@@ -68,41 +63,6 @@ pub struct Args {
     pub device: Device,
 }
 
-/// Median and best of a set of timed runs, as rates or durations.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct Stat {
-    pub median: f64,
-    pub best: f64,
-}
-
-impl Stat {
-    /// From samples where larger is better (rates).
-    pub(super) fn of_rates(mut v: Vec<f64>) -> Stat {
-        v.sort_by(f64::total_cmp);
-        Stat {
-            median: median(&v),
-            best: v.last().copied().unwrap_or(0.0),
-        }
-    }
-
-    /// From samples where smaller is better (latencies).
-    fn of_times(mut v: Vec<f64>) -> Stat {
-        v.sort_by(f64::total_cmp);
-        Stat {
-            median: median(&v),
-            best: v.first().copied().unwrap_or(0.0),
-        }
-    }
-}
-
-fn median(sorted: &[f64]) -> f64 {
-    match sorted.len() {
-        0 => 0.0,
-        n if n % 2 == 1 => sorted[n / 2],
-        n => 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]),
-    }
-}
-
 struct Results {
     file_size: usize,
     distance: Stat,
@@ -119,7 +79,15 @@ pub fn run(args: Args) -> CmdResult {
     shape = args.backend.apply(shape)?;
     if args.device == Device::Cuda {
         #[cfg(feature = "cuda")]
-        return super::bench_cuda::run(&args, &shape);
+        return super::bench_cuda::run(
+            &Workload {
+                file: &args.file,
+                points: args.points,
+                repeat: args.repeat,
+                json: args.json,
+            },
+            &shape,
+        );
         #[cfg(not(feature = "cuda"))]
         return Err(Failure::new(format_args!(
             "--device cuda: {}",
@@ -176,50 +144,6 @@ pub fn run(args: Args) -> CmdResult {
     };
     print(&report)?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Points uniform in `bounds` from [`SEED`] (SplitMix64; 24-bit uniforms).
-pub(super) fn random_points(bounds: [[f32; 3]; 2], n: usize) -> Vec<[f32; 3]> {
-    let mut state = SEED;
-    let mut uniform = || {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 40) as f32 / (1u64 << 24) as f32
-    };
-    let [lo, hi] = bounds;
-    (0..n)
-        .map(|_| std::array::from_fn(|a| lo[a] + (hi[a] - lo[a]) * uniform()))
-        .collect()
-}
-
-/// Runs `f` once to warm up, then `repeat` times; each run's seconds.
-pub(super) fn timed(repeat: usize, mut f: impl FnMut()) -> Vec<f64> {
-    f();
-    (0..repeat)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed().as_secs_f64()
-        })
-        .collect()
-}
-
-/// Nanoseconds per call of an operation `f` performs `calls` times per invocation: each of
-/// `repeat` rounds invokes `f` until [`MIN_ROUND`] has passed.
-fn per_call(repeat: usize, calls: usize, mut f: impl FnMut()) -> Stat {
-    f();
-    let rounds = (0..repeat).map(|_| {
-        let t = Instant::now();
-        let mut done = 0usize;
-        while t.elapsed() < MIN_ROUND {
-            f();
-            done += calls;
-        }
-        t.elapsed().as_secs_f64() * 1e9 / done as f64
-    });
-    Stat::of_times(rounds.collect())
 }
 
 fn to_text(args: &Args, shape: &Shape, r: &Results) -> String {

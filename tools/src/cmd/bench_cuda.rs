@@ -7,8 +7,8 @@
 //! host clock around a stream synchronize. Also printed: the arithmetic rate the distance kernel
 //! reaches (2 FLOP per weight per point) as a fraction of the GPU's FP32 peak.
 
-use super::bench::{random_points, timed, Args, Stat};
 use super::text::{group, json_f64, rate, Table};
+use super::timing::{random_points, timed, Stat, Workload};
 use super::{print, CmdResult, Failure};
 use nsdf::eval::cuda::{cudarc, CudaDevice, CudaShape};
 use nsdf::Shape;
@@ -39,7 +39,7 @@ fn fp32_peak(dev: &CudaDevice) -> Option<f64> {
     Some(sms as f64 * fp32_lanes(major, minor) as f64 * 2.0 * khz as f64 * 1e3)
 }
 
-pub fn run(args: &Args, shape: &Shape) -> CmdResult {
+pub fn run(args: &Workload, shape: &Shape) -> CmdResult {
     let dev = CudaDevice::new(0).map_err(gpu_err)?;
     let gpu = CudaShape::new(&dev, shape).map_err(gpu_err)?;
     let repeat = args.repeat as usize;

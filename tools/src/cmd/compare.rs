@@ -1,13 +1,13 @@
 //! `nsdf compare`: how much a `.nsdf` file lost against its mesh, and how that compares with
 //! the mesh decimated to the same number of bytes. Definitions: `docs/metrics.md` and
-//! [`crate::metrics`].
+//! [`nsdf_mesh::metrics`].
 
 use super::{open_shape, CmdResult, Failure};
-use crate::mesh::{self, Mesh, Sdf};
-use crate::metrics::decimate::decimate_to_bytes;
-use crate::metrics::sizes::{binary_ply, zstd_size, RAW_ENCODING, ZSTD_LEVEL};
-use crate::metrics::{compare_meshes, field_accuracy, FieldAccuracy, MeshDistance, Reference};
-use crate::surface::{extract, Params};
+use nsdf_mesh::metrics::decimate::decimate_to_bytes;
+use nsdf_mesh::metrics::sizes::{binary_ply, zstd_size, RAW_ENCODING, ZSTD_LEVEL};
+use nsdf_mesh::metrics::{compare_meshes, field_accuracy, FieldAccuracy, MeshDistance, Reference};
+use nsdf_mesh::surface::{extract, Params};
+use nsdf_mesh::{self, Mesh, Sdf};
 use serde_json::{json, Map, Value};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -129,7 +129,7 @@ fn batch_pairs(dir: &Path, nsdf_dir: &Path) -> Result<Vec<(PathBuf, PathBuf)>, F
     let entries = std::fs::read_dir(dir).map_err(|e| Failure::file(dir, e))?;
     let mut meshes: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file() && mesh::Format::from_path(p).is_some())
+        .filter(|p| p.is_file() && nsdf_mesh::Format::from_path(p).is_some())
         .collect();
     meshes.sort();
     let mut pairs = Vec::new();
@@ -177,7 +177,7 @@ fn compare_one(mesh_path: &Path, nsdf_path: &Path, args: &Args) -> Result<Row, F
         }
     };
     progress("loading");
-    let loaded = mesh::load(mesh_path).map_err(|e| Failure::file(mesh_path, e))?;
+    let loaded = nsdf_mesh::load(mesh_path).map_err(|e| Failure::file(mesh_path, e))?;
     let shape = open_shape(nsdf_path)?;
     let nsdf_bytes = file_len(nsdf_path)?;
     let mesh_bytes = file_len(mesh_path)?;

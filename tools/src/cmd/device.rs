@@ -4,8 +4,8 @@
 //! GPU through `nsdf::eval::cuda` when the binary is built with `--features cuda`.
 
 use super::Failure;
-use crate::surface::Field;
 use nsdf::Shape;
+use nsdf_mesh::surface::Field;
 
 /// Where batches are evaluated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

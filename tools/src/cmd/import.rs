@@ -1,9 +1,9 @@
 //! `nsdf import`: a network trained elsewhere (Keras HDF5, PyTorch safetensors) in, `.nsdf` out.
-//! The readers live in `crate::import`; this file is the command line around them.
+//! The readers live in `nsdf_import`; this file is the command line around them.
 
 use super::{print, CmdResult, Failure};
-use crate::import::{self, describe, keras, Deviation, Frame, Provenance};
 use nsdf::{Encoding, Scheme};
+use nsdf_import::{self, describe, keras, Deviation, Frame, Provenance};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -139,7 +139,7 @@ pub fn run(args: Args) -> CmdResult {
         }),
         flip_sign: args.flip_sign,
     };
-    let bad = |e: import::ImportError| Failure::file(input, e);
+    let bad = |e: nsdf_import::ImportError| Failure::file(input, e);
     let (encoding, layers, kind) = match format {
         SourceFormat::Keras => {
             let arch = match &args.arch {
@@ -158,28 +158,28 @@ pub fn run(args: Args) -> CmdResult {
                 (None, Some(acts)) => {
                     let encoding =
                         describe::parse_encoding(&args.encoding).map_err(Failure::new)?;
-                    let names = import::safetensors::tensor_names(&bytes).map_err(bad)?;
+                    let names = nsdf_import::safetensors::tensor_names(&bytes).map_err(bad)?;
                     let names: Vec<&str> = names.iter().map(String::as_str).collect();
                     describe::from_activations(acts, encoding, &names).map_err(bad)?
                 }
                 (None, None) => return Err(Failure::new("--layers or --activations is required")),
             };
-            let layers = import::safetensors::read(&bytes, &desc).map_err(bad)?;
+            let layers = nsdf_import::safetensors::read(&bytes, &desc).map_err(bad)?;
             (desc.encoding, layers, "safetensors")
         }
     };
     let mut provenance = Provenance::new(
         kind,
         file_name(input),
-        crate::pack::meta::identifier(input),
+        nsdf_train::pack::meta::identifier(input),
         &bytes,
     );
     provenance.frame = frame_text(&frame, format);
-    let original =
-        import::build_model(encoding, layers, &frame, &provenance, Scheme::F32).map_err(bad)?;
+    let original = nsdf_import::build_model(encoding, layers, &frame, &provenance, Scheme::F32)
+        .map_err(bad)?;
     let stored = original.clone().with_scheme(args.quant);
     let out_bytes = nsdf::to_bytes(&stored).map_err(|e| Failure::file(input, e))?;
-    let dev = import::deviation(&original, &out_bytes, args.grid as usize).map_err(bad)?;
+    let dev = nsdf_import::deviation(&original, &out_bytes, args.grid as usize).map_err(bad)?;
     let output = args
         .output
         .clone()

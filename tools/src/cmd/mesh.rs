@@ -2,8 +2,8 @@
 
 use super::device::{Device, Evaluator};
 use super::{open_shape, CmdResult, Failure};
-use crate::surface::export::{self, MeshFormat};
-use crate::surface::{extract, Params};
+use nsdf_mesh::io::write::{self, MeshFormat};
+use nsdf_mesh::surface::{extract, Params};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -92,7 +92,7 @@ pub fn run(args: Args) -> CmdResult {
             "the surface does not cross the bounds: no triangles (check --bounds)",
         ));
     }
-    let bytes = export::to_bytes(&x.mesh, format);
+    let bytes = write::to_bytes(&x.mesh, format);
     nsdf::write_atomic(&args.output, &bytes).map_err(|e| Failure::new(e.to_string()))?;
     if !args.quiet {
         super::print(&format!(

@@ -16,6 +16,7 @@ pub mod pack;
 pub mod render;
 pub mod shader;
 pub mod text;
+pub mod timing;
 pub mod validate;
 
 use nsdf::{Backend, Shape};

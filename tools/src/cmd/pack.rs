@@ -1,14 +1,14 @@
 //! `nsdf pack`: a mesh (or a directory or manifest of meshes) in, `.nsdf` files out.
-//! The pipeline lives in `crate::pack`; this file is the command line around it.
+//! The pipeline lives in `nsdf_train::pack`; this file is the command line around it.
 
 use super::{CmdResult, Failure};
-use crate::mesh::Format;
-use crate::pack::batch::{self, Shard};
-use crate::pack::progress::{self, Bar, INTERRUPTED_EXIT};
-use crate::pack::summary::{Row, Status};
-use crate::pack::{self as packing, Options, PackError};
-use crate::train::FitConfig;
+use crate::progress::{self, Bar, INTERRUPTED_EXIT};
 use nsdf::{Activation, Scheme};
+use nsdf_mesh::Format;
+use nsdf_train::pack::batch::{self, Shard};
+use nsdf_train::pack::summary::{Row, Status};
+use nsdf_train::pack::{self as packing, Options, PackError};
+use nsdf_train::FitConfig;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -46,7 +46,7 @@ pub struct Args {
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub width: u16,
     /// Hidden activation: relu, tanh, leaky-relu[:ALPHA] (default 0.01), sine[:OMEGA0] (default 30).
-    #[arg(long, default_value = "relu", value_parser = parse_activation)]
+    #[arg(long, default_value = "relu")]
     pub activation: Activation,
     /// Training samples (points with exact distances).
     #[arg(long, default_value_t = FitConfig::default().samples as u64, value_parser = clap::value_parser!(u64).range(1..=1 << 28))]
@@ -80,30 +80,6 @@ fn parse_seconds(s: &str) -> Result<Duration, String> {
     match s.parse::<f64>() {
         Ok(x) if x.is_finite() && x > 0.0 && x < 1e9 => Ok(Duration::from_secs_f64(x)),
         _ => Err(format!("'{s}' is not a positive number of seconds")),
-    }
-}
-
-/// `relu`, `tanh`, `leaky-relu[:ALPHA]`, `sine[:OMEGA0]`.
-pub fn parse_activation(s: &str) -> Result<Activation, String> {
-    let (name, param) = match s.split_once(':') {
-        Some((n, p)) => {
-            let v: f32 = p
-                .parse()
-                .ok()
-                .filter(|v: &f32| v.is_finite() && *v > 0.0)
-                .ok_or_else(|| format!("'{p}' is not a positive number"))?;
-            (n, Some(v))
-        }
-        None => (s, None),
-    };
-    match (name, param) {
-        ("relu", None) => Ok(Activation::Relu),
-        ("tanh", None) => Ok(Activation::Tanh),
-        ("leaky-relu", a) => Ok(Activation::LeakyRelu(a.unwrap_or(0.01))),
-        ("sine", w) => Ok(Activation::Sine(w.unwrap_or(30.0))),
-        _ => Err(format!(
-            "unknown activation '{s}' (expected relu, tanh, leaky-relu[:ALPHA] or sine[:OMEGA0])"
-        )),
     }
 }
 
@@ -160,7 +136,7 @@ pub fn run(args: Args) -> CmdResult {
 fn run_one(args: &Args, output: &Path, opts: &Options, bar: &Bar) -> CmdResult {
     bar.start(&args.input.file_name().unwrap_or_default().to_string_lossy());
     let result = packing::with_threads(opts.threads, || {
-        packing::pack_file(&args.input, output, opts, bar)
+        packing::pack_file(&args.input, output, opts, &mut |e| bar.on_event(e))
     })
     .and_then(|r| r);
     bar.finish();
@@ -172,7 +148,7 @@ fn run_one(args: &Args, output: &Path, opts: &Options, bar: &Bar) -> CmdResult {
             Ok(ExitCode::SUCCESS)
         }
         Err(PackError::Cancelled) => interrupted(),
-        Err(PackError::Failed(e)) => Err(Failure::new(e)),
+        Err(e) => Err(Failure::new(e)),
     }
 }
 
@@ -192,7 +168,14 @@ fn run_batch(args: &Args, out_dir: &Path, opts: &Options, bar: &Bar) -> CmdResul
         }
     };
     let done = packing::with_threads(opts.threads, || {
-        batch::run(&inputs, out_dir, shard, opts, bar, &mut report)
+        batch::run(
+            &inputs,
+            out_dir,
+            shard,
+            opts,
+            &mut |e| bar.on_event(e),
+            &mut report,
+        )
     })
     .map_err(Failure::new)?;
     bar.finish();

@@ -3,8 +3,8 @@
 use super::device::{Device, Evaluator};
 use super::mesh::{padded, parse_bounds};
 use super::{open_shape, CmdResult, Failure};
-use crate::render::{render, shade, trace, Options, View};
-use crate::surface::MeshField;
+use nsdf_mesh::surface::MeshField;
+use nsdf_render::{render, shade, trace, Options, View};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -104,7 +104,7 @@ pub fn run(args: Args) -> CmdResult {
         ));
     }
     let load = |path: &Path| {
-        crate::mesh::load(path)
+        nsdf_mesh::load(path)
             .map(|l| MeshField::new(&l.mesh))
             .map_err(|e| Failure::new(e.to_string()))
     };

@@ -1,7 +1,7 @@
 //! `nsdf shader FILE --lang glsl|hlsl|wgsl`: the shape as a shader function with inlined weights.
 
 use super::{open_shape, print, CmdResult, Failure};
-use crate::shader::{self, Lang};
+use nsdf_shader::{self, Lang};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -28,10 +28,10 @@ pub fn run(args: Args) -> CmdResult {
         Some(n) => n,
         None => default_name(&args.file)?,
     };
-    shader::check_name(&name).map_err(Failure::new)?;
+    nsdf_shader::check_name(&name).map_err(Failure::new)?;
     let shape = open_shape(&args.file)?;
-    let source =
-        shader::generate(&shape, args.lang, &name).map_err(|e| Failure::file(&args.file, e))?;
+    let source = nsdf_shader::generate(&shape, args.lang, &name)
+        .map_err(|e| Failure::file(&args.file, e))?;
     match &args.output {
         Some(path) => {
             nsdf::write_atomic(path, source.as_bytes()).map_err(|e| Failure::new(e.to_string()))?
@@ -44,7 +44,7 @@ pub fn run(args: Args) -> CmdResult {
 /// `models/bunny-lod2.nsdf` → `bunny_lod2`.
 fn default_name(file: &std::path::Path) -> Result<String, Failure> {
     let stem = file.file_stem().unwrap_or_default().to_string_lossy();
-    shader::sanitize_name(&stem).ok_or_else(|| {
+    nsdf_shader::sanitize_name(&stem).ok_or_else(|| {
         Failure::file(
             file,
             "cannot make a shader name from this file name; pass --name",

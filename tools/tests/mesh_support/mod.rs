@@ -3,7 +3,7 @@
 //! BVH code.
 #![allow(dead_code)]
 
-use nsdf_tools::mesh::{triangle, Mesh};
+use nsdf_mesh::{distance::triangle, Mesh};
 use std::path::PathBuf;
 
 /// SplitMix64, so tests need no `rand`.

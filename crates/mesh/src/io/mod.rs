@@ -1,0 +1,215 @@
+//! Reading a mesh file into one welded, checked [`Mesh`].
+//!
+//! Readers: `obj.rs`, `ply.rs`, `stl.rs`, `gltf.rs`; writers: `write.rs`. Each reader only turns bytes into positions and triangles; the
+//! checks every format needs live here, in `finish`: finite coordinates, indices in range,
+//! welding of exact duplicate positions (OBJ seams, STL soups, glTF per-primitive vertices),
+//! dropping degenerate triangles, a non-flat bounding box, topology and self-intersection
+//! warnings.
+
+pub mod gltf;
+pub mod obj;
+pub mod ply;
+pub mod stl;
+pub mod write;
+
+use crate::check::{self, Topology, Warning};
+use crate::error::MeshError;
+use crate::{intersect, Mesh};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// Mesh file formats we read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Obj,
+    Ply,
+    Stl,
+    /// glTF JSON (`.gltf`) or binary (`.glb`); told apart by the magic bytes.
+    Gltf,
+}
+
+impl Format {
+    /// The format named by a path's extension (case-insensitive).
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "obj" => Some(Format::Obj),
+            "ply" => Some(Format::Ply),
+            "stl" => Some(Format::Stl),
+            "gltf" | "glb" => Some(Format::Gltf),
+            _ => None,
+        }
+    }
+}
+
+/// A loaded mesh and what was wrong with it.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    pub mesh: Mesh,
+    pub warnings: Vec<Warning>,
+    pub topology: Topology,
+}
+
+/// Triangles as a reader produced them, before any checks.
+pub(crate) struct Raw {
+    pub positions: Vec<[f32; 3]>,
+    pub triangles: Vec<[u32; 3]>,
+}
+
+/// Reads the mesh at `path` (format from the extension).
+pub fn load(path: &Path) -> Result<Loaded, MeshError> {
+    let format = Format::from_path(path).ok_or_else(|| MeshError::UnknownFormat {
+        path: path.to_path_buf(),
+    })?;
+    let bytes = std::fs::read(path).map_err(|source| MeshError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let raw = read_raw(&bytes, format, path.parent())?;
+    finish(raw.positions, raw.triangles)
+}
+
+/// Reads a mesh from memory. glTF files that refer to external buffer files need [`load`].
+pub fn load_bytes(bytes: &[u8], format: Format) -> Result<Loaded, MeshError> {
+    let raw = read_raw(bytes, format, None)?;
+    finish(raw.positions, raw.triangles)
+}
+
+fn read_raw(bytes: &[u8], format: Format, dir: Option<&Path>) -> Result<Raw, MeshError> {
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(MeshError::Empty);
+    }
+    match format {
+        Format::Obj => obj::read(bytes),
+        Format::Ply => ply::read(bytes),
+        Format::Stl => stl::read(bytes),
+        Format::Gltf => gltf::read(bytes, dir),
+    }
+}
+
+/// The checks and clean-up shared by every reader (see the module docs).
+pub(crate) fn finish(
+    positions: Vec<[f32; 3]>,
+    triangles: Vec<[u32; 3]>,
+) -> Result<Loaded, MeshError> {
+    if positions.is_empty() && triangles.is_empty() {
+        return Err(MeshError::Empty);
+    }
+    if triangles.is_empty() {
+        return Err(MeshError::NoFaces {
+            vertices: positions.len(),
+        });
+    }
+    if let Some(v) = positions
+        .iter()
+        .position(|p| p.iter().any(|x| !x.is_finite()))
+    {
+        return Err(MeshError::NonFinite { vertex: v });
+    }
+    let n = positions.len();
+    for (f, t) in triangles.iter().enumerate() {
+        if let Some(&i) = t.iter().find(|&&i| i as usize >= n) {
+            return Err(MeshError::IndexOutOfRange {
+                face: f,
+                index: i as i64,
+                vertices: n,
+            });
+        }
+    }
+
+    // Weld: one vertex per distinct position (−0.0 and 0.0 are the same point), keeping only
+    // referenced vertices, numbered in order of first use.
+    let key = |p: &[f32; 3]| p.map(|x| if x == 0.0 { 0u32 } else { x.to_bits() });
+    let mut map: HashMap<[u32; 3], u32> = HashMap::with_capacity(n);
+    let mut welded: Vec<[f32; 3]> = Vec::with_capacity(n);
+    let mut remap = vec![u32::MAX; n];
+    let mut tris = Vec::with_capacity(triangles.len());
+    let mut degenerate = 0usize;
+    for t in &triangles {
+        let w = t.map(|i| {
+            let i = i as usize;
+            if remap[i] == u32::MAX {
+                let p = positions[i];
+                remap[i] = *map.entry(key(&p)).or_insert_with(|| {
+                    welded.push(p);
+                    (welded.len() - 1) as u32
+                });
+            }
+            remap[i]
+        });
+        if is_degenerate(&welded, w) {
+            degenerate += 1;
+        } else {
+            tris.push(w);
+        }
+    }
+    if tris.is_empty() {
+        return Err(MeshError::AllDegenerate {
+            faces: triangles.len(),
+        });
+    }
+    // Degenerate triangles may have been the only users of some vertices: compact again.
+    let mut mesh = compact(welded, tris);
+
+    let (lo, hi) = mesh.bounds();
+    for (k, axis) in ['x', 'y', 'z'].into_iter().enumerate() {
+        if hi[k] <= lo[k] {
+            return Err(MeshError::FlatBounds { axis });
+        }
+    }
+
+    let mut warnings = Vec::new();
+    if degenerate > 0 {
+        warnings.push(Warning::DegenerateDropped { count: degenerate });
+    }
+    let topology = check::topology(&mesh);
+    warnings.extend(check::warnings(&topology));
+    let crossing = intersect::self_intersecting_faces(&mesh).len();
+    if crossing > 0 {
+        warnings.push(Warning::SelfIntersections { faces: crossing });
+    }
+    let clean = topology.boundary_edges == 0 && topology.inconsistent_edges == 0;
+    if clean && check::signed_volume(&mesh) < 0.0 {
+        for t in &mut mesh.triangles {
+            t.swap(1, 2);
+        }
+        warnings.push(Warning::InsideOutFlipped);
+    }
+    Ok(Loaded {
+        mesh,
+        warnings,
+        topology,
+    })
+}
+
+/// Zero area: a repeated vertex, or three collinear points. The cross product is computed in
+/// f64 from f32 inputs, where it is exact enough that "exactly zero" means collinear.
+fn is_degenerate(p: &[[f32; 3]], t: [u32; 3]) -> bool {
+    if t[0] == t[1] || t[1] == t[2] || t[0] == t[2] {
+        return true;
+    }
+    let [a, b, c] = t.map(|i| p[i as usize]);
+    crate::distance::triangle::area_vector(a, b, c) == [0.0; 3]
+}
+
+fn compact(positions: Vec<[f32; 3]>, triangles: Vec<[u32; 3]>) -> Mesh {
+    let mut remap = vec![u32::MAX; positions.len()];
+    let mut out = Vec::with_capacity(positions.len());
+    let triangles = triangles
+        .into_iter()
+        .map(|t| {
+            t.map(|i| {
+                let i = i as usize;
+                if remap[i] == u32::MAX {
+                    remap[i] = out.len() as u32;
+                    out.push(positions[i]);
+                }
+                remap[i]
+            })
+        })
+        .collect();
+    Mesh {
+        positions: out,
+        triangles,
+    }
+}

@@ -1,0 +1,167 @@
+//! Mesh against mesh: Chamfer, Hausdorff and normal consistency from exact point-to-triangle
+//! distances (not nearest-sample shortcuts, which add the sampling spacing to every figure).
+//!
+//! With P_a, P_b area-uniform samples of meshes A and B and d(p, M) the exact distance from p
+//! to the nearest point of M's triangles:
+//! - Chamfer L1 = ½ (mean_{p∈P_a} d(p, B) + mean_{q∈P_b} d(q, A))
+//! - Chamfer L2 = ½ (mean d(p, B)² + mean d(q, A)²)
+//! - Hausdorff = max(max_{p∈P_a} d(p, B), max_{q∈P_b} d(q, A))
+//! - normal consistency = ½ (mean |n_a(p) · n_B(p')| + mean |n_b(q) · n_A(q')|), where p' is the
+//!   nearest point of B to p and n_B(p') the normal of the triangle it lies on (1 = parallel).
+
+use crate::geom::{cross, dot, len2, sub};
+use crate::sample::{sample_surface, SurfaceSamples};
+use crate::{Mesh, Sdf};
+use rayon::prelude::*;
+
+/// Distances between two meshes, in world units (Chamfer L2 in squared world units).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MeshDistance {
+    pub chamfer_l1: f64,
+    pub chamfer_l2: f64,
+    pub hausdorff: f64,
+    pub normal_consistency: f64,
+}
+
+impl MeshDistance {
+    /// The same figures divided by the reference radius `r` (L2 by r²): canonical units.
+    pub fn canonical(&self, r: f64) -> MeshDistance {
+        MeshDistance {
+            chamfer_l1: self.chamfer_l1 / r,
+            chamfer_l2: self.chamfer_l2 / (r * r),
+            hausdorff: self.hausdorff / r,
+            normal_consistency: self.normal_consistency,
+        }
+    }
+}
+
+/// Sums over one direction (samples of one mesh against the other's triangles).
+#[derive(Clone, Copy, Debug, Default)]
+struct OneWay {
+    sum: f64,
+    sum2: f64,
+    max: f64,
+    normal: f64,
+    n: usize,
+}
+
+impl OneWay {
+    fn add(self, o: OneWay) -> OneWay {
+        OneWay {
+            sum: self.sum + o.sum,
+            sum2: self.sum2 + o.sum2,
+            max: self.max.max(o.max),
+            normal: self.normal + o.normal,
+            n: self.n + o.n,
+        }
+    }
+}
+
+/// Per-sample distances and normal agreement are computed in parallel, then summed in sample
+/// order: a parallel float reduction would depend on how rayon split the work, and the same
+/// seed must give the same numbers.
+fn one_way(from: &SurfaceSamples, to: &Mesh, to_sdf: &Sdf) -> OneWay {
+    let per_sample: Vec<(f64, f64)> = from
+        .points
+        .par_iter()
+        .zip(from.normals.par_iter())
+        .with_min_len(256)
+        .map(|(p, n)| {
+            let (_, d, tri) = to_sdf.closest_point(*p);
+            let [a, b, c] = to.triangles[tri as usize].map(|v| to.positions[v as usize]);
+            let face = cross(sub(b, a), sub(c, a));
+            let len = len2(face).sqrt();
+            let cos = if len > 0.0 {
+                (dot(face, *n) / len).abs() as f64
+            } else {
+                0.0
+            };
+            (d as f64, cos.min(1.0))
+        })
+        .collect();
+    per_sample
+        .iter()
+        .map(|&(d, cos)| OneWay {
+            sum: d,
+            sum2: d * d,
+            max: d,
+            normal: cos,
+            n: 1,
+        })
+        .fold(OneWay::default(), OneWay::add)
+}
+
+/// Compares `rec` with the reference `gt` (prepared as `gt_sdf`, sampled as `gt_samples`),
+/// drawing `n` samples of `rec` with `seed`. Both meshes must have triangles.
+pub fn compare_meshes(
+    gt: &Mesh,
+    gt_sdf: &Sdf,
+    gt_samples: &SurfaceSamples,
+    rec: &Mesh,
+    n: usize,
+    seed: u64,
+) -> MeshDistance {
+    let rec_sdf = Sdf::new(rec);
+    let rec_samples = sample_surface(rec, n, seed);
+    let a = one_way(gt_samples, rec, &rec_sdf);
+    let b = one_way(&rec_samples, gt, gt_sdf);
+    let mean = |s: f64, w: &OneWay| s / w.n.max(1) as f64;
+    MeshDistance {
+        chamfer_l1: 0.5 * (mean(a.sum, &a) + mean(b.sum, &b)),
+        chamfer_l2: 0.5 * (mean(a.sum2, &a) + mean(b.sum2, &b)),
+        hausdorff: a.max.max(b.max),
+        normal_consistency: 0.5 * (mean(a.normal, &a) + mean(b.normal, &b)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The unit square [0,1]² at height z, as two triangles.
+    fn square(z: f32) -> Mesh {
+        Mesh {
+            positions: vec![[0.0, 0.0, z], [1.0, 0.0, z], [1.0, 1.0, z], [0.0, 1.0, z]],
+            triangles: vec![[0, 1, 2], [0, 2, 3]],
+        }
+    }
+
+    #[test]
+    fn parallel_squares_are_h_apart() {
+        let h = 0.25;
+        let (a, b) = (square(0.0), square(h));
+        let samples = sample_surface(&a, 5000, 1);
+        let m = compare_meshes(&a, &Sdf::new(&a), &samples, &b, 5000, 2);
+        // Every sample is exactly h above/below the other square (f32 rounding only).
+        assert!((m.chamfer_l1 - h as f64).abs() < 1e-6, "{m:?}");
+        assert!((m.chamfer_l2 - (h * h) as f64).abs() < 1e-6, "{m:?}");
+        assert!((m.hausdorff - h as f64).abs() < 1e-6, "{m:?}");
+        assert!((m.normal_consistency - 1.0).abs() < 1e-6, "{m:?}");
+        let c = m.canonical(0.5);
+        assert!((c.chamfer_l1 - 0.5).abs() < 1e-5 && (c.chamfer_l2 - 0.25).abs() < 1e-5);
+    }
+
+    #[test]
+    fn perpendicular_square_has_zero_normal_consistency_and_a_mesh_matches_itself() {
+        let a = square(0.0);
+        let samples = sample_surface(&a, 2000, 3);
+        let sdf = Sdf::new(&a);
+        let same = compare_meshes(&a, &sdf, &samples, &a, 2000, 4);
+        assert!(same.chamfer_l1 < 1e-6 && same.hausdorff < 1e-6, "{same:?}");
+        assert!((same.normal_consistency - 1.0).abs() < 1e-6);
+        // The square x = 2 (in y, z): every nearest point lies on an edge of the other, with
+        // a perpendicular face normal.
+        let b = Mesh {
+            positions: vec![
+                [2.0, 0.0, 0.0],
+                [2.0, 1.0, 0.0],
+                [2.0, 1.0, 1.0],
+                [2.0, 0.0, 1.0],
+            ],
+            triangles: vec![[0, 1, 2], [0, 2, 3]],
+        };
+        let m = compare_meshes(&a, &sdf, &samples, &b, 2000, 5);
+        assert!(m.normal_consistency < 1e-6, "{m:?}");
+        assert!(m.hausdorff > 1.0 && m.chamfer_l1 > 1.0, "{m:?}");
+    }
+}

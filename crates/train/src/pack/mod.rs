@@ -1,0 +1,331 @@
+//! `nsdf pack`'s pipeline for one mesh: load, normalise, train, quantize, verify the stored
+//! model, write. The command line and the batch driver ([`batch`]) call [`pack_file`]. Nothing
+//! here prints: progress, warnings and cancellation go through an [`Event`] callback (the
+//! command line draws its bar from it and answers `Break` after Ctrl-C), errors are
+//! [`PackError`]s and mesh warnings come back as data in [`Packed`].
+//!
+//! - `batch.rs`: directories, manifests, shards, skip-if-done; `summary.rs`: the per-mesh
+//!   CSV/JSON; `meta.rs`: the file's metadata.
+
+pub mod batch;
+pub mod meta;
+pub mod summary;
+
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::{self as train, Accuracy, FitConfig, MeshTarget, Phase, Probe};
+use nsdf::{Shape, Transform};
+use nsdf_mesh;
+use nsdf_mesh::{MeshError, Warning};
+
+/// How to pack: the trainer's configuration plus the verification settings.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub fit: FitConfig,
+    /// Held-out probe points of each kind (surface, near, uniform) for the statistics.
+    pub probe: usize,
+    /// Threads for everything (0: all cores).
+    pub threads: usize,
+}
+
+/// Wall time of each phase.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Timings {
+    /// Reading, checking and normalising the mesh, and building its distance structure.
+    pub load: Duration,
+    /// Drawing training points with exact distances.
+    pub sampling: Duration,
+    /// Training in f32.
+    pub train: Duration,
+    /// Quantization-aware fine-tuning.
+    pub quantize: Duration,
+    /// Measuring the stored model and writing the file.
+    pub verify: Duration,
+}
+
+impl Timings {
+    pub fn total(&self) -> Duration {
+        self.load + self.sampling + self.train + self.quantize + self.verify
+    }
+}
+
+/// What packing one mesh produced.
+#[derive(Clone, Debug)]
+pub struct Packed {
+    pub output: PathBuf,
+    pub bytes: usize,
+    pub triangles: usize,
+    pub timings: Timings,
+    /// Accuracy of the stored model, canonical units.
+    pub accuracy: Accuracy,
+    /// What the mesh checks found (also sent as [`Event::Warning`] as soon as known).
+    pub warnings: Vec<Warning>,
+}
+
+/// What [`pack_file`] reports while it works. The callback answers `Break` to stop (Ctrl-C);
+/// nothing is written then and the result is [`PackError::Cancelled`].
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// A mesh of a batch starts; `label` names it and its place in the batch.
+    Start { label: &'a str },
+    /// A phase starts: `load`, then the trainer's phases, then `verify`.
+    Phase(&'static str),
+    /// A report from the trainer (phase, fraction done, loss, rate).
+    Training(&'a train::Progress),
+    /// A problem found in the mesh, sent before training so the user can stop and fix it.
+    Warning {
+        input: &'a Path,
+        warning: &'a Warning,
+    },
+}
+
+/// The progress callback of [`pack_file`] and [`batch::run`].
+pub type Events<'a> = dyn FnMut(Event<'_>) -> ControlFlow<()> + Send + 'a;
+
+/// Why a mesh was not packed. Every variant names the file it is about.
+#[derive(Debug)]
+pub enum PackError {
+    /// The progress callback asked to stop; nothing was written.
+    Cancelled,
+    /// The mesh could not be read or used.
+    Mesh { input: PathBuf, source: MeshError },
+    /// The trainer failed (bad configuration, threads).
+    Train {
+        input: PathBuf,
+        source: train::FitError,
+    },
+    /// The model could not be encoded, or the output not written.
+    Output { path: PathBuf, source: nsdf::Error },
+    /// The thread pool could not be started.
+    Threads(String),
+}
+
+impl std::fmt::Display for PackError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PackError::Cancelled => f.write_str("cancelled"),
+            PackError::Mesh { input, source } => match source {
+                // These name the path already.
+                MeshError::Io { .. } | MeshError::UnknownFormat { .. } => write!(f, "{source}"),
+                _ => write!(f, "{}: {source}", input.display()),
+            },
+            PackError::Train { input, source } => write!(f, "{}: {source}", input.display()),
+            PackError::Output { path, source } => write!(f, "{}: {source}", path.display()),
+            PackError::Threads(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for PackError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            PackError::Mesh { source, .. } => Some(source),
+            PackError::Train { source, .. } => Some(source),
+            PackError::Output { source, .. } => Some(source),
+            PackError::Cancelled | PackError::Threads(_) => None,
+        }
+    }
+}
+
+/// Runs `f` on a rayon pool of `threads` threads (0: all cores), so every parallel step of
+/// packing (distances, sampling, training, verification) uses the same, chosen count.
+pub fn with_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> Result<T, PackError> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| PackError::Threads(format!("cannot start {threads} threads: {e}")))?;
+    Ok(pool.install(f))
+}
+
+/// Packs the mesh at `input` into `output` (written atomically). Call inside [`with_threads`].
+pub fn pack_file(
+    input: &Path,
+    output: &Path,
+    opts: &Options,
+    events: &mut Events<'_>,
+) -> Result<Packed, PackError> {
+    let mesh_error = |source| PackError::Mesh {
+        input: input.to_path_buf(),
+        source,
+    };
+    let output_error = |source| PackError::Output {
+        path: output.to_path_buf(),
+        source,
+    };
+    let mut timings = Timings::default();
+
+    let _ = events(Event::Phase("load"));
+    let started = Instant::now();
+    let source = std::fs::read(input).map_err(|source| {
+        mesh_error(MeshError::Io {
+            path: input.to_path_buf(),
+            source,
+        })
+    })?;
+    let format = nsdf_mesh::Format::from_path(input).ok_or_else(|| {
+        mesh_error(MeshError::UnknownFormat {
+            path: input.to_path_buf(),
+        })
+    })?;
+    let loaded = if format == nsdf_mesh::Format::Gltf {
+        // glTF may refer to buffer files next to it, which only the path-based loader finds.
+        nsdf_mesh::load(input)
+    } else {
+        nsdf_mesh::load_bytes(&source, format)
+    }
+    .map_err(mesh_error)?;
+    // Said now, not after a minute of training on a mesh the user may want to fix first.
+    let mut stop = ControlFlow::Continue(());
+    for warning in &loaded.warnings {
+        if events(Event::Warning { input, warning }).is_break() {
+            stop = ControlFlow::Break(());
+        }
+    }
+    let warnings = loaded.warnings;
+    let triangles = loaded.mesh.triangles.len();
+    let (lo, hi) = loaded.mesh.bounds();
+    let target = MeshTarget::new(loaded.mesh);
+    timings.load = started.elapsed();
+    if stop.is_break() {
+        return Err(PackError::Cancelled);
+    }
+
+    let fit = train_model(&target, opts, events, &mut timings).map_err(|e| match e {
+        train::FitError::Cancelled => PackError::Cancelled,
+        source => PackError::Train {
+            input: input.to_path_buf(),
+            source,
+        },
+    })?;
+
+    if events(Event::Phase("verify")).is_break() {
+        return Err(PackError::Cancelled);
+    }
+    let started = Instant::now();
+    let mut model = fit.model;
+    model.transform = Transform {
+        // p_net = scale · p_world + offset; distances come back divided by the scale.
+        scale: target.scale as f32,
+        translation: target.offset.map(|x| x as f32),
+        distance_scale: (1.0 / target.scale) as f32,
+        bounds: [lo, hi],
+    };
+    meta::describe(&mut model, input, &source, triangles, opts, &fit.report);
+    let unverified = nsdf::to_bytes(&model).map_err(output_error)?;
+    let shape = Shape::from_bytes(&unverified)
+        .map_err(output_error)?
+        .with_threads(rayon::current_num_threads());
+    let (accuracy, gradient_bound) = verify(&shape, &target, opts);
+    let samples = u32::try_from(opts.probe).unwrap_or(u32::MAX);
+    model.stats = Some(accuracy.to_stats(target.world_radius as f32, samples, gradient_bound));
+    let bytes = nsdf::to_bytes(&model).map_err(output_error)?;
+    if events(Event::Phase("write")).is_break() {
+        return Err(PackError::Cancelled);
+    }
+    nsdf::write_atomic(output, &bytes).map_err(output_error)?;
+    timings.verify = started.elapsed();
+
+    Ok(Packed {
+        output: output.to_path_buf(),
+        bytes: bytes.len(),
+        triangles,
+        timings,
+        accuracy,
+        warnings,
+    })
+}
+
+/// Samples and trains, recording when the quantization-aware phase starts.
+fn train_model(
+    target: &MeshTarget,
+    opts: &Options,
+    events: &mut Events<'_>,
+    timings: &mut Timings,
+) -> Result<train::Fit, train::FitError> {
+    let mut quantize_from: Option<Duration> = None;
+    let mut callback = |p: &train::Progress| {
+        if p.phase == Phase::Quantize && quantize_from.is_none() {
+            quantize_from = Some(p.elapsed);
+        }
+        events(Event::Training(p))
+    };
+    let config = FitConfig {
+        threads: opts.threads,
+        ..opts.fit.clone()
+    };
+    let fit = train::fit(target, &config, &mut callback)?;
+    let total = fit.report.elapsed;
+    let quantize_from = quantize_from.unwrap_or(total).min(total);
+    timings.sampling = fit.sampling_time;
+    timings.train = quantize_from;
+    timings.quantize = total - quantize_from;
+    Ok(fit)
+}
+
+/// Accuracy of the stored model on held-out points (canonical units), and a gradient bound in
+/// world units: the largest |∇f| seen at those points, times 1.25 for the space between them.
+fn verify(shape: &Shape, target: &MeshTarget, opts: &Options) -> (Accuracy, f32) {
+    // Held out: a seed the training samples never use.
+    let seed = opts.fit.train.seed ^ 0xACC0_5EED_0000_0001;
+    let probe = Probe::new(target, opts.probe, seed);
+    let to_world =
+        |p: &[f32; 3]| [0, 1, 2].map(|i| ((p[i] as f64 - target.offset[i]) / target.scale) as f32);
+    // The probe works in the training frame: points in, training-frame distances out.
+    let accuracy = probe.measure(|pts, out| {
+        let world: Vec<[f32; 3]> = pts.iter().map(to_world).collect();
+        shape.distances(&world, out);
+        for d in out.iter_mut() {
+            *d = (*d as f64 * target.scale) as f32;
+        }
+    });
+    let points: Vec<[f32; 3]> = probe
+        .surface
+        .iter()
+        .chain(&probe.near.points)
+        .chain(&probe.uniform.points)
+        .map(to_world)
+        .collect();
+    let mut dist = vec![0.0; points.len()];
+    let mut grad = vec![[0.0; 3]; points.len()];
+    shape.gradients(&points, &mut dist, &mut grad);
+    let max = grad
+        .iter()
+        .map(|g| (g[0] * g[0] + g[1] * g[1] + g[2] * g[2]).sqrt())
+        .filter(|g| g.is_finite())
+        .fold(0.0f32, f32::max);
+    // Never below 1: a distance field's gradient has norm 1 almost everywhere.
+    (accuracy, (max * 1.25).max(1.0))
+}
+
+/// The file name for a mesh's output: its stem with the `.nsdf` extension.
+pub fn output_name(input: &Path) -> PathBuf {
+    let mut name = input
+        .file_stem()
+        .unwrap_or(input.as_os_str())
+        .to_os_string();
+    name.push(".nsdf");
+    PathBuf::from(name)
+}
+
+/// One summary line: output, size, time per phase, accuracy.
+pub fn summary_line(p: &Packed) -> String {
+    let t = &p.timings;
+    let a = &p.accuracy;
+    format!(
+        "{}: {} bytes, {} triangles | {:.2} s: load {:.2}, sampling {:.2}, train {:.2}, quantize {:.2}, verify {:.2} | surface error {:.5}, F1 near {:.4}, F1 uniform {:.4} (canonical units)",
+        p.output.display(),
+        p.bytes,
+        p.triangles,
+        t.total().as_secs_f64(),
+        t.load.as_secs_f64(),
+        t.sampling.as_secs_f64(),
+        t.train.as_secs_f64(),
+        t.quantize.as_secs_f64(),
+        t.verify.as_secs_f64(),
+        a.surface_mean,
+        a.f1_near,
+        a.f1_uniform
+    )
+}

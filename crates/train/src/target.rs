@@ -1,0 +1,31 @@
+//! What the trainer fits: any shape that can answer exact signed distances and sample its own
+//! surface. Meshes (`nsdf_mesh`) and the analytic shapes of [`super::analytic`] implement it.
+//!
+//! Everything happens in the *training frame*: the network's domain is the cube [-1, 1]³ and the
+//! shape lies inside the ball of radius [`SHAPE_RADIUS`] (Davies et al. normalise meshes this
+//! way). Accuracy figures are reported in canonical units (that ball scaled to radius 1), as in
+//! the PyTorch reference.
+
+/// Radius of the ball that holds the normalised shape, in the training frame.
+pub const SHAPE_RADIUS: f32 = 0.9;
+
+/// A shape to fit, in the training frame.
+pub trait Target: Sync {
+    /// Exact signed distances at `points` (negative inside); `out.len() == points.len()`.
+    /// Batches are large (up to millions of points, in no particular order): implementations
+    /// parallelise internally on the current rayon pool and may reorder queries for coherence.
+    fn distances(&self, points: &[[f32; 3]], out: &mut [f32]);
+
+    /// `n` points distributed uniformly by area on the surface; the same `seed` gives the same
+    /// points.
+    fn surface_points(&self, n: usize, seed: u64) -> Vec<[f32; 3]>;
+}
+
+impl<T: Target + ?Sized> Target for &T {
+    fn distances(&self, points: &[[f32; 3]], out: &mut [f32]) {
+        (**self).distances(points, out)
+    }
+    fn surface_points(&self, n: usize, seed: u64) -> Vec<[f32; 3]> {
+        (**self).surface_points(n, seed)
+    }
+}
