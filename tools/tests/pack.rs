@@ -371,3 +371,39 @@ fn ctrl_c_stops_cleanly_with_status_130_and_no_output() {
     assert_eq!(files(&dir), ["m.obj"]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn render_writes_the_mesh_beside_the_network_as_a_png() {
+    let dir = temp_dir("render");
+    let mesh = dir.join("box.obj");
+    write(&mesh, &box_obj(CENTRE, HALF));
+    let (out, png) = (dir.join("box.nsdf"), dir.join("box.png"));
+    let o = pack_epochs(
+        &[
+            mesh.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--render",
+            png.to_str().unwrap(),
+        ],
+        "2",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    // 768 x 384: IHDR's width and height, big-endian, right after the signature and chunk header.
+    assert_eq!(&bytes[16..24], &[0, 0, 3, 0, 0, 0, 1, 128]);
+    assert_eq!(files(&dir), ["box.nsdf", "box.obj", "box.png"]);
+
+    // A batch has no single picture to write.
+    let o = nsdf(&[
+        "pack",
+        dir.to_str().unwrap(),
+        "--out-dir",
+        dir.to_str().unwrap(),
+        "--render",
+        "x.png",
+    ]);
+    assert!(!o.status.success());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -67,6 +67,10 @@ pub struct Args {
     /// Held-out points of each kind (surface, near, uniform) for the stored accuracy figures.
     #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(100..=10_000_000))]
     pub probe: u64,
+    /// Also render the packed shape beside the mesh (left: mesh, right: network) to this PNG,
+    /// 768x384 (one mesh only).
+    #[arg(long, value_name = "PNG")]
+    pub render: Option<PathBuf>,
     /// Print nothing but errors (no bar, no warnings, no summary).
     #[arg(short, long)]
     pub quiet: bool,
@@ -119,9 +123,9 @@ pub fn run(args: Args) -> CmdResult {
         };
         return run_one(&args, &output, &opts, &bar);
     }
-    if args.output.is_some() {
+    if args.output.is_some() || args.render.is_some() {
         return Err(Failure::new(
-            "-o names one output file: use --out-dir with a directory or manifest of meshes",
+            "-o and --render name one output file: use --out-dir with a directory or manifest of meshes",
         ));
     }
     let Some(out_dir) = &args.out_dir else {
@@ -144,6 +148,13 @@ fn run_one(args: &Args, output: &Path, opts: &Options, bar: &Bar) -> CmdResult {
         Ok(p) => {
             if !args.quiet {
                 super::print(&format!("{}\n", packing::summary_line(&p)))?;
+            }
+            if let Some(png) = &args.render {
+                let shape = super::open_shape(output)?;
+                let line = super::render::beside_mesh(shape, &args.input, png, (768, 384))?;
+                if !args.quiet {
+                    super::print(&format!("{line}\n"))?;
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -3,6 +3,7 @@
 use super::device::{Device, Evaluator};
 use super::mesh::{padded, parse_bounds};
 use super::{open_shape, CmdResult, Failure};
+use nsdf::Shape;
 use nsdf_mesh::surface::MeshField;
 use nsdf_render::{render, shade, trace, Options, View};
 use std::path::{Path, PathBuf};
@@ -171,4 +172,46 @@ pub fn run(args: Args) -> CmdResult {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The shape beside a ray-cast of `mesh` (left: mesh, right: network) from the default view,
+/// written atomically to `png`; `size` is the whole picture's. Returns a line for the user.
+pub fn beside_mesh(
+    shape: Shape,
+    mesh: &Path,
+    png: &Path,
+    size: (u32, u32),
+) -> Result<String, Failure> {
+    let loaded = nsdf_mesh::load(mesh).map_err(|e| Failure::new(e.to_string()))?;
+    let bounds = padded(shape.bounds(), 0.0);
+    let view = View {
+        width: (size.0 / 2).max(1),
+        height: size.1,
+        azimuth: 30.0,
+        elevation: 20.0,
+        fov: 30.0,
+    };
+    let network = render(
+        &Evaluator::new(shape, Device::Cpu)?,
+        bounds,
+        &view,
+        &Options::default(),
+    )
+    .map_err(Failure::new)?;
+    let reference = render(
+        &MeshField::new(&loaded.mesh),
+        bounds,
+        &view,
+        &Options::default(),
+    )
+    .map_err(Failure::new)?;
+    let image = reference.image.beside(&network.image);
+    let bytes = image.to_png().map_err(Failure::new)?;
+    nsdf::write_atomic(png, &bytes).map_err(|e| Failure::file(png, e))?;
+    Ok(format!(
+        "{}: {}x{} (left: mesh, right: network)",
+        png.display(),
+        image.width,
+        image.height
+    ))
 }
