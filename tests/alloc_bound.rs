@@ -3,14 +3,8 @@
 //! `PARSE_FACTOR × file length + PARSE_CONSTANT` for valid files and for hostile ones that
 //! declare huge counts. (Spec, threat model: "bounded allocation".)
 
-#[allow(dead_code)]
-#[path = "../examples/make_vectors/reference.rs"]
-mod reference;
-#[allow(dead_code)]
-#[path = "../examples/make_vectors/vectors.rs"]
-mod vectors;
-
 use nsdf::format::testing::{assemble, model_chunks, reseal_all};
+use nsdf_testing::vectors;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 

@@ -1,12 +1,22 @@
 //! Conformance of every evaluation backend: one macro, [`conformance_tests!`], instantiated once
-//! per backend (the scalar one included), checks distances, gradients, single points, batch sizes
-//! around the SIMD block (64 points) and multi-threaded batches, on Davies' network in each
-//! storage scheme, odd widths, the Fourier encoding and every activation, against an f64
-//! reference run on the stored weights (`reference` below: forward and reverse mode, independent
-//! of `nsdf::eval`, and checked against the evaluator in `tests/common`). Some results must be
+//! per backend (the scalar one included, and the CUDA one with `--features cuda`), checks
+//! distances, gradients, single points, batch sizes around the SIMD block (64 points) and
+//! multi-threaded batches, on Davies' network in each storage scheme, odd widths, the Fourier
+//! encoding and every activation, against the f64 reference evaluator run on the stored weights
+//! (`nsdf_testing::reference`: forward and reverse mode, written from the spec, independent of
+//! `nsdf::eval`; its gradient is checked against finite differences below). Some results must be
 //! bit-identical, not just close: a threaded batch and a one-thread batch, a point wherever it
 //! falls in a batch, the distances of a gradient batch and of a distance batch, and `gradient`'s
-//! distance and `distance`.
+//! distance and `distance` (on the CPU; the GPU's distance and gradient kernels are different
+//! code, so there they are only held to the tolerance).
+//!
+//! # CUDA
+//! The `cuda` instance runs the batch and single-point tests on GPU 0 through `CudaShape` (a
+//! single point is a batch of one). Without a driver or device (or without `--features cuda`)
+//! every test prints `SKIP: ...` to stderr and checks nothing. Cases wider than the kernels
+//! support (`nsdf::eval::cuda` takes layers up to 64 wide) must be refused with that reason and
+//! are left out; box bounds and threading are CPU features and are tested on the CPU instances
+//! only.
 //!
 //! # Tolerance
 //! A value passes when `|got - want| <= RTOL * (|want| + typical)`, where `typical` is the RMS of
@@ -32,9 +42,9 @@
 //! rounding of its kink (the derivative jumps there, and either side is right); the tests assert
 //! such points are rare.
 
-mod common;
-use common::*;
 use nsdf::{Activation, Backend, Encoding, Model, Scheme, Shape};
+use nsdf_testing::reference::{eval as reference, eval64, Eval as Reference};
+use nsdf_testing::{davies, random_model, skip, Rng};
 
 /// Relative tolerance; see the module documentation.
 const RTOL: f64 = 1e-4;
@@ -137,14 +147,6 @@ fn points(case: &Case, n: usize, seed: u64) -> Vec<[f32; 3]> {
         .collect()
 }
 
-fn shape(case: &Case, backend: Backend, threads: usize) -> Shape {
-    Shape::from_model(case.model.clone())
-        .unwrap()
-        .with_backend(backend)
-        .unwrap()
-        .with_threads(threads)
-}
-
 fn rms(values: impl Iterator<Item = f64>) -> f64 {
     let (sum, n) = values.fold((0.0, 0usize), |(s, n), v| (s + v * v, n + 1));
     if n == 0 {
@@ -165,97 +167,6 @@ fn check(what: impl Fn() -> String, got: f64, want: f64, typical: f64, magnitude
         what()
     );
     ratio
-}
-
-/// The f64 reference at one point, on the stored weights, independent of `nsdf::eval`.
-struct Reference {
-    distance: f64,
-    gradient: [f64; 3],
-    /// `|distance_scale| · (|b| + Σ|w·x|)` of the last layer.
-    magnitude: f64,
-    /// The smallest |pre-activation| / (|b| + Σ|w·x|) over ReLU-type units.
-    kink: f64,
-}
-
-/// Forward, then reverse-mode gradient, in f64 (plain index loops: tests run unoptimized).
-fn reference(m: &Model, p: [f32; 3]) -> Reference {
-    let t = &m.transform;
-    let q: Vec<f64> = (0..3)
-        .map(|i| t.scale as f64 * p[i] as f64 + t.translation[i] as f64)
-        .collect();
-    let mut x = q.clone();
-    let freqs = match m.encoding {
-        Encoding::Fourier { frequencies } => frequencies as usize,
-        Encoding::None => 0,
-    };
-    for k in 0..freqs {
-        let f = std::f64::consts::PI * 2f64.powi(k as i32);
-        x.extend(q.iter().map(|v| (f * v).sin()));
-        x.extend(q.iter().map(|v| (f * v).cos()));
-    }
-    let enc = x.clone();
-    let mut derivs = Vec::with_capacity(m.layers.len());
-    let (mut kink, mut magnitude) = (f64::INFINITY, 0.0);
-    for l in &m.layers {
-        let (mut y, mut d) = (vec![0.0; l.outputs], vec![0.0; l.outputs]);
-        for o in 0..l.outputs {
-            let row = &l.weights[o * l.inputs..(o + 1) * l.inputs];
-            let (mut z, mut scale) = (l.bias[o] as f64, l.bias[o].abs() as f64);
-            for i in 0..l.inputs {
-                let term = row[i] as f64 * x[i];
-                z += term;
-                scale += term.abs();
-            }
-            magnitude = scale;
-            (y[o], d[o]) = match l.activation {
-                Activation::Identity => (z, 1.0),
-                Activation::Relu => (z.max(0.0), if z > 0.0 { 1.0 } else { 0.0 }),
-                Activation::LeakyRelu(a) => {
-                    let a = a as f64;
-                    (
-                        if z >= 0.0 { z } else { a * z },
-                        if z > 0.0 { 1.0 } else { a },
-                    )
-                }
-                Activation::Tanh => (z.tanh(), 1.0 - z.tanh() * z.tanh()),
-                Activation::Sine(w) => ((w as f64 * z).sin(), w as f64 * (w as f64 * z).cos()),
-            };
-            if matches!(l.activation, Activation::Relu | Activation::LeakyRelu(_)) && scale > 0.0 {
-                kink = kink.min(z.abs() / scale);
-            }
-        }
-        derivs.push(d);
-        x = y;
-    }
-    // g = ∂f/∂(output of the current layer), walking back with Wᵀ.
-    let mut g = vec![1.0f64];
-    for (l, d) in m.layers.iter().zip(&derivs).rev() {
-        let mut below = vec![0.0; l.inputs];
-        for o in 0..l.outputs {
-            let gz = g[o] * d[o];
-            let row = &l.weights[o * l.inputs..(o + 1) * l.inputs];
-            for i in 0..l.inputs {
-                below[i] += row[i] as f64 * gz;
-            }
-        }
-        g = below;
-    }
-    let mut gq = [g[0], g[1], g[2]];
-    for k in 0..freqs {
-        let f = std::f64::consts::PI * 2f64.powi(k as i32);
-        for (a, gq) in gq.iter_mut().enumerate() {
-            let (s, c) = (enc[3 + 6 * k + a], enc[6 + 6 * k + a]);
-            *gq += f * (c * g[3 + 6 * k + a] - s * g[6 + 6 * k + a]);
-        }
-    }
-    let ds = t.distance_scale as f64;
-    let s = ds * t.scale as f64;
-    Reference {
-        distance: ds * x[0],
-        gradient: gq.map(|g| s * g),
-        magnitude: ds.abs() * magnitude,
-        kink,
-    }
 }
 
 fn references(m: &Model, pts: &[[f32; 3]]) -> Vec<Reference> {
@@ -332,115 +243,309 @@ fn range_boxes(case: &Case) -> (Vec<[[f32; 3]; 2]>, Vec<[f32; 3]>) {
     (boxes, samples)
 }
 
-/// Prints a line to the real stderr: the test harness captures `eprintln!`, so a skip would
-/// otherwise go unseen.
-fn notice(line: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "{line}");
+/// What a conformance instance evaluates with: a CPU backend, or the GPU.
+#[derive(Clone, Copy)]
+enum Target {
+    Cpu(Backend),
+    Cuda,
 }
 
-/// Instantiates the conformance tests for one backend in a module named `$name`. On a CPU
-/// without the backend every test prints `SKIPPED: <backend> not supported on this CPU` to
-/// stderr (shown by `cargo test`) and passes without checking anything; otherwise it must pass.
+/// A case's network opened on a [`Target`].
+enum Under {
+    Cpu(Shape),
+    #[cfg(feature = "cuda")]
+    Cuda(Shape, nsdf::eval::cuda::CudaShape),
+}
+
+/// GPU 0 for the whole test binary, or why there is none.
+#[cfg(feature = "cuda")]
+fn cuda_device() -> Result<&'static nsdf::eval::cuda::CudaDevice, String> {
+    use nsdf::eval::cuda::CudaDevice;
+    use std::sync::OnceLock;
+    static DEVICE: OnceLock<Result<CudaDevice, String>> = OnceLock::new();
+    DEVICE
+        .get_or_init(|| {
+            CudaDevice::new(0).map_err(|e| {
+                assert_eq!(e.code(), "NSDF-E102", "{e}");
+                format!("no CUDA driver/device ({e})")
+            })
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+impl Target {
+    fn name(self) -> &'static str {
+        match self {
+            Target::Cpu(b) => b.name(),
+            Target::Cuda => "cuda",
+        }
+    }
+
+    /// Whether this machine runs the target; prints `SKIP: ...` to stderr where it does not.
+    fn available(self) -> bool {
+        let why = match self {
+            Target::Cpu(b) if b.is_available() => return true,
+            Target::Cpu(b) => format!("{} not supported on this CPU", b.name()),
+            #[cfg(feature = "cuda")]
+            Target::Cuda => match cuda_device() {
+                Ok(_) => return true,
+                Err(e) => format!("cuda conformance: {e}; GPU not tested"),
+            },
+            #[cfg(not(feature = "cuda"))]
+            Target::Cuda => "cuda conformance: built without the cuda feature \
+                             (cargo test --features cuda); GPU not tested"
+                .to_string(),
+        };
+        skip(&why);
+        false
+    }
+
+    /// The case's network on this target, or None where the target cannot hold it (the GPU
+    /// kernels refuse layers over 64 wide, with that reason).
+    fn open(self, case: &Case, threads: usize) -> Option<Under> {
+        let cpu = |b| {
+            Shape::from_model(case.model.clone())
+                .unwrap()
+                .with_backend(b)
+                .unwrap()
+                .with_threads(threads)
+        };
+        match self {
+            Target::Cpu(b) => Some(Under::Cpu(cpu(b))),
+            #[cfg(feature = "cuda")]
+            Target::Cuda => {
+                let shape = cpu(Backend::Scalar);
+                let dev = cuda_device().expect("available() was checked");
+                match nsdf::eval::cuda::CudaShape::new(dev, &shape) {
+                    Ok(gpu) => Some(Under::Cuda(shape, gpu)),
+                    Err(e) => {
+                        let msg = e.to_string();
+                        assert!(msg.contains("wide"), "{}: {msg}", case.name);
+                        None
+                    }
+                }
+            }
+            #[cfg(not(feature = "cuda"))]
+            Target::Cuda => unreachable!("available() is false"),
+        }
+    }
+}
+
+impl Under {
+    fn model(&self) -> &Model {
+        match self {
+            Under::Cpu(s) => s.model(),
+            #[cfg(feature = "cuda")]
+            Under::Cuda(s, _) => s.model(),
+        }
+    }
+
+    /// Whether the distances of `gradient(s)` must equal those of `distance(s)` bit for bit
+    /// (one code path on the CPU; two kernels on the GPU).
+    fn same_distances(&self) -> bool {
+        matches!(self, Under::Cpu(_))
+    }
+
+    fn distances(&self, pts: &[[f32; 3]], out: &mut [f32]) {
+        match self {
+            Under::Cpu(s) => s.distances(pts, out),
+            #[cfg(feature = "cuda")]
+            Under::Cuda(_, g) => g.distances(pts, out).unwrap(),
+        }
+    }
+
+    fn gradients(&self, pts: &[[f32; 3]], dist: &mut [f32], grad: &mut [[f32; 3]]) {
+        match self {
+            Under::Cpu(s) => s.gradients(pts, dist, grad),
+            #[cfg(feature = "cuda")]
+            Under::Cuda(_, g) => g.gradients(pts, dist, grad).unwrap(),
+        }
+    }
+
+    fn distance(&self, p: [f32; 3]) -> f32 {
+        match self {
+            Under::Cpu(s) => s.distance(p),
+            #[cfg(feature = "cuda")]
+            Under::Cuda(..) => {
+                let mut d = [f32::NAN];
+                self.distances(&[p], &mut d);
+                d[0]
+            }
+        }
+    }
+
+    fn gradient(&self, p: [f32; 3]) -> (f32, [f32; 3]) {
+        match self {
+            Under::Cpu(s) => s.gradient(p),
+            #[cfg(feature = "cuda")]
+            Under::Cuda(..) => {
+                let (mut d, mut g) = ([f32::NAN], [[f32::NAN; 3]]);
+                self.gradients(&[p], &mut d, &mut g);
+                (d[0], g[0])
+            }
+        }
+    }
+}
+
+/// The cases a target can hold, opened; asserts that the GPU holds at least the Davies ones.
+fn opened(target: Target, threads: usize) -> Vec<(Case, Under)> {
+    let all = cases();
+    let total = all.len();
+    let v: Vec<(Case, Under)> = all
+        .into_iter()
+        .filter_map(|c| target.open(&c, threads).map(|u| (c, u)))
+        .collect();
+    match target {
+        Target::Cpu(_) => assert_eq!(v.len(), total),
+        Target::Cuda => assert!(
+            v.iter()
+                .filter(|(c, _)| c.name.starts_with("davies"))
+                .count()
+                == 3
+                && v.len() * 2 > total,
+            "the GPU refused too many cases"
+        ),
+    }
+    v
+}
+
+/// Instantiates the conformance tests for one target in a module named `$name`: the evaluation
+/// tests for every target, and for a CPU backend (`$name, cpu $backend`) also box bounds and
+/// threading. Where the target is missing (a CPU without the backend, no GPU) every test prints
+/// `SKIP: ...` to stderr (shown by `cargo test`) and passes without checking anything; otherwise
+/// it must pass.
 macro_rules! conformance_tests {
-    ($name:ident, $backend:expr) => {
+    ($name:ident, cuda) => {
         mod $name {
             use super::*;
 
+            fn target() -> Option<Target> {
+                Some(Target::Cuda).filter(|t| t.available())
+            }
+
+            evaluation_tests!();
+        }
+    };
+    ($name:ident, cpu $backend:expr) => {
+        mod $name {
+            use super::*;
+
+            fn target() -> Option<Target> {
+                Some(Target::Cpu($backend)).filter(|t| t.available())
+            }
+
             fn backend() -> Option<Backend> {
-                let b: Backend = $backend;
-                if b.is_available() {
-                    Some(b)
-                } else {
-                    notice(&format!("SKIPPED: {} not supported on this CPU", b.name()));
-                    None
+                target().map(|_| $backend)
+            }
+
+            fn shape(case: &Case, b: Backend, threads: usize) -> Shape {
+                match Target::Cpu(b).open(case, threads) {
+                    Some(Under::Cpu(s)) => s,
+                    _ => unreachable!(),
                 }
             }
 
-            #[test]
-            fn batch_distances_match_reference() {
-                let Some(b) = backend() else { return };
-                let mut worst: f64 = 0.0;
-                for case in cases() {
-                    let shape = shape(&case, b, 1);
-                    for n in BATCH_SIZES {
-                        let pts = points(&case, n, n as u64);
-                        let mut got = vec![f32::NAN; n];
-                        shape.distances(&pts, &mut got);
-                        let what = format!("{} {} n={n}", b.name(), case.name);
-                        worst = worst.max(check_distances(
-                            &what,
-                            &pts,
-                            &references(shape.model(), &pts),
-                            &got,
-                        ));
-                        // A point's result does not depend on where it falls in a SIMD block.
-                        if n > 3 {
-                            let mut shifted = vec![f32::NAN; n - 3];
-                            shape.distances(&pts[3..], &mut shifted);
-                            assert_eq!(
-                                shifted,
-                                got[3..],
-                                "{what}: results depend on the position in the batch"
-                            );
-                        }
+            evaluation_tests!();
+            cpu_tests!();
+        }
+    };
+}
+
+/// Distances, gradients and single points against the reference (any target).
+macro_rules! evaluation_tests {
+    () => {
+        #[test]
+        fn batch_distances_match_reference() {
+            let Some(t) = target() else { return };
+            let mut worst: f64 = 0.0;
+            for (case, under) in opened(t, 1) {
+                for n in BATCH_SIZES {
+                    let pts = points(&case, n, n as u64);
+                    let mut got = vec![f32::NAN; n];
+                    under.distances(&pts, &mut got);
+                    let what = format!("{} {} n={n}", t.name(), case.name);
+                    worst = worst.max(check_distances(
+                        &what,
+                        &pts,
+                        &references(under.model(), &pts),
+                        &got,
+                    ));
+                    // A point's result does not depend on where it falls in a SIMD block.
+                    if n > 3 {
+                        let mut shifted = vec![f32::NAN; n - 3];
+                        under.distances(&pts[3..], &mut shifted);
+                        assert_eq!(
+                            shifted,
+                            got[3..],
+                            "{what}: results depend on the position in the batch"
+                        );
                     }
                 }
-                println!(
-                    "{}: worst batch distance error {worst:.3} of the tolerance",
-                    b.name()
-                );
             }
+            println!(
+                "{}: worst batch distance error {worst:.3} of the tolerance",
+                t.name()
+            );
+        }
 
-            #[test]
-            fn batch_gradients_match_reference() {
-                let Some(b) = backend() else { return };
-                let mut worst: f64 = 0.0;
-                for case in cases() {
-                    let shape = shape(&case, b, 1);
-                    for n in BATCH_SIZES {
-                        let pts = points(&case, n, 100 + n as u64);
-                        let (mut dist, mut grad) = (vec![f32::NAN; n], vec![[f32::NAN; 3]; n]);
-                        shape.gradients(&pts, &mut dist, &mut grad);
-                        let what = format!("{} {} n={n}", b.name(), case.name);
-                        let want = references(shape.model(), &pts);
-                        check_distances(&what, &pts, &want, &dist);
-                        worst = worst.max(check_gradients(&what, &pts, &want, &grad));
-                        // The distances of a gradient batch are those of a distance batch.
+        #[test]
+        fn batch_gradients_match_reference() {
+            let Some(t) = target() else { return };
+            let mut worst: f64 = 0.0;
+            for (case, under) in opened(t, 1) {
+                for n in BATCH_SIZES {
+                    let pts = points(&case, n, 100 + n as u64);
+                    let (mut dist, mut grad) = (vec![f32::NAN; n], vec![[f32::NAN; 3]; n]);
+                    under.gradients(&pts, &mut dist, &mut grad);
+                    let what = format!("{} {} n={n}", t.name(), case.name);
+                    let want = references(under.model(), &pts);
+                    check_distances(&what, &pts, &want, &dist);
+                    worst = worst.max(check_gradients(&what, &pts, &want, &grad));
+                    // The distances of a gradient batch are those of a distance batch.
+                    if under.same_distances() {
                         let mut plain = vec![f32::NAN; n];
-                        shape.distances(&pts, &mut plain);
+                        under.distances(&pts, &mut plain);
                         assert_eq!(
                             dist, plain,
                             "{what}: gradients' distances differ from distances"
                         );
                     }
                 }
-                println!(
-                    "{}: worst batch gradient error {worst:.3} of the tolerance",
-                    b.name()
-                );
             }
+            println!(
+                "{}: worst batch gradient error {worst:.3} of the tolerance",
+                t.name()
+            );
+        }
 
-            #[test]
-            fn single_points_match_reference() {
-                let Some(b) = backend() else { return };
-                for case in cases() {
-                    let shape = shape(&case, b, 1);
-                    let pts = points(&case, 200, 7);
-                    let dist: Vec<f32> = pts.iter().map(|p| shape.distance(*p)).collect();
-                    let (gd, grad): (Vec<f32>, Vec<[f32; 3]>) =
-                        pts.iter().map(|p| shape.gradient(*p)).unzip();
-                    let what = format!("{} {} single", b.name(), case.name);
-                    let want = references(shape.model(), &pts);
-                    check_distances(&what, &pts, &want, &dist);
-                    check_gradients(&what, &pts, &want, &grad);
+        #[test]
+        fn single_points_match_reference() {
+            let Some(t) = target() else { return };
+            for (case, under) in opened(t, 1) {
+                let pts = points(&case, 200, 7);
+                let dist: Vec<f32> = pts.iter().map(|p| under.distance(*p)).collect();
+                let (gd, grad): (Vec<f32>, Vec<[f32; 3]>) =
+                    pts.iter().map(|p| under.gradient(*p)).unzip();
+                let what = format!("{} {} single", t.name(), case.name);
+                let want = references(under.model(), &pts);
+                check_distances(&what, &pts, &want, &dist);
+                check_distances(&what, &pts, &want, &gd);
+                check_gradients(&what, &pts, &want, &grad);
+                if under.same_distances() {
                     assert_eq!(
                         gd, dist,
                         "{what}: gradient()'s distance differs from distance()"
                     );
                 }
             }
+        }
+    };
+}
 
+/// Box bounds and threaded batches (CPU backends).
+macro_rules! cpu_tests {
+    () => {
             #[test]
             fn box_bounds_contain_every_sample() {
                 let Some(b) = backend() else { return };
@@ -532,28 +637,48 @@ macro_rules! conformance_tests {
                     check_distances(&what, &sub, &references(many.model(), &sub), &got);
                 }
             }
-        }
     };
 }
 
-conformance_tests!(scalar, Backend::Scalar);
-conformance_tests!(avx2, Backend::Avx2);
-conformance_tests!(avx512, Backend::Avx512);
+conformance_tests!(scalar, cpu Backend::Scalar);
+conformance_tests!(avx2, cpu Backend::Avx2);
+conformance_tests!(avx512, cpu Backend::Avx512);
+conformance_tests!(cuda, cuda);
 
-/// This file's f64 reference agrees with the independent one in `tests/common`.
+/// The reference's reverse-mode gradient agrees with central differences of its own distance
+/// (in f64, away from ReLU kinks): the backends' gradients are held to it, so it must be right.
 #[test]
-fn reference_agrees_with_common() {
+fn reference_gradient_matches_finite_differences() {
+    let h = 1e-6;
+    let mut rng = Rng(5);
     for case in cases() {
-        let shape = Shape::from_model(case.model.clone()).unwrap();
-        let pts = points(&case, 50, 5);
-        for (p, r) in pts.iter().zip(references(shape.model(), &pts)) {
-            let want = reference_distance(shape.model(), *p);
-            assert!(
-                (r.distance - want).abs() <= 1e-12 * (1.0 + r.magnitude),
-                "{} at {p:?}",
-                case.name
-            );
+        let stored = nsdf_testing::as_stored(&case.model);
+        let mut checked = 0;
+        for _ in 0..50 {
+            let p = rng.point(2.5).map(|x| x as f64);
+            let r = eval64(&stored, p);
+            if r.kink_margin < 1e-3 {
+                continue;
+            }
+            checked += 1;
+            for a in 0..3 {
+                let (mut p1, mut p0) = (p, p);
+                p1[a] += h;
+                p0[a] -= h;
+                let fd = (eval64(&stored, p1).distance - eval64(&stored, p0).distance) / (2.0 * h);
+                let g = r.gradient[a];
+                assert!(
+                    (g - fd).abs() <= 1e-5 * (1.0 + g.abs()),
+                    "{} at {p:?}: gradient[{a}] {g} vs finite difference {fd}",
+                    case.name
+                );
+            }
         }
+        assert!(
+            checked >= 25,
+            "{}: only {checked} points away from kinks",
+            case.name
+        );
     }
 }
 

@@ -5,12 +5,7 @@
 //! no CUDA driver or device (CI never has one); `tests/cuda_kernel_host.rs` checks the same kernel
 //! math compiled for the CPU everywhere.
 
-mod common;
-
-fn notice(line: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "{line}");
-}
+use nsdf_testing::skip;
 
 fn fnv1a64(data: &[u8]) -> u64 {
     data.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
@@ -36,15 +31,15 @@ fn embedded_ptx_was_generated_from_this_kernel_source() {
 #[cfg(not(feature = "cuda"))]
 #[test]
 fn gpu_matches_scalar_reference() {
-    notice("SKIP: built without the cuda feature (cargo test --features cuda); GPU not tested");
+    skip("built without the cuda feature (cargo test --features cuda); GPU not tested");
 }
 
 #[cfg(feature = "cuda")]
 mod gpu {
-    use super::common::*;
-    use super::notice;
+    use super::skip;
     use nsdf::eval::cuda::{CudaDevice, CudaShape};
     use nsdf::{Activation, Backend, Encoding, Model, Scheme, Shape};
+    use nsdf_testing::{davies, random_model, Rng};
 
     /// The device, or None after a SKIP message; the error itself must be a clean one.
     fn device() -> Option<CudaDevice> {
@@ -52,9 +47,7 @@ mod gpu {
             Ok(d) => Some(d),
             Err(e) => {
                 assert_eq!(e.code(), "NSDF-E102", "{e}");
-                notice(&format!(
-                    "SKIP: no CUDA driver/device ({e}); GPU not tested"
-                ));
+                skip(&format!("no CUDA driver/device ({e}); GPU not tested"));
                 None
             }
         }
@@ -63,8 +56,8 @@ mod gpu {
     #[test]
     fn no_driver_or_device_is_an_error_not_a_panic() {
         match CudaDevice::new(0) {
-            Ok(d) => notice(&format!(
-                "SKIP: a GPU is present ({}); error path not tested",
+            Ok(d) => skip(&format!(
+                "a GPU is present ({}); error path not tested",
                 d.name()
             )),
             Err(e) => {

@@ -3,22 +3,20 @@
 //! runs without a GPU (CI never has one): the same source, the same packed weights
 //! (`nsdf::eval::cuda::blob`), only the compiler differs. `tests/cuda.rs` runs the real kernels
 //! where a GPU exists. Skips with a message where there is no `c++`.
+//!
+//! The fast distance kernel evaluates two points per thread (`NSDF_FAST_POINTS`): `host_check`
+//! gives it two different points at a time (consecutive points of the batch), and both results
+//! are compared with the scalar backend.
 
-mod common;
-use common::*;
 use nsdf::eval::cuda::blob;
 use nsdf::{Activation, Backend, Encoding, Model, Scheme, Shape};
+use nsdf_testing::{davies, random_model, skip, Rng};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Relative tolerance, as in tests/conformance.rs: f32 rounding differs between compilers (FMA
 /// contraction, libm), an indexing or activation bug gives errors the size of the values.
 const RTOL: f64 = 1e-4;
-
-fn notice(line: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "{line}");
-}
 
 /// Builds host_check once per test run; None (after a SKIP message) without a C++ compiler.
 fn host_check() -> Option<PathBuf> {
@@ -35,8 +33,8 @@ fn host_check() -> Option<PathBuf> {
         Ok(s) if s.success() => Some(exe),
         Ok(s) => panic!("compiling {} failed: {s}", src.display()),
         Err(e) => {
-            notice(&format!(
-                "SKIP: no C++ compiler (c++: {e}); CUDA kernel math not checked"
+            skip(&format!(
+                "no C++ compiler (c++: {e}); CUDA kernel math not checked"
             ));
             None
         }
@@ -103,8 +101,11 @@ fn check_model(exe: &Path, name: &str, model: &Model, expect_fast: bool) {
     let fast_gradient = blob::fits_fast_gradient(shape.network(), &words);
     assert_eq!(fast, expect_fast, "{name}: fast-kernel eligibility");
     let mut rng = Rng(7);
-    let points: Vec<[f32; 3]> = (0..500).map(|_| rng.point(2.5)).collect();
+    // An odd count: the last pair of the fast kernel wraps around to the first point.
+    let points: Vec<[f32; 3]> = (0..501).map(|_| rng.point(2.5)).collect();
     let n = points.len();
+    // host_check pairs consecutive points in the fast kernel's two slots: they must differ.
+    assert!(points.windows(2).all(|w| w[0] != w[1]) && points[n - 1] != points[0]);
     let (mut dist, mut grad) = (vec![0.0; n], vec![[0.0; 3]; n]);
     shape.gradients(&points, &mut dist, &mut grad);
     let got = run(exe, model, &points, fast, fast_gradient);

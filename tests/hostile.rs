@@ -1,14 +1,10 @@
 //! Hostile input: every prefix and every single-byte change of every valid test vector, and random
 //! edits, must give an error or a shape that evaluates to finite numbers; never a panic.
-//! [`oracle::check_bytes`] states exactly what is asserted on each input.
-
-#[allow(dead_code)]
-#[path = "support/oracle.rs"]
-mod oracle;
+//! [`nsdf_testing::oracle::check_bytes`] states exactly what is asserted on each input.
 
 use nsdf::format::testing::reseal_all;
 use nsdf::Backend;
-use oracle::{check_bytes, check_bytes_on, Outcome};
+use nsdf_testing::oracle::{check_bytes, check_bytes_on, Outcome};
 use proptest::prelude::*;
 use std::path::Path;
 

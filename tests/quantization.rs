@@ -2,14 +2,12 @@
 //! f16), and for the whole network (`nsdf::quant::deviation_bound`, checked on random Davies
 //! networks against f64 and against every backend).
 
-mod common;
-
-use common::{as_stored, davies, reference_distance, Rng};
 use nsdf::quant::{
     dequantize_f16, dequantize_i8, deviation_bound, deviation_estimate, quantize_f16,
     quantize_row_i8,
 };
 use nsdf::{Backend, Scheme, Shape};
+use nsdf_testing::{as_stored, davies, reference_distance, Rng};
 use proptest::prelude::*;
 
 /// Int8 error per weight after f32 rounding, in units of the scale (spec: 1/2 + 2⁻¹⁵).

@@ -2,15 +2,8 @@
 //! the parsed model is the quantize round trip of the built one, writing is deterministic, and
 //! every backend evaluates it like an independent f64 evaluator of the stored weights.
 
-mod common;
-#[allow(dead_code)]
-#[path = "support/oracle.rs"]
-mod oracle;
-#[allow(dead_code)]
-#[path = "../examples/make_vectors/reference.rs"]
-mod reference;
-
 use nsdf::{Activation, Backend, Encoding, Layer, Model, Scheme, Shape, Stats, Transform, Value};
+use nsdf_testing::{oracle, reference};
 use proptest::prelude::*;
 
 fn activation() -> impl Strategy<Value = Activation> {
@@ -121,7 +114,7 @@ fn model() -> impl Strategy<Value = Model> {
     )
         .prop_map(
             |(encoding, hidden, out_act, out_scheme, transform, metadata, stats, seed)| {
-                let mut rng = common::Rng(seed);
+                let mut rng = nsdf_testing::Rng(seed);
                 let mut layers = Vec::new();
                 let mut inputs = encoding.output_dim();
                 for (outputs, act, scheme) in hidden.into_iter().chain([(1, out_act, out_scheme)]) {
@@ -149,7 +142,7 @@ fn model() -> impl Strategy<Value = Model> {
 
 /// The model as the file stores it: weights through their scheme, metadata sorted.
 fn stored(m: &Model) -> Model {
-    let mut s = common::as_stored(m);
+    let mut s = nsdf_testing::as_stored(m);
     s.metadata.sort_by(|a, b| a.0.cmp(&b.0));
     s
 }
@@ -176,7 +169,7 @@ proptest! {
     fn every_backend_evaluates_the_parsed_model_like_the_f64_reference(m in model(), seed in any::<u64>()) {
         let bytes = nsdf::to_bytes(&m).unwrap();
         let s = stored(&m);
-        let mut rng = common::Rng(seed);
+        let mut rng = nsdf_testing::Rng(seed);
         let [lo, hi] = m.transform.bounds;
         let points: Vec<[f32; 3]> = (0..16).map(|_| std::array::from_fn(|a| rng.uniform(lo[a] - 0.5, hi[a] + 0.5))).collect();
         for &b in Backend::ALL.iter().filter(|b| b.is_available()) {

@@ -1,6 +1,5 @@
-mod common;
-use common::*;
 use nsdf::{Scheme, Shape};
+use nsdf_testing::*;
 
 #[test]
 fn write_parse_evaluate_round_trip() {

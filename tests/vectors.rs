@@ -4,15 +4,8 @@
 //! `validate` report equals its `.report.txt`. A vector without its expectation files fails.
 //! Finally the files must be exactly what `cargo run --example make_vectors` builds.
 
-mod common;
-#[allow(dead_code)]
-#[path = "../examples/make_vectors/reference.rs"]
-mod reference;
-#[allow(dead_code)]
-#[path = "../examples/make_vectors/vectors.rs"]
-mod vectors;
-
 use nsdf::{Backend, Severity, Shape};
+use nsdf_testing::vectors;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -122,9 +115,10 @@ fn valid_vectors_evaluate_to_their_expected_outputs_on_every_backend() {
         );
         let parsed = nsdf::parse(&bytes).unwrap_or_else(|e| panic!("{stem}: {e}"));
         let points: Vec<[f32; 3]> = exp.rows.iter().map(|r| r.0).collect();
-        // The expected values agree with the tests' own independent f64 evaluator.
+        // The expected values on disk (as printed) agree with the f64 reference evaluator
+        // (`nsdf_testing::reference`) run on the model parsed from the file.
         for (p, d, _) in &exp.rows {
-            let r = common::reference_distance(&parsed.model, *p);
+            let r = nsdf_testing::reference_distance(&parsed.model, *p);
             assert!(
                 (r - d).abs() <= 1e-9 * (1.0 + d.abs()),
                 "{stem} {p:?}: expected {d}, reference {r}"

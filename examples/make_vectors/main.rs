@@ -1,13 +1,13 @@
 //! Rebuilds the test vectors of `spec/vectors/` (deterministic: running it twice changes
-//! nothing; `tests/vectors.rs` fails when the files on disk differ from what this builds).
+//! nothing; `tests/vectors.rs` fails when the files on disk differ from what this builds). The
+//! vectors themselves are built by `nsdf_testing::vectors` (`crates/testing/src/vectors.rs`).
 //!
 //! ```text
 //! cargo run --example make_vectors            # writes spec/vectors/
 //! cargo run --example make_vectors -- DIR     # writes DIR/valid, DIR/invalid
 //! ```
 
-mod reference;
-mod vectors;
+use nsdf_testing::vectors;
 
 fn main() {
     let dir = std::env::args()

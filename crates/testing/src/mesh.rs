@@ -1,40 +1,11 @@
-//! Helpers for the mesh tests: generated meshes whose signed distance is known analytically,
-//! writers for small mesh files, and brute-force references written independently of the
-//! BVH code.
-#![allow(dead_code)]
+//! Mesh fixtures (feature `mesh`): generated meshes whose signed distance is known
+//! analytically, writers for small mesh files, brute-force references written independently of
+//! the BVH code, and the octahedron network (a model whose zero set is known exactly).
 
 use nsdf_mesh::{distance::triangle, Mesh};
 use std::path::PathBuf;
 
-/// SplitMix64, so tests need no `rand`.
-pub struct Rng(pub u64);
-
-impl Rng {
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [lo, hi).
-    pub fn uniform(&mut self, lo: f32, hi: f32) -> f32 {
-        lo + (hi - lo) * ((self.next_u64() >> 40) as f32 / (1u64 << 24) as f32)
-    }
-
-    pub fn points(&mut self, n: usize, r: f32) -> Vec<[f32; 3]> {
-        (0..n)
-            .map(|_| {
-                [
-                    self.uniform(-r, r),
-                    self.uniform(-r, r),
-                    self.uniform(-r, r),
-                ]
-            })
-            .collect()
-    }
-}
+pub use crate::Rng;
 
 /// Icosahedron subdivided `level` times, vertices on the sphere of radius `r`, outward.
 pub fn icosphere(level: usize, r: f32) -> Mesh {

@@ -1,5 +1,5 @@
-//! What must hold for any bytes at all: [`check_bytes`] is run on hostile files by
-//! `tests/hostile.rs` and by the fuzz target (`fuzz/fuzz_targets/parse.rs` includes this file).
+//! The hostile-input oracle, what must hold for any bytes at all: [`check_bytes`] is run on
+//! hostile files by `tests/hostile.rs` and by the fuzz target (`fuzz/fuzz_targets/parse.rs`).
 //!
 //! When must an evaluation be finite? A file may hold finite weights so large that f32
 //! arithmetic overflows (a valid file: the spec bounds shapes, not magnitudes), so "the result is

@@ -1,5 +1,8 @@
-//! An f64 evaluator written from the spec alone (no `nsdf::eval`): the expected outputs of the
-//! test vectors come from here, so they check the runtime rather than echo it.
+//! The f64 reference evaluator, written from the spec alone (no `nsdf::eval`): distance and
+//! reverse-mode gradient of a model at a point. The expected outputs of the test vectors, the
+//! conformance tests of every backend and the round-trip tests compare against it, so they check
+//! the runtime rather than echo it. It evaluates the weights it is given: for what a file
+//! stores, pass [`crate::as_stored`] of a model or a parsed model.
 
 use nsdf::{Activation, Encoding, Model};
 
@@ -10,6 +13,13 @@ pub struct Eval {
     /// Smallest |pre-activation| of a ReLU or leaky-ReLU unit: near 0, a tiny rounding
     /// difference flips the unit and the gradient jumps, so vector points keep away from it.
     pub kink_margin: f64,
+    /// The same relative to the unit's terms: the smallest |z| / (|b| + Σ|w·x|) over ReLU-type
+    /// units (infinite without any). f32 rounding can flip a unit when this is within a few
+    /// hundred unit roundoffs.
+    pub kink: f64,
+    /// `|distance_scale| · (|b| + Σ|w·x|)` of the output unit: the size of the terms the last
+    /// sum adds up, which bounds how exact any f32 evaluation of the distance can be.
+    pub magnitude: f64,
 }
 
 fn act(a: Activation, z: f64) -> f64 {
@@ -49,10 +59,15 @@ fn frequency(k: u32) -> f64 {
     std::f64::consts::PI * 2f64.powi(k as i32)
 }
 
+/// Distance and gradient at `p` (world space).
 pub fn eval(m: &Model, p: [f32; 3]) -> Eval {
+    eval64(m, p.map(|x| x as f64))
+}
+
+/// [`eval`] at an f64 point (for finite differences).
+pub fn eval64(m: &Model, p: [f64; 3]) -> Eval {
     let t = &m.transform;
-    let q: [f64; 3] =
-        std::array::from_fn(|i| t.scale as f64 * p[i] as f64 + t.translation[i] as f64);
+    let q: [f64; 3] = std::array::from_fn(|i| t.scale as f64 * p[i] + t.translation[i] as f64);
     let mut x = q.to_vec();
     if let Encoding::Fourier { frequencies } = m.encoding {
         for k in 0..frequencies {
@@ -61,17 +76,39 @@ pub fn eval(m: &Model, p: [f32; 3]) -> Eval {
         }
     }
     let mut pre = Vec::with_capacity(m.layers.len());
-    let mut kink_margin = f64::INFINITY;
+    let (mut kink_margin, mut kink, mut magnitude) = (f64::INFINITY, f64::INFINITY, 0.0);
     for l in &m.layers {
+        let row = |o: usize| &l.weights[o * l.inputs..(o + 1) * l.inputs];
         let z: Vec<f64> = (0..l.outputs)
             .map(|o| {
-                let row = &l.weights[o * l.inputs..(o + 1) * l.inputs];
-                l.bias[o] as f64 + row.iter().zip(&x).map(|(&w, &v)| w as f64 * v).sum::<f64>()
+                l.bias[o] as f64
+                    + row(o)
+                        .iter()
+                        .zip(&x)
+                        .map(|(&w, &v)| w as f64 * v)
+                        .sum::<f64>()
+            })
+            .collect();
+        // |b| + Σ|w·x|: the size of the terms each unit sums.
+        let terms: Vec<f64> = (0..l.outputs)
+            .map(|o| {
+                (l.bias[o] as f64).abs()
+                    + row(o)
+                        .iter()
+                        .zip(&x)
+                        .map(|(&w, &v)| (w as f64 * v).abs())
+                        .sum::<f64>()
             })
             .collect();
         if matches!(l.activation, Activation::Relu | Activation::LeakyRelu(_)) {
             kink_margin = z.iter().fold(kink_margin, |m, z| m.min(z.abs()));
+            for (z, s) in z.iter().zip(&terms) {
+                if *s > 0.0 {
+                    kink = kink.min(z.abs() / s);
+                }
+            }
         }
+        magnitude = terms[0];
         x = z.iter().map(|&z| act(l.activation, z)).collect();
         pre.push(z);
     }
@@ -106,5 +143,17 @@ pub fn eval(m: &Model, p: [f32; 3]) -> Eval {
         distance: ds * x[0],
         gradient: gq.map(|g| ds * t.scale as f64 * g),
         kink_margin,
+        kink,
+        magnitude: ds.abs() * magnitude,
     }
+}
+
+/// The reference distance at `p`.
+pub fn reference_distance(m: &Model, p: [f32; 3]) -> f64 {
+    eval(m, p).distance
+}
+
+/// [`reference_distance`] at an f64 point (for finite differences).
+pub fn reference_distance64(m: &Model, p: [f64; 3]) -> f64 {
+    eval64(m, p).distance
 }

@@ -1,9 +1,9 @@
 //! The test vectors of `spec/vectors/`, built deterministically: valid files with expected
 //! distances and gradients, and invalid files, one or more per error code, each a small,
-//! explained change to a valid file. `tests/vectors.rs` includes this file to check that the
+//! explained change to a valid file. `tests/vectors.rs` uses this module to check that the
 //! files on disk are exactly what it builds.
 
-use crate::reference;
+use crate::{reference, Rng};
 use nsdf::format::testing::{assemble, model_chunks, reseal, reseal_all, set_version, RawChunk};
 use nsdf::format::{FLAG_REQUIRED, TAG_ARCH, TAG_META, TAG_STAT, TAG_WGHT, TAG_XFRM};
 use nsdf::{Activation, Encoding, Model, Scheme, Stats, Tag, Transform, Value};
@@ -80,23 +80,6 @@ pub fn report(bytes: &[u8]) -> String {
         out += &format!("{}\t{}\t{}\t{}\n", i.severity, i.code, offset, i.message);
     }
     out
-}
-
-/// SplitMix64: deterministic everywhere, no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn uniform(&mut self, lo: f32, hi: f32) -> f32 {
-        lo + (hi - lo) * ((self.next() >> 40) as f32 / (1u64 << 24) as f32)
-    }
 }
 
 /// He-uniform weights and small biases, as an untrained network would have.

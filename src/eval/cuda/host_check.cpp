@@ -5,7 +5,9 @@
 // BLOB: the packed network (u32 words, src/eval/cuda/blob.rs); POINTS: n x 3 f32; little endian.
 // OUT receives 10 f32 per point: generic distance; fast-path distance (NaN unless FAST_DISTANCE
 // is 1); generic gradient: distance, x, y, z; fast gradient: distance, x, y, z (NaN unless
-// FAST_GRADIENT is 1).
+// FAST_GRADIENT is 1). The fast distance kernel evaluates NSDF_FAST_POINTS points per thread:
+// it gets points i, i + 1, ... of the file together (wrapping to the start for the last group),
+// so every slot carries a different point and every point's result comes from its own slot.
 #include "kernel.cu"
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,13 +46,6 @@ int main(int argc, char** argv) {
         float* o = &out[K * i];
         o[0] = nsdf_distance_point(blob.data(), q);
         o[1] = NAN;
-        if (fast) {
-            float fp[NSDF_FAST_POINTS][3], r[NSDF_FAST_POINTS];
-            for (int j = 0; j < NSDF_FAST_POINTS; j++)
-                for (int a = 0; a < 3; a++) fp[j][a] = q[a];
-            nsdf_fast_points(blob.data(), fp, r);
-            o[1] = r[NSDF_FAST_POINTS - 1];
-        }
         o[2] = nsdf_gradient_point(blob.data(), q, g);
         o[3] = g[0];
         o[4] = g[1];
@@ -62,6 +57,14 @@ int main(int argc, char** argv) {
             o[8] = g[1];
             o[9] = g[2];
         }
+    }
+    // The fast distance kernel, NSDF_FAST_POINTS different points at a time.
+    for (size_t i = 0; fast && i < n; i += NSDF_FAST_POINTS) {
+        float fp[NSDF_FAST_POINTS][3], r[NSDF_FAST_POINTS];
+        for (int j = 0; j < NSDF_FAST_POINTS; j++)
+            for (int a = 0; a < 3; a++) fp[j][a] = pts[3 * ((i + j) % n) + a];
+        nsdf_fast_points(blob.data(), fp, r);
+        for (int j = 0; j < NSDF_FAST_POINTS && i + j < n; j++) out[K * (i + j) + 1] = r[j];
     }
     FILE* f = fopen(argv[3], "wb");
     if (!f || fwrite(out.data(), 4, out.size(), f) != out.size() || fclose(f) != 0) {
