@@ -1,11 +1,16 @@
 //! `nsdf compare`: how much a `.nsdf` file lost against its mesh, and how that compares with
-//! the mesh decimated to the same number of bytes. Definitions: `docs/metrics.md` and
-//! [`nsdf_mesh::metrics`].
+//! what people ship at the same number of bytes: the mesh decimated (QEM) and encoded with
+//! Draco (11 and 14 bits), meshoptimizer's codec, or raw float32; and a baked distance grid
+//! (8 and 16 bits, trilinear). Definitions: `docs/metrics.md` and [`nsdf_mesh::metrics`].
 
 use super::{open_shape, CmdResult, Failure};
+use nsdf_mesh::metrics::codec::Codec;
 use nsdf_mesh::metrics::decimate::decimate_to_bytes;
-use nsdf_mesh::metrics::sizes::{binary_ply, zstd_size, RAW_ENCODING, ZSTD_LEVEL};
-use nsdf_mesh::metrics::{compare_meshes, field_accuracy, FieldAccuracy, MeshDistance, Reference};
+use nsdf_mesh::metrics::grid::Grid;
+use nsdf_mesh::metrics::sizes::{binary_ply, zstd_size, ZSTD_LEVEL};
+use nsdf_mesh::metrics::{
+    compare_meshes, field_accuracy, normal_error, FieldAccuracy, MeshDistance, Reference,
+};
 use nsdf_mesh::surface::{extract, Params};
 use nsdf_mesh::{self, Mesh, Sdf};
 use serde_json::{json, Map, Value};
@@ -13,7 +18,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// Compare a network with its mesh: sizes, accuracy, and the equal-bytes decimation baseline.
+/// Compare a network with its mesh: sizes, accuracy, and the equal-bytes baselines (the mesh
+/// decimated and encoded with Draco 11/14-bit, meshoptimizer, raw float32; distance grids).
 ///
 /// Single form: `nsdf compare MESH FILE.nsdf`. Batch form: `nsdf compare --dir MESHES
 /// --nsdf-dir NETWORKS`, pairing files by stem (bunny.obj with bunny.nsdf), one row per mesh.
@@ -54,13 +60,18 @@ pub struct Args {
 /// One report row: ordered (column, value) pairs, shared by the table, CSV and JSON outputs.
 type Row = Vec<(String, Value)>;
 
-/// Metric columns reported for both the network (`net_`) and the decimation (`dec_`), with
-/// their labels in the table.
+/// Metric columns reported for the network (`net_`) and each baseline (`f32_`, `meshopt14_`,
+/// `draco14_`, `draco11_`, `grid8_`, `grid16_`), with their labels in the table. Grids have no
+/// mesh, so no mesh metrics; meshes have no gradient, so no normal error.
 const METRICS: &[(&str, &str)] = &[
+    ("bytes", "bytes"),
     ("surface_mean", "mean |d| on surface, world"),
     ("surface_max", "max |d| on surface, world"),
     ("surface_mean_canon", "mean |d| on surface / R"),
     ("surface_max_canon", "max |d| on surface / R"),
+    ("near_mae_canon", "mean |f-d| near (band) / R"),
+    ("uniform_mae_canon", "mean |f-d| in cube / R"),
+    ("normal_error_deg", "normal error, degrees"),
     ("sign_near", "sign agreement near (σ=0.01R)"),
     ("f1_near", "F1 near"),
     ("sign_uniform", "sign agreement in cube"),
@@ -206,19 +217,6 @@ fn compare_one(mesh_path: &Path, nsdf_path: &Path, args: &Args) -> Result<Row, F
         .as_ref()
         .map(|m| compare_meshes(&r.mesh, &r.sdf, &r.surface, m, n, args.seed ^ 0x0072_6563));
 
-    progress("decimating to the same bytes");
-    let dec = decimate_to_bytes(&r.mesh, nsdf_bytes);
-    progress("decimated mesh against the reference");
-    let dec_eval = dec.mesh.as_ref().map(|m| {
-        let sdf = Sdf::new(m);
-        let acc = field_accuracy(&r, |p, o| sdf.signed_distances(p, o));
-        (
-            acc,
-            compare_meshes(&r.mesh, &r.sdf, &r.surface, m, n, args.seed ^ 0x0064_6563),
-            m.triangles.len(),
-        )
-    });
-
     let ratio = |a: u64| json!(a as f64 / nsdf_bytes.max(1) as f64);
     let mut row: Row = [
         ("mesh", json!(mesh_path.display().to_string())),
@@ -240,50 +238,135 @@ fn compare_one(mesh_path: &Path, nsdf_path: &Path, args: &Args) -> Result<Row, F
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
-    push_metrics(
-        &mut row,
-        "net",
-        Some(net),
-        net_dist,
-        net_mesh.as_ref().map(|m| m.triangles.len()),
-        r.radius,
-    );
-    let status = match (&dec.mesh, dec.fits) {
-        (Some(_), true) => format!("fits in {} of {nsdf_bytes} bytes", dec.bytes),
-        (Some(_), false) => format!(
-            "budget not reached: smallest decimation is {} bytes",
-            dec.bytes
-        ),
-        (None, _) => "budget not reached: no usable decimation".to_string(),
+    let net_normals = normal_error(&r, |p, g| {
+        let mut d = vec![0.0; p.len()];
+        shape.gradients(p, &mut d, g)
+    });
+    let net_side = Side {
+        bytes: Some(nsdf_bytes),
+        acc: Some(net),
+        dist: net_dist,
+        normals: Some(net_normals),
+        triangles: net_mesh.as_ref().map(|m| m.triangles.len()),
     };
-    row.push(("dec_encoding".into(), json!(RAW_ENCODING)));
-    row.push(("dec_status".into(), json!(status)));
-    row.push(("dec_bytes".into(), json!(dec.bytes)));
-    let (acc, dist, tris) = match dec_eval {
-        Some((a, d, t)) => (Some(a), Some(d), Some(t)),
-        None => (None, None, None),
-    };
-    push_metrics(&mut row, "dec", acc, dist, tris, r.radius);
+    push_metrics(&mut row, "net", &net_side, r.radius);
+
+    for codec in Codec::BASELINES {
+        let key = codec.key();
+        progress(&format!("{key}: decimating to the same bytes"));
+        let (status, side) = match decimate_to_bytes(&r.mesh, nsdf_bytes, codec) {
+            Err(e) => (format!("not measured: {e}"), Side::default()),
+            Ok(dec) => {
+                let status = match (&dec.mesh, dec.fits) {
+                    (Some(_), true) => format!("fits in {} of {nsdf_bytes} bytes", dec.bytes),
+                    (Some(_), false) => format!(
+                        "budget not reached: smallest decimation is {} bytes",
+                        dec.bytes
+                    ),
+                    (None, _) => "budget not reached: no usable decimation".to_string(),
+                };
+                let side = match &dec.mesh {
+                    Some(m) => {
+                        let sdf = Sdf::new(m);
+                        Side {
+                            bytes: Some(dec.bytes),
+                            acc: Some(field_accuracy(&r, |p, o| sdf.signed_distances(p, o))),
+                            dist: Some(compare_meshes(
+                                &r.mesh,
+                                &r.sdf,
+                                &r.surface,
+                                m,
+                                n,
+                                args.seed ^ 0x0064_6563,
+                            )),
+                            normals: None,
+                            triangles: Some(m.triangles.len()),
+                        }
+                    }
+                    None => Side::default(),
+                };
+                (status, side)
+            }
+        };
+        row.push((format!("{key}_encoding"), json!(codec.describe())));
+        row.push((format!("{key}_status"), json!(status)));
+        push_metrics(&mut row, &key, &side, r.radius);
+    }
+
+    for bits in GRID_BITS {
+        let key = format!("grid{bits}");
+        progress(&format!("{key}: baking a distance grid of the same bytes"));
+        let side = match Grid::bake(&r.sdf, r.cube(), nsdf_bytes, bits) {
+            Some(g) => {
+                row.push((format!("{key}_samples"), json!(g.n)));
+                Side {
+                    bytes: Some(g.bytes),
+                    acc: Some(field_accuracy(&r, |p, o| g.distances(p, o))),
+                    dist: None,
+                    normals: Some(normal_error(&r, |p, out| {
+                        for (o, p) in out.iter_mut().zip(p) {
+                            *o = g.gradient(*p);
+                        }
+                    })),
+                    triangles: None,
+                }
+            }
+            None => {
+                row.push((format!("{key}_samples"), Value::Null));
+                Side::default()
+            }
+        };
+        push_metrics(&mut row, &key, &side, r.radius);
+    }
     progress("done");
     Ok(row)
 }
 
-/// Appends the [`METRICS`] columns for one side; missing figures are null.
-fn push_metrics(
-    row: &mut Row,
-    side: &str,
+/// Texel sizes of the distance-grid baselines.
+const GRID_BITS: [u32; 2] = [8, 16];
+
+/// What was measured for one side (the network or a baseline); `None` where it does not apply
+/// or could not be measured.
+#[derive(Default)]
+struct Side {
+    bytes: Option<u64>,
     acc: Option<FieldAccuracy>,
     dist: Option<MeshDistance>,
+    normals: Option<f64>,
     triangles: Option<usize>,
-    r: f64,
-) {
+}
+
+/// The sides in report order: column prefix and table heading.
+fn sides() -> Vec<(String, String)> {
+    let mut v = vec![("net".to_string(), "network".to_string())];
+    for c in Codec::BASELINES {
+        let heading = match c {
+            Codec::RawF32 => "QEM+f32".to_string(),
+            Codec::Meshopt { bits } => format!("QEM+mopt{bits}"),
+            Codec::Draco { bits, .. } => format!("QEM+draco{bits}"),
+        };
+        v.push((c.key(), heading));
+    }
+    for bits in GRID_BITS {
+        v.push((format!("grid{bits}"), format!("grid {bits}-bit")));
+    }
+    v
+}
+
+/// Appends the [`METRICS`] columns for one side; missing figures are null.
+fn push_metrics(row: &mut Row, side: &str, m: &Side, r: f64) {
+    let (acc, dist) = (m.acc, m.dist);
     let canon = dist.map(|d| d.canonical(r));
     for &(key, _) in METRICS {
         let v: Option<f64> = match key {
+            "bytes" => m.bytes.map(|b| b as f64),
             "surface_mean" => acc.map(|a| a.surface_mean),
             "surface_max" => acc.map(|a| a.surface_max),
             "surface_mean_canon" => acc.map(|a| a.surface_mean / r),
             "surface_max_canon" => acc.map(|a| a.surface_max / r),
+            "near_mae_canon" => acc.map(|a| a.near_mae / r),
+            "uniform_mae_canon" => acc.map(|a| a.uniform_mae / r),
+            "normal_error_deg" => m.normals,
             "sign_near" => acc.map(|a| a.near.sign_agreement),
             "f1_near" => acc.map(|a| a.near.f1),
             "sign_uniform" => acc.map(|a| a.uniform.sign_agreement),
@@ -295,13 +378,13 @@ fn push_metrics(
             "chamfer_l1_world" => dist.map(|d| d.chamfer_l1),
             "hausdorff_world" => dist.map(|d| d.hausdorff),
             "normal_consistency" => dist.map(|d| d.normal_consistency),
-            "triangles" => triangles.map(|t| t as f64),
+            "triangles" => m.triangles.map(|t| t as f64),
             _ => None,
         };
         row.push((
             column(side, key),
             v.map_or(Value::Null, |x| {
-                if key == "triangles" {
+                if key == "triangles" || key == "bytes" {
                     json!(x as u64)
                 } else {
                     json!(x)
@@ -311,7 +394,7 @@ fn push_metrics(
     }
 }
 
-/// The column of metric `key` for `side` (`net` or `dec`).
+/// The column of metric `key` for `side` (`net`, `draco11`, `grid16`, ...).
 fn column(side: &str, key: &str) -> String {
     format!("{side}_{key}")
 }
@@ -399,25 +482,37 @@ fn single_table(row: &Row) -> String {
         );
     }
     let _ = writeln!(s, "  {:<36} {:>12} B\n", ".nsdf", num(g("bytes_nsdf")));
-    let _ = writeln!(
-        s,
-        "equal-bytes baseline: meshoptimizer QEM decimation, {}",
-        text(g("dec_status"))
-    );
-    let _ = writeln!(s, "  encoding: {}", text(g("dec_encoding")));
-    let _ = writeln!(s, "  network mesh: marching cubes at {}³ over the bounding cube (centre ± R/0.9); {} samples per set, seed {}\n", num(g("resolution")), num(g("samples")), num(g("seed")));
-    let _ = writeln!(
-        s,
-        "  {:<32} {:>12} {:>12}",
-        "metric", "network", "decimated"
-    );
-    for &(key, label) in METRICS {
+    let _ = writeln!(s, "equal-bytes baselines (each at most the .nsdf's bytes):");
+    for c in Codec::BASELINES {
+        let key = c.key();
         let _ = writeln!(
             s,
-            "  {label:<32} {:>12} {:>12}",
-            num(get(row, &column("net", key))),
-            num(get(row, &column("dec", key)))
+            "  QEM + {key:<10} {}\n  {:<16} {}",
+            text(get(row, &format!("{key}_status"))),
+            "",
+            text(get(row, &format!("{key}_encoding")))
         );
+    }
+    for bits in GRID_BITS {
+        let _ = writeln!(
+            s,
+            "  grid {bits}-bit     {}³ samples over the bounding cube, trilinear",
+            num(get(row, &format!("grid{bits}_samples")))
+        );
+    }
+    let _ = writeln!(s, "network mesh: marching cubes at {}³ over the bounding cube (centre ± R/0.9); {} samples per set, seed {}\n", num(g("resolution")), num(g("samples")), num(g("seed")));
+    let sides = sides();
+    let mut header = format!("  {:<30}", "metric");
+    for (_, heading) in &sides {
+        let _ = write!(header, " {heading:>12}");
+    }
+    let _ = writeln!(s, "{header}");
+    for &(key, label) in METRICS {
+        let mut line = format!("  {label:<30}");
+        for (side, _) in &sides {
+            let _ = write!(line, " {:>12}", num(get(row, &column(side, key))));
+        }
+        let _ = writeln!(s, "{line}");
     }
     s
 }
@@ -427,18 +522,20 @@ fn batch_table(rows: &[Row]) -> String {
         ("mesh", "mesh"),
         ("tris", "mesh_triangles"),
         ("nsdf B", "bytes_nsdf"),
-        ("zstd B", "bytes_ply_zstd"),
-        ("dec B", "dec_bytes"),
         ("CD net", "net_chamfer_l1"),
-        ("CD dec", "dec_chamfer_l1"),
+        ("CD dr11", "draco11_chamfer_l1"),
+        ("CD dr14", "draco14_chamfer_l1"),
+        ("CD mopt", "meshopt14_chamfer_l1"),
+        ("CD f32", "f32_chamfer_l1"),
         ("HD net", "net_hausdorff"),
-        ("HD dec", "dec_hausdorff"),
+        ("HD dr11", "draco11_hausdorff"),
+        ("HD mopt", "meshopt14_hausdorff"),
+        ("band net", "net_near_mae_canon"),
+        ("band g16", "grid16_near_mae_canon"),
+        ("box net", "net_uniform_mae_canon"),
+        ("box g16", "grid16_uniform_mae_canon"),
         ("F1n net", "net_f1_near"),
-        ("F1n dec", "dec_f1_near"),
-        ("IoU net", "net_iou"),
-        ("IoU dec", "dec_iou"),
-        ("NC net", "net_normal_consistency"),
-        ("NC dec", "dec_normal_consistency"),
+        ("F1n dr11", "draco11_f1_near"),
     ];
     let mut s = String::new();
     let header: Vec<String> = cols.iter().map(|(h, _)| format!("{h:>10}")).collect();
@@ -454,6 +551,6 @@ fn batch_table(rows: &[Row]) -> String {
             .collect();
         let _ = writeln!(s, "{name:<20}{}", cells.join(" "));
     }
-    let _ = writeln!(s, "CD = Chamfer L1 / R, HD = Hausdorff / R, F1n = F1 near the surface, NC = normal consistency; dec = mesh decimated to the .nsdf's bytes ({RAW_ENCODING}); zstd level {ZSTD_LEVEL}");
+    let _ = writeln!(s, "CD = Chamfer L1 / R, HD = Hausdorff / R, F1n = F1 near the surface; band / box = mean |f-d| / R near the surface / in the bounding cube; dr11, dr14 = QEM + Draco 11/14-bit, mopt = QEM + meshoptimizer 14-bit (+zstd), f32 = QEM + raw float32, g16 = 16-bit distance grid, each at most the .nsdf's bytes; zstd level {ZSTD_LEVEL}");
     s
 }

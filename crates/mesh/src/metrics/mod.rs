@@ -16,8 +16,10 @@
 //!   consistency between area-uniform samples of each mesh and the *exact* nearest point on the
 //!   other mesh's triangles.
 
+pub mod codec;
 pub mod decimate;
 pub mod distance;
+pub mod grid;
 pub mod occupancy;
 pub mod sizes;
 
@@ -170,6 +172,33 @@ pub fn measure_field(
         near_mae: mae(&near_f, near.1),
         uniform_mae: mae(&uniform_f, uniform.1),
     }
+}
+
+/// Mean angle in degrees between a field's gradient and the reference's face normals on P_gt:
+/// how faithful the shading of a distance field is. A zero or non-finite gradient counts as
+/// 180° (no usable normal).
+pub fn normal_error(
+    reference: &Reference,
+    gradients: impl Fn(&[[f32; 3]], &mut [[f32; 3]]),
+) -> f64 {
+    let points = &reference.surface.points;
+    let mut g = vec![[0.0f32; 3]; points.len()];
+    gradients(points, &mut g);
+    let total: f64 = g
+        .iter()
+        .zip(&reference.surface.normals)
+        .map(|(g, n)| {
+            let len = (g[0] as f64).hypot(g[1] as f64).hypot(g[2] as f64);
+            if !(len.is_finite() && len > 0.0) {
+                return 180.0;
+            }
+            let cos =
+                (g[0] as f64 * n[0] as f64 + g[1] as f64 * n[1] as f64 + g[2] as f64 * n[2] as f64)
+                    / len;
+            cos.clamp(-1.0, 1.0).acos().to_degrees()
+        })
+        .sum();
+    total / points.len().max(1) as f64
 }
 
 #[cfg(test)]
