@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Rate–distortion plots and a markdown table from benches/rd_sweep.sh's sweep.jsonl.
+
+    rd_plot.py SWEEP.jsonl OUT_DIR
+
+One PNG per mesh (OUT_DIR/rd-MESH.png): Chamfer L1 / R, Hausdorff / R and the distance error in
+the band around the surface, against bytes, for the network variants and every baseline
+measured at the same byte counts. Also OUT_DIR/rd-table.md: for each mesh and variant, the
+network's figure beside QEM + Draco 11-bit's, and the ratio (baseline / network: above 1 means
+the network wins).
+"""
+import json
+import os
+import sys
+from collections import defaultdict
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+SIDES = [
+    ("net", "network (nsdf pack)", "k", "o", "-"),
+    ("draco11", "QEM + Draco 11-bit", "tab:red", "s", "-"),
+    ("draco14", "QEM + Draco 14-bit", "tab:orange", "s", "--"),
+    ("meshopt14", "QEM + meshopt 14-bit", "tab:blue", "^", "-"),
+    ("f32", "QEM + float32 (raw)", "tab:gray", "v", ":"),
+    ("grid8", "8-bit distance grid", "tab:green", "D", "-"),
+    ("grid16", "16-bit distance grid", "tab:olive", "D", "--"),
+]
+PANELS = [
+    ("chamfer_l1", "Chamfer L1 / R"),
+    ("hausdorff", "Hausdorff / R"),
+    ("near_mae_canon", "mean |f - d| in the band / R"),
+]
+
+
+def main():
+    path, out = sys.argv[1], sys.argv[2]
+    rows = [json.loads(line) for line in open(path) if line.strip()]
+    by_mesh = defaultdict(list)
+    for r in rows:
+        by_mesh[os.path.splitext(os.path.basename(r["mesh"]))[0]].append(r)
+    table = [
+        "| mesh | variant | bytes | Chamfer net | Chamfer Draco-11 | ratio | Hausdorff net | Hausdorff Draco-11 | ratio | band net | band grid16 | ratio |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for mesh, rs in sorted(by_mesh.items()):
+        rs.sort(key=lambda r: r["bytes_nsdf"])
+        fig, axes = plt.subplots(1, len(PANELS), figsize=(15, 4.4))
+        for ax, (metric, label) in zip(axes, PANELS):
+            for key, name, colour, marker, style in SIDES:
+                pts = [
+                    (r.get(f"{key}_bytes") or r["bytes_nsdf"], r.get(f"{key}_{metric}"))
+                    for r in rs
+                ]
+                pts = [(b, v) for b, v in pts if v is not None and v > 0]
+                if not pts:
+                    continue
+                xs, ys = zip(*pts)
+                ax.plot(xs, ys, style, color=colour, marker=marker, label=name, lw=2 if key == "net" else 1.2)
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_xlabel("bytes")
+            ax.set_title(label)
+            ax.grid(True, which="both", alpha=0.3)
+        axes[0].legend(fontsize=8)
+        fig.suptitle(f"{mesh}: error against bytes (lower is better)")
+        fig.tight_layout()
+        fig.savefig(os.path.join(out, f"rd-{mesh}.png"), dpi=90)
+        plt.close(fig)
+        for r in rs:
+            def cell(k):
+                v = r.get(k)
+                return "-" if v is None else f"{v:.5f}"
+
+            def ratio(a, b):
+                x, y = r.get(a), r.get(b)
+                return "-" if not x or y is None else f"{y / x:.2f}"
+
+            table.append(
+                f"| {mesh} | {r['variant']} | {r['bytes_nsdf']} | {cell('net_chamfer_l1')} | {cell('draco11_chamfer_l1')} | {ratio('net_chamfer_l1', 'draco11_chamfer_l1')} "
+                f"| {cell('net_hausdorff')} | {cell('draco11_hausdorff')} | {ratio('net_hausdorff', 'draco11_hausdorff')} "
+                f"| {cell('net_near_mae_canon')} | {cell('grid16_near_mae_canon')} | {ratio('net_near_mae_canon', 'grid16_near_mae_canon')} |"
+            )
+    with open(os.path.join(out, "rd-table.md"), "w") as f:
+        f.write("\n".join(table) + "\n")
+    print("\n".join(table))
+
+
+if __name__ == "__main__":
+    main()
