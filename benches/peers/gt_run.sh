@@ -26,7 +26,7 @@ if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
     CPATH=/usr/include/eigen3 "$VENV/bin/pip" install -q -r benches/peers/requirements-gt.txt
 fi
-cargo build --release -q -p nsdf-tools --example gt_bench
+cargo build --release -q -p nsdf-mesh --example gt_bench
 
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT

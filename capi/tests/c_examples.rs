@@ -4,9 +4,6 @@
 //! (leaks, invalid reads and writes) when valgrind is installed.
 #![cfg(unix)]
 
-#[path = "../../tests/common/mod.rs"]
-mod common;
-
 use nsdf::{Scheme, Shape};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -177,7 +174,7 @@ fn check_output(stdout: &str, shape: &Shape) {
 #[test]
 fn c_and_cpp_examples_build_run_and_agree_with_the_runtime() {
     if !has_tool("cc") {
-        println!("SKIPPED: no C compiler");
+        nsdf_testing::skip("no C compiler; C example not built");
         return;
     }
     let dir = std::env::temp_dir().join(format!("nsdf-capi-examples-{}", std::process::id()));
@@ -189,12 +186,12 @@ fn c_and_cpp_examples_build_run_and_agree_with_the_runtime() {
     if have_cpp {
         compile("c++", "-std=c++17", "load_and_eval.cpp", &cpp_exe);
     } else {
-        println!("SKIPPED (C++ example only): no C++ compiler");
+        nsdf_testing::skip("no C++ compiler; C++ example not built");
     }
 
     let mut files = Vec::new();
     for (seed, scheme) in [(11, Scheme::F32), (12, Scheme::Int8)] {
-        let mut model = common::davies(seed, scheme);
+        let mut model = nsdf_testing::davies(seed, scheme);
         if scheme == Scheme::Int8 {
             model.stats = None; // also cover a file without statistics
         }
@@ -228,7 +225,7 @@ fn c_and_cpp_examples_build_run_and_agree_with_the_runtime() {
             println!("valgrind: {} clean", exe.display());
         }
     } else {
-        println!("SKIPPED (valgrind check only): valgrind is not installed");
+        nsdf_testing::skip("valgrind is not installed; C example not checked for leaks");
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -1,10 +1,7 @@
 //! End-to-end tests of the `nsdf` binary on files written here with the runtime's API.
 
-#[path = "../../tests/common/mod.rs"]
-mod common;
-
-use common::{davies, Rng};
 use nsdf::{Activation, Encoding, Model, Scheme, Shape};
+use nsdf_testing::{davies, Rng};
 use nsdf_tools::cmd::text::group;
 use serde_json::Value as Json;
 use std::io::{Read, Write};

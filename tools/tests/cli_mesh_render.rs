@@ -1,10 +1,8 @@
 //! `nsdf mesh` and `nsdf render` end to end, on a network whose zero set is known exactly:
 //! the octahedron |x| + |y| + |z| = r, as 3 → 6 ReLU → 1 (relu(±x), relu(±y), relu(±z) summed).
 
-mod mesh_support;
-
-use mesh_support::{octahedron, OCTAHEDRON_R as R};
 use nsdf_render::Image;
+use nsdf_testing::mesh::{octahedron, OCTAHEDRON_R as R};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::{Command, Output};

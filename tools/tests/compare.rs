@@ -2,9 +2,7 @@
 //! |x| + |y| + |z| = r as 3 → 6 ReLU → 1, as in cli_mesh_render.rs) must score perfectly,
 //! outputs carry their fields, and bad input fails cleanly.
 
-mod mesh_support;
-
-use mesh_support::octahedron;
+use nsdf_testing::mesh::{self, octahedron};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -15,11 +13,11 @@ f 1 3 5\nf 3 2 5\nf 2 4 5\nf 4 1 5\nf 3 1 6\nf 2 3 6\nf 4 2 6\nf 1 4 6\n";
 
 /// An icosphere (radius 1.2 about (1, 0, -1)) subdivided `levels` times, as OBJ text.
 fn icosphere_obj(levels: usize) -> Vec<u8> {
-    let mut m = mesh_support::icosphere(levels, 1.2);
+    let mut m = mesh::icosphere(levels, 1.2);
     m.positions
         .iter_mut()
         .for_each(|p| *p = [p[0] + 1.0, p[1], p[2] - 1.0]);
-    mesh_support::obj(&m)
+    mesh::obj(&m)
 }
 
 struct Dir(PathBuf);
@@ -117,7 +115,10 @@ fn network_with_the_meshs_zero_set_scores_perfectly() {
     for codec in ["meshopt14", "draco14", "draco11"] {
         let status = v[format!("{codec}_status")].as_str().unwrap();
         if status.contains("draco_encoder not found") {
-            assert!(std::env::var_os("CI").is_none(), "CI installs draco: {status}");
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI installs draco: {status}"
+            );
             eprintln!("SKIP: {codec} baseline: {status}");
             continue;
         }
@@ -128,9 +129,15 @@ fn network_with_the_meshs_zero_set_scores_perfectly() {
     }
     // The grids fill the budget with samples and answer as distance fields only.
     for grid in ["grid8", "grid16"] {
-        assert!(f(&v, &format!("{grid}_bytes")) <= f(&v, "bytes_nsdf"), "{grid}");
+        assert!(
+            f(&v, &format!("{grid}_bytes")) <= f(&v, "bytes_nsdf"),
+            "{grid}"
+        );
         assert!(f(&v, &format!("{grid}_samples")) >= 8.0, "{grid}");
-        assert!(f(&v, &format!("{grid}_near_mae_canon")) < 0.05, "{grid}: {v}");
+        assert!(
+            f(&v, &format!("{grid}_near_mae_canon")) < 0.05,
+            "{grid}: {v}"
+        );
         assert!(v[format!("{grid}_chamfer_l1")].is_null());
     }
     assert!(f(&v, "net_normal_error_deg") < 1.0, "{v}");

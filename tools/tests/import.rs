@@ -2,12 +2,9 @@
 //! arrays (written here, independently of the importer's layout handling), bad input, and the
 //! Davies et al. networks in ../shared when present.
 
-#[path = "../../tests/common/mod.rs"]
-mod common;
-
-use common::Rng;
 use hdf5_pure::{AttrValue, FileBuilder, GroupBuilder};
 use nsdf::Shape;
+use nsdf_testing::Rng;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -3,11 +3,15 @@
 //! 1. naga parses and validates the WGSL and the GLSL (inside a compute wrapper), and every
 //!    weight constant it reads back is bit-identical to the model's f32 weight.
 //! 2. glslang's HLSL front end (`glslangValidator`, Debian's glslang-tools) compiles the HLSL to
-//!    SPIR-V; without the binary the test prints SKIP.
+//!    SPIR-V; without the binary the test prints SKIP (fails under `CI=true`).
 //! 3. wgpu runs each language as a compute shader over a 16³ grid spanning the shape's bounds
 //!    (padded by 10%) on a Vulkan adapter (Mesa's lavapipe on CI) and compares distance and
 //!    gradient with the CPU runtime ([`Shape::gradients`], [`Shape::distances`]). Without a
-//!    Vulkan adapter the test prints SKIP.
+//!    Vulkan adapter the test prints SKIP (fails under `CI=true`).
+//!
+//! A SKIP goes to the real stderr (`nsdf_testing::skip`), so `cargo test` shows it. Under
+//! `CI=true` (`nsdf_testing::in_ci`) a missing glslang or Vulkan/lavapipe stack fails the test
+//! instead: CI installs them (`.ci/run`), and a silent skip there would hide a broken install.
 //!
 //! # Tolerance
 //! Same rule as the runtime's conformance tests: `|gpu - cpu| <= RTOL * (|cpu| + typical)` with
@@ -20,12 +24,9 @@
 //! lies within rounding of its kink (either side is right there); the test asserts such points
 //! are rare.
 
-#[path = "../../tests/common/mod.rs"]
-mod common;
-
-use common::{davies, random_model};
 use nsdf::{Activation, Encoding, Model, Scheme, Shape};
 use nsdf_shader::{generate, Lang};
+use nsdf_testing::{davies, random_model, skip_or_fail_in_ci};
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
@@ -258,12 +259,6 @@ impl Drop for TempDir {
     }
 }
 
-/// Prints to the real stderr, past the test harness's capture, so a SKIP is seen by `cargo test`.
-fn notice(line: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "{line}");
-}
-
 fn glslang_available() -> bool {
     Command::new("glslangValidator")
         .arg("--version")
@@ -274,7 +269,7 @@ fn glslang_available() -> bool {
 /// Compiles wrapped HLSL to SPIR-V words with glslang; `None` (after printing SKIP) without it.
 fn hlsl_to_spirv(dir: &TempDir, name: &str, hlsl: &str) -> Option<Vec<u32>> {
     if !glslang_available() {
-        notice("SKIP: glslangValidator not found (install glslang-tools); HLSL not checked");
+        skip_or_fail_in_ci("glslangValidator not found (install glslang-tools); HLSL not checked");
         return None;
     }
     let src = dir.0.join(format!("{name}.hlsl"));
@@ -352,7 +347,7 @@ fn gpu() -> Option<&'static Gpu> {
         Some(Gpu { device, queue })
     });
     if gpu.is_none() {
-        notice("SKIP: no Vulkan adapter (install mesa-vulkan-drivers); shaders not executed");
+        skip_or_fail_in_ci("no Vulkan adapter (install mesa-vulkan-drivers); shaders not executed");
     }
     gpu.as_ref()
 }

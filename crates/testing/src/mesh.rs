@@ -7,6 +7,14 @@ use std::path::PathBuf;
 
 pub use crate::Rng;
 
+/// `../shared/meshes` beside the repository (real meshes; tests that use them skip without it).
+pub fn shared_meshes_dir() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/meshes"
+    ))
+}
+
 /// Icosahedron subdivided `level` times, vertices on the sphere of radius `r`, outward.
 pub fn icosphere(level: usize, r: f32) -> Mesh {
     let t = (1.0 + 5f64.sqrt()) / 2.0;

@@ -4,14 +4,14 @@
 //! ```text
 //! # milliseconds per Adam step (batch 2048, Davies 8 × 32 network) per kernel, 1 and 2
 //! # threads; "cpu" is CPU time per step, which other processes on the cores do not inflate
-//! cargo run --release -p nsdf-tools --example train_bench -- step
+//! cargo run --release -p nsdf-train --example train_bench -- step
 //! # accuracy after a time budget on an analytic shape (sphere, torus, box)
-//! cargo run --release -p nsdf-tools --example train_bench -- fit --shape torus --seconds 10
+//! cargo run --release -p nsdf-train --example train_bench -- fit --shape torus --seconds 10
 //! # the defaults on a mesh, as `nsdf pack` would train it (fixed epochs: --seconds 0)
-//! cargo run --release -p nsdf-tools --example train_bench -- fit \
+//! cargo run --release -p nsdf-train --example train_bench -- fit \
 //!     --mesh ../shared/meshes/bunny_hr.obj --seconds 0
 //! # one change at a time, e.g. Davies et al.'s recipe
-//! cargo run --release -p nsdf-tools --example train_bench -- fit --seconds 0 --epochs 40 \
+//! cargo run --release -p nsdf-train --example train_bench -- fit --seconds 0 --epochs 40 \
 //!     --mesh ../shared/meshes/bunny_hr.obj --sampling davies --schedule constant --lr 1e-3 \
 //!     --batch 2048 --qat 0
 //! ```

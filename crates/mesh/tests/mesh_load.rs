@@ -2,10 +2,8 @@
 //! and a clear error (never a panic) for each kind of bad input. Then every real mesh in
 //! ../shared/meshes, when that directory exists.
 
-mod mesh_support;
-
-use mesh_support::*;
 use nsdf_mesh::{load, load_bytes, Format, Loaded, Mesh, MeshError, Sdf, Warning};
+use nsdf_testing::mesh::*;
 use std::path::Path;
 
 fn cube() -> Mesh {
@@ -338,9 +336,12 @@ fn hostile_bytes_never_panic() {
 
 #[test]
 fn every_shared_mesh_loads_and_matches_brute_force() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/meshes");
+    let dir = shared_meshes_dir();
     let Ok(entries) = std::fs::read_dir(&dir) else {
-        println!("skipped: {} not found", dir.display());
+        nsdf_testing::skip(&format!(
+            "{} not found; real meshes not tested",
+            dir.display()
+        ));
         return;
     };
     let mut names: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();

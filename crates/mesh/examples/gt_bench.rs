@@ -2,7 +2,7 @@
 //! object. `benches/peers/gt_run.sh` runs it beside pysdf and prints the table.
 //!
 //! ```text
-//! cargo run --release -p nsdf-tools --example gt_bench -- --mesh ../shared/meshes/skull.obj \
+//! cargo run --release -p nsdf-mesh --example gt_bench -- --mesh ../shared/meshes/skull.obj \
 //!     --points 1000000 --threads 2 --repeat 3 [--queries uniform|near] [--write-points F] \
 //!     [--write-distances F] [--check 1000]
 //! ```

@@ -2,11 +2,8 @@
 //! reported, closed meshes and triangles that only share a vertex are not. Then the real meshes
 //! in ../shared/meshes whose self-intersections are known, when that directory exists.
 
-mod mesh_support;
-
-use mesh_support::*;
 use nsdf_mesh::{load, Loaded, Mesh, Warning};
-use std::path::Path;
+use nsdf_testing::mesh::*;
 
 fn self_intersections(l: &Loaded) -> Option<usize> {
     l.warnings.iter().find_map(|w| match w {
@@ -83,9 +80,12 @@ fn triangles_touching_at_a_shared_vertex_are_not_reported() {
 
 #[test]
 fn shared_meshes_with_known_self_intersections() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/meshes");
+    let dir = shared_meshes_dir();
     if !dir.is_dir() {
-        println!("skipped: {} not found", dir.display());
+        nsdf_testing::skip(&format!(
+            "{} not found; real meshes not tested",
+            dir.display()
+        ));
         return;
     }
     // pymeshlab finds 4 self-intersecting faces in each of the first two.

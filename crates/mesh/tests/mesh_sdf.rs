@@ -2,11 +2,9 @@
 //! shape, exactness against brute force, robust signs on broken meshes, and independence of
 //! the instruction set and thread count.
 
-mod mesh_support;
-
-use mesh_support::*;
 use nsdf_mesh::distance::wide::Isa;
 use nsdf_mesh::{distance::winding, Mesh, Sdf, SdfOptions, SignMethod};
+use nsdf_testing::mesh::*;
 
 fn distances(sdf: &Sdf, pts: &[[f32; 3]]) -> Vec<f32> {
     let mut out = vec![0f32; pts.len()];

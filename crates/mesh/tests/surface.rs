@@ -1,7 +1,7 @@
 //! Marching cubes on analytic fields with known answers: topology (watertight, manifold,
 //! oriented, Euler characteristic), vertex accuracy, and sparse == dense.
 
-mod mesh_support;
+use nsdf_testing::mesh;
 
 use nsdf_mesh::surface::{extract, FnField, Params, TriMesh};
 use std::collections::HashMap;
@@ -199,7 +199,7 @@ impl nsdf_mesh::surface::Field for GradientBoundOnly {
 /// their maximum is far above the typical gradient, so the test uses 4√3.
 #[test]
 fn network_bounds_skip_more_blocks_and_no_surface() {
-    let shape = nsdf::Shape::from_model(mesh_support::octahedron()).unwrap();
+    let shape = nsdf::Shape::from_model(mesh::octahedron()).unwrap();
     let p = Params {
         lipschitz: Some(4.0 * 3f32.sqrt()),
         ..params(96, false)

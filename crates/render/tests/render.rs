@@ -1,5 +1,5 @@
 //! Golden renders (as fidget does): small pictures of analytic fields compared with stored PNGs
-//! within a tolerance. Regenerate with `NSDF_BLESS=1 cargo test -p nsdf-tools --test render`.
+//! within a tolerance. Regenerate with `NSDF_BLESS=1 cargo test -p nsdf-render --test render`.
 
 use nsdf_mesh::surface::FnField;
 use nsdf_render::{render, Image, Options, View};
