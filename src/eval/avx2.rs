@@ -1,23 +1,17 @@
 //! The AVX2 + FMA backend (x86_64), for CPUs without AVX-512. Batches run blocks of 64 points
 //! through 4-row × 2-vector register tiles (16 registers: 8 accumulators, 2 activations, one
 //! broadcast weight, the rest for the epilogue); single points put 8 neurons in a vector. The
-//! kernels are shared with the AVX-512 backend (`eval::simd`); this folder supplies the
-//! instructions and the entry points, each compiled with AVX2 and FMA enabled and called only
-//! after run-time detection.
-
-mod distance;
-mod gradient;
-mod range;
-
-pub use distance::{distance, distances};
-pub use gradient::{gradient, gradients};
-pub use range::bounds;
+//! kernels are shared with the AVX-512 backend (`eval::simd`); this module supplies the
+//! instructions, and `simd_entry_points!` the entry points, each compiled with AVX2 and FMA
+//! enabled and called only after run-time detection.
 
 use crate::eval::simd::Simd;
 use std::arch::x86_64::*;
 
 /// Vectors of points per register tile (2 × 8 lanes); a 64-point block is 4 tiles wide.
 const TILE_VECTORS: usize = 2;
+
+crate::eval::simd::simd_entry_points!(Avx2, "avx2,fma", TILE_VECTORS);
 
 /// Whether this CPU can run the backend.
 pub fn is_available() -> bool {

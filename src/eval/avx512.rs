@@ -1,21 +1,15 @@
 //! The AVX-512F backend (x86_64). Batches run blocks of 64 points through 4-row × 4-vector
 //! register tiles; single points put 16 neurons in a vector. The kernels are shared with the AVX2
-//! backend (`eval::simd`); this folder supplies the instructions and the entry points, each
-//! compiled with AVX-512F enabled and called only after run-time detection.
-
-mod distance;
-mod gradient;
-mod range;
-
-pub use distance::{distance, distances};
-pub use gradient::{gradient, gradients};
-pub use range::bounds;
+//! backend (`eval::simd`); this module supplies the instructions, and `simd_entry_points!` the
+//! entry points, each compiled with AVX-512F enabled and called only after run-time detection.
 
 use crate::eval::simd::Simd;
 use std::arch::x86_64::*;
 
 /// Vectors of points per register tile: 4 × 16 lanes = the 64-point block in one tile.
 const TILE_VECTORS: usize = 4;
+
+crate::eval::simd::simd_entry_points!(Avx512, "avx512f,avx2,fma", TILE_VECTORS);
 
 /// Whether this CPU can run the backend.
 pub fn is_available() -> bool {
