@@ -56,5 +56,5 @@ fn to_bytes(b: Bencher, name: &str) {
 fn crc32c(b: Bencher, name: &str) {
     let bytes = file(name);
     b.counter(divan::counter::BytesCount::of_slice(&bytes))
-        .bench(|| nsdf::format::crc::crc32c(black_box(&bytes)));
+        .bench(|| nsdf::testing::crc32c(black_box(&bytes)));
 }

@@ -17,15 +17,36 @@
 //! - [`Shape`] loads (memory-mapped) files and evaluates them; [`to_bytes`] / [`write_atomic`]
 //!   write them deterministically and atomically.
 
-pub mod error;
-pub mod eval;
-pub mod format;
-pub mod model;
-pub mod quant;
+#![warn(unnameable_types)]
+mod error;
+mod eval;
+mod format;
+mod model;
+mod quant;
 mod shape;
 
 pub use error::{Error, Result, Severity, Tag};
-pub use eval::{Backend, LinearBound, Range};
-pub use format::{parse, read, to_bytes, validate, write_atomic, Issue, Parsed};
+pub use eval::{cuda, Backend, Dense, LinearBound, Network, Range};
+pub use format::limits;
+pub use format::{parse, read, to_bytes, validate, write_atomic, ChunkInfo, Issue, Parsed};
 pub use model::{Activation, Encoding, Layer, Model, Scheme, Stats, Transform, Value};
 pub use shape::Shape;
+
+/// Building blocks for the workspace's own tests, benchmarks, fuzz targets and test vectors:
+/// deliberately odd files, the format's constants, the checksum and the quantization arithmetic.
+/// Not part of the API: no stability promise, and it may change or go in any release.
+#[doc(hidden)]
+pub mod testing {
+    pub use crate::format::crc::{crc32c, crc32c_append};
+    pub use crate::format::testing::*;
+    pub use crate::format::{
+        CHUNK_ALIGN, DIR_ENTRY_LEN, FLAG_REQUIRED, HEADER_CRC_AT, HEADER_LEN, KNOWN_TAGS, MAGIC,
+        TAG_ARCH, TAG_META, TAG_STAT, TAG_WGHT, TAG_XFRM, VERSION_MAJOR, VERSION_MINOR,
+    };
+
+    /// The weight encodings' arithmetic (`f16`, `int8` per row) and the bounds on how far two
+    /// networks' outputs can differ.
+    pub mod quant {
+        pub use crate::quant::*;
+    }
+}

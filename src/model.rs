@@ -172,6 +172,13 @@ impl Scheme {
             Scheme::Int8 => 1,
         }
     }
+
+    /// `weights`, a row-major matrix of `cols` columns, as a file with this scheme stores them
+    /// and [`parse`](crate::parse) reads them back (f32 unchanged, f16 rounded, int8 with one
+    /// scale per row): what quantization-aware training trains against.
+    pub fn round_trip(self, weights: &[f32], cols: usize) -> Vec<f32> {
+        crate::quant::round_trip(weights, cols, self)
+    }
 }
 
 /// `relu`, `tanh`, `identity` (or `linear`), `leaky-relu[:ALPHA]` (default 0.01) and

@@ -3,7 +3,7 @@
 //! `PARSE_FACTOR × file length + PARSE_CONSTANT` for valid files and for hostile ones that
 //! declare huge counts. (Spec, threat model: "bounded allocation".)
 
-use nsdf::format::testing::{assemble, model_chunks, reseal_all};
+use nsdf::testing::{assemble, model_chunks, reseal_all};
 use nsdf_testing::vectors;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -125,7 +125,7 @@ fn hostile() -> Vec<(&'static str, Vec<u8>)> {
     let mut meta = 1u32.to_le_bytes().to_vec();
     meta.extend_from_slice(&[1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, b'a']);
     let mut c = base.clone();
-    c.push((nsdf::format::TAG_META, 0, meta));
+    c.push((nsdf::testing::TAG_META, 0, meta));
     out.push(("META value of 4 GiB", assemble(&c)));
     // META: as many minimal entries as fit (the worst case for per-entry overhead).
     let mut meta = Vec::new();
@@ -137,7 +137,7 @@ fn hostile() -> Vec<(&'static str, Vec<u8>)> {
         meta.extend_from_slice(k.as_bytes());
     }
     let mut c = base.clone();
-    c.push((nsdf::format::TAG_META, 0, meta));
+    c.push((nsdf::testing::TAG_META, 0, meta));
     out.push(("META 4096 empty strings", assemble(&c)));
     // Directory: 64 chunks whose lengths claim 2^63 bytes.
     let mut b = assemble(&base);

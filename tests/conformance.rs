@@ -14,7 +14,7 @@
 //! The `cuda` instance runs the batch and single-point tests on GPU 0 through `CudaShape` (a
 //! single point is a batch of one). Without a driver or device (or without `--features cuda`)
 //! every test prints `SKIP: ...` to stderr and checks nothing. Cases wider than the kernels
-//! support (`nsdf::eval::cuda` takes layers up to 64 wide) must be refused with that reason and
+//! support (`nsdf::cuda` takes layers up to 64 wide) must be refused with that reason and
 //! are left out; box bounds and threading are CPU features and are tested on the CPU instances
 //! only.
 //!
@@ -254,13 +254,13 @@ enum Target {
 enum Under {
     Cpu(Shape),
     #[cfg(feature = "cuda")]
-    Cuda(Shape, nsdf::eval::cuda::CudaShape),
+    Cuda(Shape, nsdf::cuda::CudaShape),
 }
 
 /// GPU 0 for the whole test binary, or why there is none.
 #[cfg(feature = "cuda")]
-fn cuda_device() -> Result<&'static nsdf::eval::cuda::CudaDevice, String> {
-    use nsdf::eval::cuda::CudaDevice;
+fn cuda_device() -> Result<&'static nsdf::cuda::CudaDevice, String> {
+    use nsdf::cuda::CudaDevice;
     use std::sync::OnceLock;
     static DEVICE: OnceLock<Result<CudaDevice, String>> = OnceLock::new();
     DEVICE
@@ -317,7 +317,7 @@ impl Target {
             Target::Cuda => {
                 let shape = cpu(Backend::Scalar);
                 let dev = cuda_device().expect("available() was checked");
-                match nsdf::eval::cuda::CudaShape::new(dev, &shape) {
+                match nsdf::cuda::CudaShape::new(dev, &shape) {
                     Ok(gpu) => Some(Under::Cuda(shape, gpu)),
                     Err(e) => {
                         let msg = e.to_string();
@@ -556,7 +556,7 @@ macro_rules! cpu_tests {
                     shape.distance_bounds(&boxes, &mut got);
                     // The SIMD backends fuse multiply-adds: close to the reference, not equal.
                     let mut want = vec![nsdf::LinearBound::UNBOUNDED; boxes.len()];
-                    nsdf::eval::scalar::bounds(shape.network(), &boxes, &mut want);
+                    nsdf::Backend::Scalar.bounds(shape.network(), &boxes, &mut want);
                     for (g, w) in got.iter().zip(&want) {
                         let tol = 1e-3 * (w.error + w.value.abs()) + 1e-6;
                         let close = (g.value - w.value).abs() <= tol

@@ -37,7 +37,7 @@ fn gpu_matches_scalar_reference() {
 #[cfg(feature = "cuda")]
 mod gpu {
     use super::skip;
-    use nsdf::eval::cuda::{CudaDevice, CudaShape};
+    use nsdf::cuda::{CudaDevice, CudaShape};
     use nsdf::{Activation, Backend, Encoding, Model, Scheme, Shape};
     use nsdf_testing::{davies, random_model, Rng};
 

@@ -1,14 +1,14 @@
 //! The CUDA kernels' per-point math (`src/eval/cuda/kernel.cu`), compiled for the CPU with the
 //! system C++ compiler and compared with the scalar reference. This is the conformance check that
 //! runs without a GPU (CI never has one): the same source, the same packed weights
-//! (`nsdf::eval::cuda::blob`), only the compiler differs. `tests/cuda.rs` runs the real kernels
+//! (`nsdf::cuda::blob`), only the compiler differs. `tests/cuda.rs` runs the real kernels
 //! where a GPU exists. Skips with a message where there is no `c++`.
 //!
 //! The fast distance kernel evaluates two points per thread (`NSDF_FAST_POINTS`): `host_check`
 //! gives it two different points at a time (consecutive points of the batch), and both results
 //! are compared with the scalar backend.
 
-use nsdf::eval::cuda::blob;
+use nsdf::cuda::blob;
 use nsdf::{Activation, Backend, Encoding, Model, Scheme, Shape};
 use nsdf_testing::{davies, random_model, skip, Rng};
 use std::path::{Path, PathBuf};

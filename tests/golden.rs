@@ -2,7 +2,7 @@
 //! them (so any change to the layout fails here first), and one test per error code, each a
 //! minimal edit of those bytes with the exact code and offset it must produce (safetensors-style).
 
-use nsdf::format::testing::{reseal, reseal_all};
+use nsdf::testing::{reseal, reseal_all};
 use nsdf::{Activation, Encoding, Model, Scheme, Stats, Transform, Value};
 
 /// 3 → 2 leaky ReLU(0.125), f16 → 1 identity, int8; one metadata entry; statistics.
@@ -447,10 +447,10 @@ fn e015_chunk_length() {
         "NSDF-E015",
         Some(256),
     );
-    let mut chunks = nsdf::format::testing::model_chunks(&tiny()).unwrap();
+    let mut chunks = nsdf::testing::model_chunks(&tiny()).unwrap();
     chunks[4].2.pop();
     fails(
-        &nsdf::format::testing::assemble(&chunks),
+        &nsdf::testing::assemble(&chunks),
         "NSDF-E015",
         Some(512),
     );

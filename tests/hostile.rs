@@ -2,7 +2,7 @@
 //! edits, must give an error or a shape that evaluates to finite numbers; never a panic.
 //! [`nsdf_testing::oracle::check_bytes`] states exactly what is asserted on each input.
 
-use nsdf::format::testing::reseal_all;
+use nsdf::testing::reseal_all;
 use nsdf::Backend;
 use nsdf_testing::oracle::{check_bytes, check_bytes_on, Outcome};
 use proptest::prelude::*;
@@ -77,7 +77,7 @@ fn positions(bytes: &[u8]) -> Vec<usize> {
     let w = p
         .chunks
         .iter()
-        .find(|c| c.tag == nsdf::format::TAG_WGHT)
+        .find(|c| c.tag == nsdf::testing::TAG_WGHT)
         .unwrap();
     let (head, stride) = if bytes.len() > 4096 {
         (64, 251)
@@ -151,7 +151,7 @@ proptest! {
 
     #[test]
     fn random_bytes_behind_a_valid_signature_never_panic(tail in proptest::collection::vec(any::<u8>(), 0..1024)) {
-        let mut b = nsdf::format::MAGIC.to_vec();
+        let mut b = nsdf::testing::MAGIC.to_vec();
         b.extend_from_slice(&tail);
         check_bytes(&b);
         if b.len() >= 64 {

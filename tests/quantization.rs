@@ -1,8 +1,8 @@
 //! The quantization rules and error bounds of spec section "Quantization": per weight (int8 and
-//! f16), and for the whole network (`nsdf::quant::deviation_bound`, checked on random Davies
+//! f16), and for the whole network (`nsdf::testing::quant::deviation_bound`, checked on random Davies
 //! networks against f64 and against every backend).
 
-use nsdf::quant::{
+use nsdf::testing::quant::{
     dequantize_f16, dequantize_i8, deviation_bound, deviation_estimate, quantize_f16,
     quantize_row_i8,
 };

@@ -1,6 +1,7 @@
-//! Evaluation backends. Each backend folder has the same files (`distance.rs`, `gradient.rs`) and
-//! the same entry points; [`Backend`] picks one at run time and `threads` spreads large batches
-//! over cores. The SIMD backends (`avx2`, `avx512`) share their kernels in `simd/`.
+//! Evaluation backends. Each backend has the same entry points (`distances`, `distance`,
+//! `gradients`, `gradient`, `bounds`); [`Backend`] picks one at run time and `threads` spreads
+//! large batches over cores. The SIMD backends (`avx2`, `avx512`) share their kernels in `simd/`
+//! and get their entry points from `simd::simd_entry_points!`.
 
 #[cfg(target_arch = "x86_64")]
 pub mod avx2;
@@ -13,7 +14,7 @@ pub mod scalar;
 mod simd;
 mod threads;
 
-pub use network::Network;
+pub use network::{Dense, Network};
 pub use scalar::range::{LinearBound, Range};
 pub use threads::{default_threads, for_each_chunk, for_each_chunk_sized};
 

@@ -28,8 +28,7 @@ mod transform;
 mod weights;
 mod write;
 
-pub use arch::{Arch, LayerShape};
-pub use meta::{reserved_type, valid_key, RESERVED_KEYS};
+use meta::reserved_type;
 pub use write::{read, to_bytes, write_atomic};
 
 use crate::error::{Error, Result, Severity, Tag};

@@ -34,8 +34,21 @@ pub struct Description {
     pub layers: Vec<LayerSpec>,
 }
 
+/// Longest layer description accepted, in bytes (one for 64 layers is a few kilobytes).
+pub const MAX_DESCRIPTION_LEN: usize = 1 << 20;
+
 /// Parses the JSON description. Unknown fields are errors, so a typo is not silently ignored.
+///
+/// Memory: the text is refused over [`MAX_DESCRIPTION_LEN`] bytes and the layer list over the
+/// format's `MAX_LAYERS` before a layer is built; the JSON tree itself costs a small multiple of
+/// the text.
 pub fn from_json(text: &str) -> Result<Description> {
+    if text.len() > MAX_DESCRIPTION_LEN {
+        return Err(ImportError::new(format!(
+            "layer description: {} bytes; at most {MAX_DESCRIPTION_LEN} are read",
+            text.len()
+        )));
+    }
     let json: Json = serde_json::from_str(text)
         .map_err(|e| ImportError::new(format!("layer description is not JSON: {e}")))?;
     let top = json
@@ -60,6 +73,13 @@ pub fn from_json(text: &str) -> Result<Description> {
     let list = top.get("layers").and_then(Json::as_array).ok_or_else(|| {
         ImportError::new("layer description: field 'layers' (an array) is missing")
     })?;
+    let max_layers = nsdf::limits::MAX_LAYERS as usize;
+    if list.len() > max_layers {
+        return Err(ImportError::new(format!(
+            "layer description: {} layers; the format allows at most {max_layers}",
+            list.len()
+        )));
+    }
     let mut layers = Vec::with_capacity(list.len());
     for (i, l) in list.iter().enumerate() {
         let field = |f: &str| format!("layer description: layers[{i}].{f}");
@@ -131,6 +151,12 @@ pub fn from_activations(spec: &str, encoding: Encoding, names: &[&str]) -> Resul
             .parse::<Activation>()
             .map_err(|e| ImportError::new(format!("--activations: {e}")))?;
         activations.extend(std::iter::repeat_n(act, count));
+        let max_layers = nsdf::limits::MAX_LAYERS as usize;
+        if activations.len() > max_layers {
+            return Err(ImportError::new(format!(
+                "--activations lists more than {max_layers} layers (the format's limit)"
+            )));
+        }
     }
     let mut prefixes: Vec<&str> = names
         .iter()
@@ -162,7 +188,7 @@ pub fn from_activations(spec: &str, encoding: Encoding, names: &[&str]) -> Resul
 
 /// `none` or `fourier:K` (K frequencies).
 pub fn parse_encoding(s: &str) -> Result<Encoding> {
-    let max = nsdf::format::limits::MAX_FOURIER_FREQUENCIES;
+    let max = nsdf::limits::MAX_FOURIER_FREQUENCIES;
     match s.split_once(':') {
         None if s == "none" => Ok(Encoding::None),
         Some(("fourier", k)) => match k.parse::<u32>() {

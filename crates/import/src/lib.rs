@@ -49,9 +49,18 @@ pub struct Imported {
     pub bias: Vec<f32>,
 }
 
-/// The most values one tensor may hold: the format's parameter limit. Checked on the declared
-/// shape before anything is read, so a hostile header cannot make us allocate gigabytes.
-pub const MAX_TENSOR_VALUES: u64 = nsdf::format::limits::MAX_PARAMETERS;
+/// The most values one tensor may hold, and all tensors of one network together: the format's
+/// parameter limit. Checked on declared shapes before anything is read, so a hostile header
+/// cannot make a reader allocate gigabytes.
+pub const MAX_TENSOR_VALUES: u64 = nsdf::limits::MAX_PARAMETERS;
+
+/// Most entries a Keras `layer_names` attribute may list (Dense layers and those without
+/// weights, such as InputLayer and Dropout): four per Dense layer the format allows.
+pub const MAX_LISTED_LAYERS: usize = 4 * nsdf::limits::MAX_LAYERS as usize;
+
+/// Longest architecture JSON read from a Keras file's `model_config` attribute, in bytes (a
+/// Keras MLP's is a few kilobytes).
+pub const MAX_CONFIG_LEN: usize = 1 << 20;
 
 /// Checks that `shape` is small enough to read; `what` names the tensor.
 pub fn check_size(what: &str, shape: &[u64]) -> Result<usize> {
@@ -64,6 +73,31 @@ pub fn check_size(what: &str, shape: &[u64]) -> Result<usize> {
             "{what}: shape {shape:?} holds more than {MAX_TENSOR_VALUES} values"
         ))
     })
+}
+
+/// Checks one side of a dense layer (`inputs` or `outputs`) before anything is allocated from
+/// it: at least 1 (a zero dimension would let the other one be anything) and at most the
+/// format's width limit.
+pub fn check_width(what: &str, side: &str, n: u64) -> Result<usize> {
+    let max = nsdf::limits::MAX_WIDTH;
+    if n == 0 || n > max as u64 {
+        return Err(ImportError::new(format!(
+            "{what}: {n} {side}; a dense layer has 1 to {max}"
+        )));
+    }
+    Ok(n as usize)
+}
+
+/// Adds a layer's parameters to a running total, failing once it passes the format's limit.
+pub fn add_parameters(total: &mut u64, what: &str, inputs: usize, outputs: usize) -> Result<()> {
+    // inputs, outputs <= MAX_WIDTH (checked), so this cannot overflow.
+    *total += (inputs as u64 + 1) * outputs as u64;
+    if *total > MAX_TENSOR_VALUES {
+        return Err(ImportError::new(format!(
+            "{what}: the network has more than {MAX_TENSOR_VALUES} parameters (the format's limit)"
+        )));
+    }
+    Ok(())
 }
 
 /// Fails on the first NaN or infinity in a tensor, naming it and the element.
@@ -183,11 +217,11 @@ pub fn build_model(
     if layers.is_empty() {
         return Err(ImportError::new("the network has no dense layers"));
     }
-    if layers.len() > nsdf::format::limits::MAX_LAYERS as usize {
+    if layers.len() > nsdf::limits::MAX_LAYERS as usize {
         return Err(ImportError::new(format!(
             "{} layers; the format allows at most {}",
             layers.len(),
-            nsdf::format::limits::MAX_LAYERS
+            nsdf::limits::MAX_LAYERS
         )));
     }
     let mut inputs = encoding.output_dim();
@@ -203,12 +237,12 @@ pub fn build_model(
                 l.name, l.inputs
             )));
         }
-        if l.outputs as u64 > nsdf::format::limits::MAX_WIDTH as u64 {
+        if l.outputs as u64 > nsdf::limits::MAX_WIDTH as u64 {
             return Err(ImportError::new(format!(
                 "{}: {} outputs; the format allows at most {}",
                 l.name,
                 l.outputs,
-                nsdf::format::limits::MAX_WIDTH
+                nsdf::limits::MAX_WIDTH
             )));
         }
         inputs = l.outputs;

@@ -58,7 +58,7 @@ pub fn random_model(
 pub fn as_stored(m: &Model) -> Model {
     let mut m = m.clone();
     for l in &mut m.layers {
-        l.weights = nsdf::quant::round_trip(&l.weights, l.inputs, l.scheme);
+        l.weights = nsdf::testing::quant::round_trip(&l.weights, l.inputs, l.scheme);
     }
     m
 }

@@ -4,8 +4,8 @@
 //! files on disk are exactly what it builds.
 
 use crate::{reference, Rng};
-use nsdf::format::testing::{assemble, model_chunks, reseal, reseal_all, set_version, RawChunk};
-use nsdf::format::{FLAG_REQUIRED, TAG_ARCH, TAG_META, TAG_STAT, TAG_WGHT, TAG_XFRM};
+use nsdf::testing::{assemble, model_chunks, reseal, reseal_all, set_version, RawChunk};
+use nsdf::testing::{FLAG_REQUIRED, TAG_ARCH, TAG_META, TAG_STAT, TAG_WGHT, TAG_XFRM};
 use nsdf::{Activation, Encoding, Model, Scheme, Stats, Tag, Transform, Value};
 
 /// Tolerance of the expected outputs, `(absolute, relative)`: a reader passes when

@@ -1,6 +1,6 @@
 //! Making the stored (int8 or f16) network as accurate as the f32 one.
 //!
-//! Rounding every weight to int8 after training (`nsdf::quant::round_trip`: one scale per output
+//! Rounding every weight to int8 after training ([`Scheme::round_trip`]: one scale per output
 //! row) multiplies the surface error of a good fit by 1.5 to 4 (bunny, torus, box), so the last
 //! part of training is quantization-aware, by one of two methods (measured in `super`'s table):
 //! - [`QatMethod::Progressive`] (incremental quantization, after Zhou et al. 2017): layers are
@@ -13,7 +13,7 @@
 //!
 //! Either way the weights the last steps trained with are exactly the weights the file stores.
 
-use nsdf::{quant, Model, Scheme};
+use nsdf::{Model, Scheme};
 
 use super::mlp::{Mlp, Prepared};
 use super::progress::Phase;
@@ -80,7 +80,7 @@ impl Qat {
                 while self.frozen.len() < due {
                     let l = self.frozen.len();
                     let s = net.layers[l];
-                    let rounded = quant::round_trip(net.weights(l), s.inputs, self.scheme);
+                    let rounded = self.scheme.round_trip(net.weights(l), s.inputs);
                     net.params[s.offset..s.offset + rounded.len()].copy_from_slice(&rounded);
                     self.frozen.push(rounded);
                 }
@@ -108,14 +108,14 @@ impl Qat {
 
 /// The passes' view of `net` when the file stores its weights with `scheme`.
 pub fn fake_quantized(net: &Mlp, scheme: Scheme) -> Prepared {
-    Prepared::new(net, |s, w| quant::round_trip(w, s.inputs, scheme))
+    Prepared::new(net, |s, w| scheme.round_trip(w, s.inputs))
 }
 
 /// `model`'s weights as a reader of the written file will see them.
 pub fn as_stored(model: &Model) -> Model {
     let mut m = model.clone();
     for l in &mut m.layers {
-        l.weights = quant::round_trip(&l.weights, l.inputs, l.scheme);
+        l.weights = l.scheme.round_trip(&l.weights, l.inputs);
     }
     m
 }
@@ -137,7 +137,7 @@ mod tests {
         assert_eq!(qat.frozen.len(), 1);
         assert_eq!(qat.phase(0.5), Phase::Quantize);
         let layer0 = net.weights(0).to_vec();
-        assert_eq!(layer0, quant::round_trip(&layer0, 3, Scheme::Int8));
+        assert_eq!(layer0, Scheme::Int8.round_trip(&layer0, 3));
         net.params.iter_mut().for_each(|p| *p += 0.01);
         qat.after_step(&mut net);
         assert_eq!(net.weights(0), &layer0[..]);
@@ -146,10 +146,7 @@ mod tests {
         assert_eq!(qat.frozen.len(), net.layers.len());
         for l in 0..net.layers.len() {
             let w = net.weights(l);
-            assert_eq!(
-                w,
-                &quant::round_trip(w, net.layers[l].inputs, Scheme::Int8)[..]
-            );
+            assert_eq!(w, &Scheme::Int8.round_trip(w, net.layers[l].inputs)[..]);
         }
         // f32 storage needs nothing.
         assert_eq!(

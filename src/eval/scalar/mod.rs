@@ -7,4 +7,4 @@ pub mod range;
 
 pub use distance::{distance, distances};
 pub use gradient::{gradient, gradients};
-pub use range::{bound, bounds, LinearBound, Range};
+pub use range::bounds;

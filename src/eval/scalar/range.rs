@@ -97,13 +97,6 @@ pub fn bounds(net: &Network, boxes: &[[[f32; 3]; 2]], out: &mut [LinearBound]) {
     bounds_inline(Plain, net, boxes, out)
 }
 
-/// The linear bound over one box.
-pub fn bound(net: &Network, bx: [[f32; 3]; 2]) -> LinearBound {
-    let mut out = [LinearBound::UNBOUNDED];
-    bounds_inline(Plain, net, &[bx], &mut out);
-    out[0]
-}
-
 /// Affine forms of one layer's units, structure of arrays so loops over units vectorize.
 struct Forms {
     c: [f32; MAX_WIDTH],

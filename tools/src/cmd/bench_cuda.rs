@@ -10,7 +10,7 @@
 use super::text::{group, json_f64, rate, Table};
 use super::timing::{random_points, timed, Stat, Workload};
 use super::{print, CmdResult, Failure};
-use nsdf::eval::cuda::{cudarc, CudaDevice, CudaShape};
+use nsdf::cuda::{cudarc, CudaDevice, CudaShape};
 use nsdf::Shape;
 use serde_json::json;
 use std::process::ExitCode;

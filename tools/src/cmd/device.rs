@@ -1,7 +1,7 @@
 //! `--device cpu|cuda` for the commands that evaluate many points (bench, mesh, render).
 //!
 //! [`Evaluator`] is the [`Field`] those commands sample: the CPU [`Shape`], or the same shape on a
-//! GPU through `nsdf::eval::cuda` when the binary is built with `--features cuda`.
+//! GPU through `nsdf::cuda` when the binary is built with `--features cuda`.
 
 use super::Failure;
 use nsdf::Shape;
@@ -25,7 +25,7 @@ pub const NO_CUDA: &str =
 pub struct Evaluator {
     shape: Shape,
     #[cfg(feature = "cuda")]
-    gpu: Option<nsdf::eval::cuda::CudaShape>,
+    gpu: Option<nsdf::cuda::CudaShape>,
     #[cfg(feature = "cuda")]
     failed: std::sync::atomic::AtomicBool,
 }
@@ -44,7 +44,7 @@ impl Evaluator {
             }),
             #[cfg(feature = "cuda")]
             Device::Cuda => {
-                let gpu = nsdf::eval::cuda::CudaDevice::new(0)
+                let gpu = nsdf::cuda::CudaDevice::new(0)
                     .and_then(|d| d.load(&shape))
                     .map_err(|e| Failure::new(format_args!("--device cuda: {e}")))?;
                 Ok(Evaluator {
@@ -64,7 +64,7 @@ impl Evaluator {
 
     /// The GPU shape, when evaluating on one.
     #[cfg(feature = "cuda")]
-    pub fn gpu(&self) -> Option<&nsdf::eval::cuda::CudaShape> {
+    pub fn gpu(&self) -> Option<&nsdf::cuda::CudaShape> {
         self.gpu.as_ref()
     }
 
@@ -80,7 +80,7 @@ impl Evaluator {
     /// Runs `f` on the GPU, if evaluating on one that has not failed; whether it succeeded (the
     /// caller then evaluates on the CPU).
     #[cfg(feature = "cuda")]
-    fn on_gpu(&self, f: impl FnOnce(&nsdf::eval::cuda::CudaShape) -> nsdf::Result<()>) -> bool {
+    fn on_gpu(&self, f: impl FnOnce(&nsdf::cuda::CudaShape) -> nsdf::Result<()>) -> bool {
         use std::sync::atomic::Ordering;
         let Some(g) = &self.gpu else { return false };
         if self.failed.load(Ordering::Relaxed) {

@@ -196,7 +196,7 @@ fn read_input(path: &Path) -> Result<Vec<u8>, Failure> {
     let len = std::fs::metadata(path)
         .map_err(|e| Failure::file(path, e))?
         .len();
-    let limit = nsdf::format::limits::MAX_FILE_LEN;
+    let limit = nsdf::limits::MAX_FILE_LEN;
     if len > limit {
         return Err(Failure::file(
             path,

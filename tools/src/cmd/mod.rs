@@ -102,7 +102,7 @@ pub fn read_nsdf(path: &Path) -> Result<Vec<u8>, nsdf::Error> {
         source,
     };
     let len = std::fs::metadata(path).map_err(io)?.len();
-    let limit = nsdf::format::limits::MAX_FILE_LEN;
+    let limit = nsdf::limits::MAX_FILE_LEN;
     if len > limit {
         return Err(nsdf::Error::LimitExceeded {
             offset: 0,
