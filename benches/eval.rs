@@ -9,6 +9,7 @@
 
 use divan::{black_box, counter::ItemsCount, Bencher};
 use nsdf::{Backend, Model, Shape};
+use nsdf_testing::Rng;
 
 fn main() {
     divan::main();
@@ -29,20 +30,6 @@ fn batch_len(backend: Backend) -> usize {
         1 << 16
     } else {
         1_000_000
-    }
-}
-
-/// A seeded uniform generator (SplitMix64), so every run evaluates the same model and points.
-struct Rng(u64);
-
-impl Rng {
-    fn uniform(&mut self, lo: f32, hi: f32) -> f32 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        lo + (hi - lo) * ((z >> 40) as f32 / (1u64 << 24) as f32)
     }
 }
 

@@ -15,26 +15,9 @@
 //! one backend and one thread count.
 
 use nsdf::{Backend, Model, Shape};
+use nsdf_testing::Rng;
 use std::hint::black_box;
 use std::time::Instant;
-
-/// SplitMix64: a seeded generator, so the model and the points are the same every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [lo, hi).
-    fn uniform(&mut self, lo: f32, hi: f32) -> f32 {
-        lo + (hi - lo) * ((self.next() >> 40) as f32 / (1u64 << 24) as f32)
-    }
-}
 
 /// Davies' network with He-uniform weights from a fixed seed.
 fn model() -> Model {
