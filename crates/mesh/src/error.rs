@@ -28,6 +28,14 @@ pub enum MeshError {
     AllDegenerate { faces: usize },
     /// The bounding box has zero extent along an axis: the mesh is flat and encloses nothing.
     FlatBounds { axis: char },
+    /// The file asks for more than a reader allows (see each reader's module docs): `what` says
+    /// what was counted and how many the file asks for, `limit` is the most allowed. Checked
+    /// before anything is allocated for it.
+    LimitExceeded {
+        format: &'static str,
+        what: String,
+        limit: u64,
+    },
     /// The file is malformed; `at` says where (line or byte offset; empty when unknown).
     Parse {
         format: &'static str,
@@ -46,6 +54,14 @@ impl MeshError {
             format,
             at: at.into(),
             msg: msg.into(),
+        }
+    }
+
+    pub(crate) fn limit(format: &'static str, what: impl Into<String>, limit: u64) -> Self {
+        MeshError::LimitExceeded {
+            format,
+            what: what.into(),
+            limit,
         }
     }
 }
@@ -80,6 +96,14 @@ impl fmt::Display for MeshError {
             MeshError::FlatBounds { axis } => write!(
                 f,
                 "the bounding box has zero size along {axis}: a flat mesh encloses no volume"
+            ),
+            MeshError::LimitExceeded {
+                format,
+                what,
+                limit,
+            } => write!(
+                f,
+                "refusing {format} file: {what}, more than the limit of {limit}"
             ),
             MeshError::Parse { format, at, msg } if at.is_empty() => {
                 write!(f, "bad {format} file: {msg}")

@@ -6,11 +6,29 @@
 //! Every triangle primitive (triangles, strips, fans) of every mesh instance in the default
 //! scene is placed by its node's world transform and appended to one mesh. Files without
 //! scenes contribute each mesh once, untransformed.
+//!
+//! **Memory bound.** Instancing lets a small file describe a huge mesh (one mesh placed by
+//! hundreds of thousands of nodes, or many primitives sharing one accessor), so before any
+//! accessor is decoded the node tree is walked once per node (iteratively, with memoised
+//! per-node totals in checked arithmetic): a cycle is refused, and so is a scene whose
+//! instanced totals exceed [`MAX_NODE_VISITS`] node visits, or
+//! max([`MAX_INSTANCED`], [`INSTANCED_PER_BYTE`] × input bytes) triangles or vertices (input
+//! bytes: the file plus any external buffer files). The multiple of the input means a file that
+//! does not instance is never refused (every stored triangle costs at least one byte). Every
+//! accessor's offset, stride and count are checked against its buffer view and buffer before
+//! it is read; data URIs decode to ¾ of their length; the GLB binary chunk is borrowed, not
+//! copied per buffer; the GLB header is checked before `gltf` sees it (its length field would
+//! underflow); `gltf`'s list of validation errors is cut to the first three. Loading allocates
+//! at most **64 × the input + 64 KiB + 512 bytes per instanced triangle and per instanced
+//! vertex** (the JSON tree, the loader's checks; `tests/alloc_bound.rs`, measured 24× on a
+//! refused 300,000-instance file), so a small hostile file costs at most about 4 GiB at the
+//! caps (2^22 triangles and vertices), and one past them about 24 × its length.
 
 use crate::error::MeshError;
 use crate::io::Raw;
 use gltf::accessor::{DataType, Dimensions};
 use gltf::mesh::Mode;
+use std::borrow::Cow;
 use std::path::Path;
 
 type Mat = [[f64; 4]; 4]; // column-major, as glTF stores it
@@ -21,14 +39,31 @@ const IDENTITY: Mat = [
     [0.0, 0.0, 1.0, 0.0],
     [0.0, 0.0, 0.0, 1.0],
 ];
-/// Cap on node visits, so a malformed hierarchy (cycles) cannot loop forever.
-const MAX_NODE_VISITS: usize = 1 << 20;
+/// Most node visits a scene may need (a node reached along k paths is visited k times).
+pub const MAX_NODE_VISITS: u64 = 1 << 20;
+/// Instanced triangles, and separately vertices, always allowed (4,194,304; about 1 GiB of
+/// loader memory at the most).
+pub const MAX_INSTANCED: u64 = 1 << 22;
+/// Instanced triangles (and vertices) allowed per byte of input beyond [`MAX_INSTANCED`].
+pub const INSTANCED_PER_BYTE: u64 = 8;
+
+/// The first few of `gltf`'s validation errors (it lists every one: a hostile file can have
+/// millions).
+fn first_errors(e: gltf::Error) -> String {
+    let msg = e.to_string();
+    let parts: Vec<&str> = msg.split("; ").collect();
+    if parts.len() <= 4 {
+        return msg;
+    }
+    format!("{}; and {} more", parts[..3].join("; "), parts.len() - 3)
+}
 
 fn err(msg: impl Into<String>) -> MeshError {
     MeshError::parse("glTF", "", msg)
 }
 
 pub(crate) fn read(bytes: &[u8], dir: Option<&Path>) -> Result<Raw, MeshError> {
+    check_glb_header(bytes)?;
     // Validation in gltf-json 1.4.1 indexes the POSITION accessor before checking it exists,
     // so check that reference first, then validate.
     let raw = gltf::Gltf::from_slice_without_validation(bytes).map_err(|e| err(e.to_string()))?;
@@ -48,17 +83,25 @@ pub(crate) fn read(bytes: &[u8], dir: Option<&Path>) -> Result<Raw, MeshError> {
     }
     let blob = raw.blob;
     let document =
-        gltf::Document::from_json(raw.document.into_json()).map_err(|e| err(e.to_string()))?;
+        gltf::Document::from_json(raw.document.into_json()).map_err(|e| err(first_errors(e)))?;
     let gltf = gltf::Gltf { document, blob };
+    let mut input = bytes.len() as u64;
     let buffers = gltf
         .buffers()
         .map(|b| {
             let data = match b.source() {
-                gltf::buffer::Source::Bin => gltf
-                    .blob
-                    .clone()
-                    .ok_or_else(|| err("buffer refers to a missing GLB binary chunk"))?,
-                gltf::buffer::Source::Uri(uri) => read_uri(uri, dir)?,
+                gltf::buffer::Source::Bin => Cow::Borrowed(
+                    gltf.blob
+                        .as_deref()
+                        .ok_or_else(|| err("buffer refers to a missing GLB binary chunk"))?,
+                ),
+                gltf::buffer::Source::Uri(uri) => {
+                    let (data, external) = read_uri(uri, dir)?;
+                    if external {
+                        input = input.saturating_add(data.len() as u64);
+                    }
+                    Cow::Owned(data)
+                }
             };
             if data.len() < b.length() {
                 return Err(err(format!(
@@ -72,20 +115,17 @@ pub(crate) fn read(bytes: &[u8], dir: Option<&Path>) -> Result<Raw, MeshError> {
         })
         .collect::<Result<Vec<_>, _>>()?;
 
+    let scene = gltf.default_scene().or_else(|| gltf.scenes().next());
+    check_instancing(&gltf, scene.as_ref(), input)?;
     let mut raw = Raw {
         positions: Vec::new(),
         triangles: Vec::new(),
     };
-    let scene = gltf.default_scene().or_else(|| gltf.scenes().next());
     match scene {
         Some(scene) => {
+            // `check_instancing` proved the hierarchy acyclic and its visits few.
             let mut stack: Vec<(gltf::Node, Mat)> = scene.nodes().map(|n| (n, IDENTITY)).collect();
-            let mut visits = 0usize;
             while let Some((node, parent)) = stack.pop() {
-                visits += 1;
-                if visits > MAX_NODE_VISITS {
-                    return Err(err("node hierarchy too large or cyclic"));
-                }
                 let local = node.transform().matrix().map(|c| c.map(|x| x as f64));
                 let world = mul(&parent, &local);
                 if let Some(mesh) = node.mesh() {
@@ -106,7 +146,7 @@ pub(crate) fn read(bytes: &[u8], dir: Option<&Path>) -> Result<Raw, MeshError> {
 fn append_mesh(
     mesh: &gltf::Mesh,
     m: &Mat,
-    buffers: &[Vec<u8>],
+    buffers: &[Cow<[u8]>],
     raw: &mut Raw,
 ) -> Result<(), MeshError> {
     // A mirroring transform reverses the winding (glTF spec §3.7.4).
@@ -133,6 +173,7 @@ fn append_mesh(
         }
         let base = raw.positions.len();
         let (data, stride) = accessor_bytes(&pos, buffers)?;
+        raw.positions.reserve(pos.count());
         for i in 0..pos.count() {
             let s = &data[i * stride..i * stride + 12];
             let f = |k: usize| {
@@ -201,7 +242,7 @@ fn append_mesh(
 /// every element `i < count` is at `data[i * stride..][..element size]`.
 fn accessor_bytes<'b>(
     acc: &gltf::Accessor,
-    buffers: &'b [Vec<u8>],
+    buffers: &'b [Cow<[u8]>],
 ) -> Result<(&'b [u8], usize), MeshError> {
     if acc.sparse().is_some() {
         return Err(err(format!(
@@ -234,19 +275,145 @@ fn accessor_bytes<'b>(
     Ok((data, stride))
 }
 
-fn read_uri(uri: &str, dir: Option<&Path>) -> Result<Vec<u8>, MeshError> {
+/// A buffer's bytes, and whether they came from a file (not from the input itself).
+fn read_uri(uri: &str, dir: Option<&Path>) -> Result<(Vec<u8>, bool), MeshError> {
     if let Some(rest) = uri.strip_prefix("data:") {
         let (_, b64) = rest
             .split_once(";base64,")
             .ok_or_else(|| err("data URI is not base64 (`data:...;base64,`)"))?;
-        return base64_decode(b64).ok_or_else(|| err("bad base64 in data URI"));
+        let data = base64_decode(b64).ok_or_else(|| err("bad base64 in data URI"))?;
+        return Ok((data, false));
     }
     if uri.contains("://") {
         return Err(err(format!("buffer URI {uri:?} is not a local file")));
     }
     let dir = dir.ok_or_else(|| err(format!("buffer file {uri:?} needs the .gltf file's path")))?;
     let path = dir.join(percent_decode(uri));
-    std::fs::read(&path).map_err(|e| err(format!("cannot read buffer {}: {e}", path.display())))
+    let data = std::fs::read(&path)
+        .map_err(|e| err(format!("cannot read buffer {}: {e}", path.display())))?;
+    Ok((data, true))
+}
+
+/// A GLB's 12-byte header, checked before `gltf` reads it: `gltf` 1.4.1 subtracts 12 from the
+/// declared length unchecked.
+fn check_glb_header(bytes: &[u8]) -> Result<(), MeshError> {
+    if !bytes.starts_with(b"glTF") {
+        return Ok(());
+    }
+    let Some(len) = bytes.get(8..12) else {
+        return Err(err("GLB header is shorter than 12 bytes"));
+    };
+    let len = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as u64;
+    if len < 12 || len > bytes.len() as u64 {
+        return Err(err(format!(
+            "GLB header declares {len} bytes, the file has {}",
+            bytes.len()
+        )));
+    }
+    Ok(())
+}
+
+/// Instanced totals of what a node (or scene) puts in the mesh.
+#[derive(Clone, Copy, Default)]
+struct Totals {
+    visits: u64,
+    vertices: u64,
+    triangles: u64,
+}
+
+impl Totals {
+    fn add(self, o: Totals) -> Totals {
+        Totals {
+            visits: self.visits.saturating_add(o.visits),
+            vertices: self.vertices.saturating_add(o.vertices),
+            triangles: self.triangles.saturating_add(o.triangles),
+        }
+    }
+}
+
+/// What one copy of a mesh adds, from the declared accessor counts (checked against the buffers
+/// later, when read).
+fn mesh_totals(mesh: &gltf::Mesh) -> Totals {
+    let mut t = Totals::default();
+    for prim in mesh.primitives() {
+        let Some(pos) = prim.get(&gltf::Semantic::Positions) else {
+            continue;
+        };
+        let n = prim.indices().map_or(pos.count(), |a| a.count()) as u64;
+        let tris = match prim.mode() {
+            Mode::Triangles => n / 3,
+            Mode::TriangleStrip | Mode::TriangleFan => n.saturating_sub(2),
+            _ => continue,
+        };
+        t.vertices = t.vertices.saturating_add(pos.count() as u64);
+        t.triangles = t.triangles.saturating_add(tris);
+    }
+    t
+}
+
+/// Refuses a node cycle, and a scene whose instanced totals pass the limits (module docs),
+/// before anything is decoded. One iterative depth-first pass, each node expanded once.
+fn check_instancing(
+    gltf: &gltf::Gltf,
+    scene: Option<&gltf::Scene>,
+    input: u64,
+) -> Result<(), MeshError> {
+    let meshes: Vec<Totals> = gltf.meshes().map(|m| mesh_totals(&m)).collect();
+    let total = match scene {
+        None => meshes.iter().fold(Totals::default(), |a, &b| a.add(b)),
+        Some(scene) => {
+            let nodes: Vec<gltf::Node> = gltf.nodes().collect();
+            // None: not reached yet; Some(None): on the current path; Some(Some(t)): done.
+            let mut memo: Vec<Option<Option<Totals>>> = vec![None; nodes.len()];
+            let mut total = Totals::default();
+            for root in scene.nodes() {
+                let mut stack = vec![(root.index(), false)];
+                while let Some((i, children_done)) = stack.pop() {
+                    if children_done {
+                        let node = &nodes[i];
+                        let own = Totals {
+                            visits: 1,
+                            ..node.mesh().map_or(Totals::default(), |m| meshes[m.index()])
+                        };
+                        let t = node.children().fold(own, |a, c| {
+                            a.add(memo[c.index()].flatten().unwrap_or_default())
+                        });
+                        memo[i] = Some(Some(t));
+                        continue;
+                    }
+                    match memo[i] {
+                        Some(Some(_)) => continue,
+                        Some(None) => {
+                            return Err(err(format!("node {i} is its own ancestor (a cycle)")))
+                        }
+                        None => {}
+                    }
+                    memo[i] = Some(None);
+                    stack.push((i, true));
+                    stack.extend(nodes[i].children().map(|c| (c.index(), false)));
+                }
+                total = total.add(memo[root.index()].flatten().unwrap_or_default());
+            }
+            total
+        }
+    };
+    if total.visits > MAX_NODE_VISITS {
+        return Err(MeshError::limit(
+            "glTF",
+            format!("{} node visits", total.visits),
+            MAX_NODE_VISITS,
+        ));
+    }
+    let limit = MAX_INSTANCED.max(INSTANCED_PER_BYTE.saturating_mul(input));
+    for (what, n) in [
+        ("instanced triangles", total.triangles),
+        ("instanced vertices", total.vertices),
+    ] {
+        if n > limit {
+            return Err(MeshError::limit("glTF", format!("{n} {what}"), limit));
+        }
+    }
+    Ok(())
 }
 
 fn base64_decode(s: &str) -> Option<Vec<u8>> {

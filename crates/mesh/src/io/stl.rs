@@ -1,6 +1,14 @@
 //! STL, binary and ASCII. STL is a triangle soup (three positions per facet); the loader's
 //! weld turns it into an indexed mesh. Facet normals are ignored: orientation comes from the
 //! vertex order, as in every other format.
+//!
+//! **Memory bound.** Binary: the triangle count in the header is checked against the file length
+//! (84 + 50 bytes per triangle must be present) before anything is reserved, so each 50-byte
+//! record becomes 36 bytes of positions and 12 of indices. ASCII: every position comes from a
+//! `vertex x y z` line of at least 13 bytes, and a facet of k vertices fans into k − 2
+//! triangles, so a triangle costs at least 13 bytes of input and about 400 bytes in the
+//! loader's checks (`io/mod.rs`). Loading allocates at most **32 × the file length + 64 KiB**
+//! (the soup before welding included; `tests/alloc_bound.rs`; measured at most 12×).
 
 use crate::error::MeshError;
 use crate::io::Raw;
@@ -102,6 +110,13 @@ fn read_ascii(bytes: &[u8]) -> Result<Raw, MeshError> {
                     ));
                 }
                 // Fan-triangulate (facets are triangles in practice).
+                if positions.len() + polygon.len() > u32::MAX as usize {
+                    return Err(MeshError::limit(
+                        "STL",
+                        "more than 2^32 vertices",
+                        u32::MAX as u64,
+                    ));
+                }
                 let base = positions.len() as u32;
                 positions.append(&mut polygon);
                 let k = positions.len() as u32 - base;
