@@ -48,7 +48,7 @@ fn every_fixture_loads_as_the_cube() {
 fn obj_index_past_the_end() {
     expect_err(
         load_bytes(b"v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 4\n", Format::Obj),
-        "vertex index 4 is out of range",
+        "vertex index 4 is out of bounds",
     );
 }
 
@@ -56,7 +56,7 @@ fn obj_index_past_the_end() {
 fn obj_negative_index_before_the_first_vertex() {
     expect_err(
         load_bytes(b"v 0 0 0\nv 1 0 0\nv 0 1 0\nf -1 -2 -4\n", Format::Obj),
-        "vertex index -4 is out of range",
+        "vertex index -4 is out of bounds",
     );
 }
 

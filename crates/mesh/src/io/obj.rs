@@ -113,12 +113,16 @@ fn prescan(bytes: &[u8]) -> Result<(), MeshError> {
                             || (x < 0 && x.unsigned_abs() <= seen[k])
                             || (x == 0 && k > 0);
                         if !ok {
-                            let kind = ["vertex", "texture coordinate", "normal"][k];
+                            let (kind, kinds) = [
+                                ("vertex", "vertices"),
+                                ("texture coordinate", "texture coordinates"),
+                                ("normal", "normals"),
+                            ][k];
                             return Err(MeshError::parse(
                                 "OBJ",
                                 format!("line {no}"),
                                 format!(
-                                    "{kind} index {x} is out of range ({} {kind}s in the file, {} before this line)",
+                                    "{kind} index {x} is out of bounds ({} {kinds} in the file, {} before this line)",
                                     total[k], seen[k]
                                 ),
                             ));

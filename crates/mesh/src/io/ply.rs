@@ -117,7 +117,7 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Raw, MeshError> {
                 "PLY",
                 "header",
                 format!(
-                    "element {} declares {} items of at least {min} bytes each, but only {left} bytes follow",
+                    "file ends early: element {} declares {} items of at least {min} bytes each, but only {left} bytes follow",
                     el.name, el.count
                 ),
             ));
@@ -196,7 +196,7 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Raw, MeshError> {
                             return Err(MeshError::parse(
                                 "PLY",
                                 at(i),
-                                format!("list of {n} items, but only {left} bytes follow"),
+                                format!("file ends early: list of {n} items, but only {left} bytes follow"),
                             ));
                         }
                         polygon.clear();
