@@ -5,3 +5,14 @@ cd "$(dirname "$0")"
 mkdir -p corpus/parse
 cp ../spec/vectors/valid/*.nsdf ../spec/vectors/invalid/*.nsdf corpus/parse/
 echo "seeded corpus/parse with $(ls corpus/parse | wc -l) files"
+# Mesh targets: a cube in every format and encoding, and the small shared meshes converted to
+# binary PLY, binary STL and GLB (mesh_seeds.py); the big shared OBJ files would slow the runs.
+shared=()
+for m in cube torus; do
+  if [ -f "../../shared/meshes/$m.obj" ]; then shared+=("../../shared/meshes/$m.obj"); fi
+done
+if [ ${#shared[@]} -eq 0 ]; then echo "SKIP: ../../shared/meshes not present; mesh targets seeded with generated files only"; fi
+python3 mesh_seeds.py corpus "${shared[@]}"
+for t in mesh_obj mesh_ply mesh_stl mesh_gltf; do
+  echo "seeded corpus/$t with $(ls corpus/$t | wc -l) files"
+done
