@@ -8,9 +8,27 @@
 //! Weight files carry no activations. They come from the architecture JSON (`model.to_json()`,
 //! Davies et al.'s `neuralGeomKey.json`), from the `model_config` attribute of a whole-model
 //! save, or, failing both, from Davies et al.'s convention: ReLU hidden layers, tanh output.
+//!
+//! Hostile files: before a dataset is read its shape must be a dense kernel `(in, out)` or bias
+//! `(out,)` with sides 1 to `MAX_WIDTH`, the network within the format's parameter limit, its
+//! element type float32 or float64, its layout compact, contiguous or chunked, and the bytes it
+//! declares (elements × element size, and a chunk's elements × element size), summed over every
+//! dataset read, at most the file's length: uncompressed weights always fit, so a small file
+//! cannot ask for large buffers (compressed weights that would inflate beyond the file's size
+//! are refused). `layer_names` may list at most [`MAX_LISTED_LAYERS`](super::MAX_LISTED_LAYERS)
+//! layers and `model_config` hold at most [`MAX_CONFIG_LEN`](super::MAX_CONFIG_LEN) bytes.
+//! `hdf5-pure` checks its own header fields against the file (it sizes no buffer from a count
+//! it has not compared with the bytes that hold it, and bounds decompression by the chunk size).
+//!
+//! Memory bound: at most 64 × the file length + 4 MiB is requested in all (measured by
+//! `tests/alloc_bound.rs` under a counting allocator: 3.8× for the Davies networks, 46× for a
+//! `model_config` of 300,000 empty JSON arrays, the densest JSON).
 
-use super::{check_finite, check_size, transpose, ImportError, Imported, Result};
-use hdf5_pure::{AttrValue, DType, File};
+use super::{
+    add_parameters, check_finite, check_size, check_width, transpose, ImportError, Imported,
+    Result, MAX_CONFIG_LEN, MAX_LISTED_LAYERS,
+};
+use hdf5_pure::{AttrValue, DType, File, Layout};
 use nsdf::Activation;
 use serde_json::Value as Json;
 use std::collections::HashMap;
@@ -42,6 +60,13 @@ pub fn read(bytes: Vec<u8>, arch: Option<&Json>) -> Result<Vec<Imported>> {
     let arch = match (arch, config) {
         (Some(json), _) => parse_arch(json)?,
         (None, Some(text)) => {
+            if text.len() > MAX_CONFIG_LEN {
+                return Err(ImportError::new(format!(
+                    "attribute 'model_config': {} bytes of JSON; at most {MAX_CONFIG_LEN} are \
+                     read (give the architecture with --arch)",
+                    text.len()
+                )));
+            }
             let json = serde_json::from_str(&text).map_err(|e| {
                 ImportError::new(format!("attribute 'model_config' is not JSON: {e}"))
             })?;
@@ -91,6 +116,17 @@ fn read_file(bytes: Vec<u8>) -> Result<(Vec<Weights>, Option<String>)> {
             "attribute 'layer_names' missing from group '/{prefix}': not a Keras weight file"
         ))
     })?;
+    if names.len() > MAX_LISTED_LAYERS {
+        return Err(ImportError::new(format!(
+            "attribute 'layer_names' lists {} layers; at most {MAX_LISTED_LAYERS} are read",
+            names.len()
+        )));
+    }
+    let mut budget = Budget {
+        file_len: file.as_bytes().len() as u64,
+        declared: 0,
+        parameters: 0,
+    };
     let mut layers = Vec::with_capacity(names.len());
     for layer in names {
         let group = file
@@ -104,54 +140,108 @@ fn read_file(bytes: Vec<u8>) -> Result<(Vec<Weights>, Option<String>)> {
                 "layer '{layer}': attribute 'weight_names' is missing"
             ))
         })?;
-        let mut w = Weights {
-            layer: layer.clone(),
-            kernel: None,
-            bias: None,
-        };
+        // Which weight is which, before any is read: a Dense layer has one kernel and at most
+        // one bias.
+        let mut kernel = None;
+        let mut bias = None;
         for name in weight_names {
             let path = format!("{prefix}{layer}/{name}");
             let leaf = name.rsplit('/').next().unwrap_or(&name);
-            let kind = leaf.split(':').next().unwrap_or(leaf);
-            let (shape, values) = read_dataset(&file, &path)?;
-            match kind {
-                "kernel" if w.kernel.is_none() && shape.len() == 2 => {
-                    w.kernel = Some((path, shape, values))
-                }
-                "kernel" => {
-                    return Err(ImportError::new(format!(
-                        "{path}: a dense kernel must be 2-D (in, out), found shape {shape:?}"
-                    )))
-                }
-                "bias" if w.bias.is_none() && shape.len() == 1 => w.bias = Some((path, values)),
-                "bias" => {
-                    return Err(ImportError::new(format!(
-                        "{path}: a bias must be 1-D, found shape {shape:?}"
-                    )))
-                }
+            let slot = match leaf.split(':').next().unwrap_or(leaf) {
+                "kernel" => &mut kernel,
+                "bias" => &mut bias,
                 _ => {
                     return Err(ImportError::new(format!(
                         "layer '{layer}': unsupported layer: weight '{name}' is not a dense \
                          kernel or bias (only Dense layers can be imported)"
                     )))
                 }
+            };
+            if slot.is_some() {
+                return Err(ImportError::new(format!(
+                    "layer '{layer}': weight_names lists a second {} ('{name}')",
+                    leaf.split(':').next().unwrap_or(leaf)
+                )));
             }
+            *slot = Some(path);
+        }
+        let mut w = Weights {
+            layer: layer.clone(),
+            kernel: None,
+            bias: None,
+        };
+        let mut outputs = None;
+        if let Some(path) = kernel {
+            let ds = dataset(&file, &path)?;
+            let shape = ds.shape().map_err(|e| h5(&path, e))?;
+            let [i, o] = shape[..] else {
+                return Err(ImportError::new(format!(
+                    "{path}: a dense kernel must be 2-D (in, out), found shape {shape:?}"
+                )));
+            };
+            let inputs = check_width(&path, "inputs", i)?;
+            let out = check_width(&path, "outputs", o)?;
+            add_parameters(&mut budget.parameters, &path, inputs, out)?;
+            let values = read_dataset(&ds, &path, &shape, &mut budget)?;
+            outputs = Some(out);
+            w.kernel = Some((path, shape, values));
+        }
+        if let Some(path) = bias {
+            let ds = dataset(&file, &path)?;
+            let shape = ds.shape().map_err(|e| h5(&path, e))?;
+            let [n] = shape[..] else {
+                return Err(ImportError::new(format!(
+                    "{path}: a bias must be 1-D, found shape {shape:?}"
+                )));
+            };
+            match outputs {
+                Some(o) if o as u64 != n => {
+                    return Err(ImportError::new(format!(
+                        "{path}: shape mismatch: {n} values for a kernel with {o} outputs"
+                    )))
+                }
+                Some(_) => {}
+                // A bias without a kernel is refused when layers are assembled; read it only
+                // if its size is one a layer may have.
+                None => {
+                    check_width(&path, "values", n)?;
+                }
+            }
+            let values = read_dataset(&ds, &path, &shape, &mut budget)?;
+            w.bias = Some((path, values));
         }
         layers.push(w);
     }
     Ok((layers, config))
 }
 
-/// Reads a float dataset, checking its size before reading and its values after.
-fn read_dataset(file: &File, path: &str) -> Result<(Vec<u64>, Vec<f32>)> {
-    let h5 = |e: hdf5_pure::Error| ImportError::new(format!("{path}: {e}"));
-    let ds = file.dataset(path).map_err(|e| {
+/// What the datasets read so far declare, against what the file can hold.
+struct Budget {
+    file_len: u64,
+    /// Bytes declared by the datasets read so far (elements × element size).
+    declared: u64,
+    /// Parameters of the kernels read so far.
+    parameters: u64,
+}
+
+fn dataset(file: &File, path: &str) -> Result<hdf5_pure::Dataset> {
+    file.dataset(path).map_err(|e| {
         ImportError::new(format!(
             "missing tensor {path} (listed in weight_names): {e}"
         ))
-    })?;
-    let shape = ds.shape().map_err(h5)?;
-    let count = check_size(path, &shape)?;
+    })
+}
+
+/// Reads a float dataset whose shape the caller has checked, checking its storage against the
+/// file before reading and its values after.
+fn read_dataset(
+    ds: &hdf5_pure::Dataset,
+    path: &str,
+    shape: &[u64],
+    budget: &mut Budget,
+) -> Result<Vec<f32>> {
+    let h5 = |e: hdf5_pure::Error| ImportError::new(format!("{path}: {e}"));
+    let count = check_size(path, shape)?;
     match ds.dtype().map_err(h5)? {
         DType::F32 | DType::F64 => {}
         other => {
@@ -160,6 +250,42 @@ fn read_dataset(file: &File, path: &str) -> Result<(Vec<u64>, Vec<f32>)> {
             )))
         }
     }
+    let size = ds.element_size().map_err(h5)?;
+    let declared = (count as u64).checked_mul(size);
+    let chunk = match ds.layout().map_err(h5)? {
+        Layout::Compact { .. } | Layout::Contiguous { .. } => Some(0),
+        Layout::Chunked { chunk_shape, .. } => {
+            chunk_shape.iter().try_fold(size, |n, &d| n.checked_mul(d))
+        }
+        other => {
+            return Err(ImportError::new(format!(
+                "{path}: storage layout {other:?}; expected compact, contiguous or chunked"
+            )))
+        }
+    };
+    let total = declared.and_then(|d| d.checked_add(budget.declared));
+    let fits = |n: Option<u64>| n.filter(|&n| n <= budget.file_len);
+    let (Some(total), Some(_)) = (fits(total), fits(chunk)) else {
+        return Err(ImportError::new(format!(
+            "{path}: declares more data ({count} values of {size} bytes{}) than the {}-byte file \
+             holds{}",
+            match chunk {
+                Some(c) if c > 0 => format!(", chunks of {c} bytes"),
+                None => ", chunks of more than 2^64 bytes".to_string(),
+                _ => String::new(),
+            },
+            budget.file_len,
+            if budget.declared > 0 {
+                format!(
+                    " beside the {} bytes of the datasets before it",
+                    budget.declared
+                )
+            } else {
+                String::new()
+            }
+        )));
+    };
+    budget.declared = total;
     let values: Vec<f32> = ds.read().map_err(h5)?;
     if values.len() != count {
         return Err(ImportError::new(format!(
@@ -168,7 +294,7 @@ fn read_dataset(file: &File, path: &str) -> Result<(Vec<u64>, Vec<f32>)> {
         )));
     }
     check_finite(path, &values)?;
-    Ok((shape, values))
+    Ok(values)
 }
 
 /// An attribute's value as a list of strings (Keras writes fixed-length byte strings).
