@@ -14,4 +14,5 @@
 //! (`nsdf eval`'s point input).
 
 pub mod cmd;
+pub mod points;
 pub mod progress;

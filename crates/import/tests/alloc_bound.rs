@@ -283,3 +283,20 @@ fn every_strict_prefix_of_a_davies_file_fails_cleanly() {
     }
     println!("{} prefixes refused", bytes.len());
 }
+
+/// An input the `import_keras` fuzz target found (fuzz/README.md): 1,163 bytes over which
+/// hdf5-pure requests 4.7 MB reading the root group's attributes before failing with an EOF
+/// error. Not fixed (it is inside hdf5-pure, before any field the importer sees); this test
+/// keeps the clean failure and prints the measurement instead of asserting the bound.
+#[test]
+fn keras_fuzz_regression_over_the_bound() {
+    let bytes = include_bytes!("data/fuzz-keras-alloc-1.h5");
+    let (used, r) = requested(|| keras::read(bytes.to_vec(), None));
+    let e = r.unwrap_err();
+    println!(
+        "fuzz-keras-alloc-1: {} bytes, requested {used} B: {e}",
+        bytes.len()
+    );
+    assert!(e.0.contains("reading the root group's attributes"), "{e}");
+    assert!(used < 64 << 20, "{used}");
+}
