@@ -32,6 +32,18 @@ pub use format::{parse, read, to_bytes, validate, write_atomic, ChunkInfo, Issue
 pub use model::{Activation, Encoding, Layer, Model, Scheme, Stats, Transform, Value};
 pub use shape::Shape;
 
+/// The runtime's SIMD vocabulary, for the workspace's own crates (`nsdf-mesh`'s distance kernels,
+/// `nsdf-train`'s matrix products): the [`Simd`](simd::Simd) trait, whose implementing types are
+/// proof tokens (a value exists only where the CPU has the instructions), the x86 tokens and a
+/// portable one on plain arrays. Not part of the API: no stability promise, and it may change or
+/// go in any release.
+#[doc(hidden)]
+pub mod simd {
+    pub use crate::eval::simd::{Portable, Simd};
+    #[cfg(target_arch = "x86_64")]
+    pub use crate::eval::{avx2::Avx2, avx512::Avx512};
+}
+
 /// Building blocks for the workspace's own tests, benchmarks, fuzz targets and test vectors:
 /// deliberately odd files, the format's constants, the checksum and the quantization arithmetic.
 /// Not part of the API: no stability promise, and it may change or go in any release.

@@ -19,13 +19,22 @@ pub fn is_available() -> bool {
 }
 
 /// Proof that the CPU supports AVX2 and FMA.
-#[derive(Clone, Copy)]
-pub(crate) struct Avx2(());
+#[derive(Clone, Copy, Debug)]
+pub struct Avx2(());
 
 impl Avx2 {
     /// The token, or `None` when the CPU lacks the instructions.
-    pub(crate) fn new() -> Option<Avx2> {
+    pub fn new() -> Option<Avx2> {
         is_available().then_some(Avx2(()))
+    }
+
+    /// The token without the check, for hot paths that already checked.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2 and FMA.
+    #[inline(always)]
+    pub unsafe fn new_unchecked() -> Avx2 {
+        Avx2(())
     }
 
     /// The token; panics on a CPU without AVX2 and FMA ([`crate::eval::Backend::detect`] never
@@ -93,6 +102,10 @@ impl Simd for Avx2 {
         unsafe { _mm256_andnot_ps(_mm256_set1_ps(-0.0), a) }
     }
     #[inline(always)]
+    fn sqrt(self, a: __m256) -> __m256 {
+        unsafe { _mm256_sqrt_ps(a) }
+    }
+    #[inline(always)]
     fn xor_sign(self, a: __m256, sign: __m256) -> __m256 {
         unsafe { _mm256_xor_ps(a, _mm256_and_ps(sign, _mm256_set1_ps(-0.0))) }
     }
@@ -124,12 +137,36 @@ impl Simd for Avx2 {
         unsafe { _mm256_cmp_ps::<_CMP_GE_OQ>(a, b) }
     }
     #[inline(always)]
+    fn lt(self, a: __m256, b: __m256) -> __m256 {
+        unsafe { _mm256_cmp_ps::<_CMP_LT_OQ>(a, b) }
+    }
+    #[inline(always)]
+    fn le(self, a: __m256, b: __m256) -> __m256 {
+        unsafe { _mm256_cmp_ps::<_CMP_LE_OQ>(a, b) }
+    }
+    #[inline(always)]
+    fn eq(self, a: __m256, b: __m256) -> __m256 {
+        unsafe { _mm256_cmp_ps::<_CMP_EQ_OQ>(a, b) }
+    }
+    #[inline(always)]
+    fn and(self, a: __m256, b: __m256) -> __m256 {
+        unsafe { _mm256_and_ps(a, b) }
+    }
+    #[inline(always)]
     fn select(self, m: __m256, a: __m256, b: __m256) -> __m256 {
         unsafe { _mm256_blendv_ps(b, a, m) }
     }
     #[inline(always)]
+    fn keep(self, m: __m256, a: __m256) -> __m256 {
+        unsafe { _mm256_and_ps(a, m) }
+    }
+    #[inline(always)]
     fn any(self, m: __m256) -> bool {
         unsafe { _mm256_movemask_ps(m) != 0 }
+    }
+    #[inline(always)]
+    fn bits(self, m: __m256) -> u32 {
+        unsafe { _mm256_movemask_ps(m) as u32 }
     }
     #[inline(always)]
     fn reduce_add(self, a: __m256) -> f32 {
@@ -137,6 +174,47 @@ impl Simd for Avx2 {
             let s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps::<1>(a));
             let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
             _mm_cvtss_f32(_mm_add_ss(s, _mm_shuffle_ps::<1>(s, s)))
+        }
+    }
+    #[inline(always)]
+    fn hmin(self, v: __m256) -> f32 {
+        unsafe {
+            let h = _mm256_permute2f128_ps::<1>(v, v);
+            let m = _mm256_min_ps(h, v);
+            let m = _mm256_min_ps(_mm256_permute_ps::<0b01_00_11_10>(m), m);
+            let m = _mm256_min_ps(_mm256_permute_ps::<0b10_11_00_01>(m), m);
+            _mm256_cvtss_f32(m)
+        }
+    }
+    #[inline(always)]
+    fn sums(self, acc: &[__m256]) -> __m256 {
+        // Three halving levels: 128-bit halves, pairs, singles. Lane j then holds the sum of
+        // input SIGMA[j]; SIGMA is its own inverse, so reading the inputs through it puts the
+        // sum of input j in lane j.
+        const SIGMA: [usize; 8] = [0, 2, 1, 3, 4, 6, 5, 7];
+        let acc: &[__m256; 8] = acc.try_into().expect("sums: needs LANES vectors");
+        unsafe {
+            let a = |q: usize| acc[SIGMA[q]];
+            let mut t = [_mm256_setzero_ps(); 4];
+            for (i, t) in t.iter_mut().enumerate() {
+                let (x, y) = (a(i), a(i + 4));
+                *t = _mm256_add_ps(
+                    _mm256_permute2f128_ps::<0x20>(x, y),
+                    _mm256_permute2f128_ps::<0x31>(x, y),
+                );
+            }
+            let mut u = [_mm256_setzero_ps(); 2];
+            for (i, u) in u.iter_mut().enumerate() {
+                let (x, y) = (t[i], t[i + 2]);
+                *u = _mm256_add_ps(
+                    _mm256_shuffle_ps::<0x44>(x, y),
+                    _mm256_shuffle_ps::<0xEE>(x, y),
+                );
+            }
+            _mm256_add_ps(
+                _mm256_shuffle_ps::<0x88>(u[0], u[1]),
+                _mm256_shuffle_ps::<0xDD>(u[0], u[1]),
+            )
         }
     }
     #[inline(always)]

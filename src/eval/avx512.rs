@@ -19,13 +19,22 @@ pub fn is_available() -> bool {
 }
 
 /// Proof that the CPU supports AVX-512F (plus AVX2 and FMA, which every such CPU has).
-#[derive(Clone, Copy)]
-pub(crate) struct Avx512(());
+#[derive(Clone, Copy, Debug)]
+pub struct Avx512(());
 
 impl Avx512 {
     /// The token, or `None` when the CPU lacks the instructions.
-    pub(crate) fn new() -> Option<Avx512> {
+    pub fn new() -> Option<Avx512> {
         is_available().then_some(Avx512(()))
+    }
+
+    /// The token without the check, for hot paths that already checked.
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512F, AVX2 and FMA.
+    #[inline(always)]
+    pub unsafe fn new_unchecked() -> Avx512 {
+        Avx512(())
     }
 
     /// The token; panics on a CPU without AVX-512F ([`crate::eval::Backend::detect`] never picks
@@ -89,6 +98,10 @@ impl Simd for Avx512 {
         unsafe { _mm512_abs_ps(a) }
     }
     #[inline(always)]
+    fn sqrt(self, a: __m512) -> __m512 {
+        unsafe { _mm512_sqrt_ps(a) }
+    }
+    #[inline(always)]
     fn xor_sign(self, a: __m512, sign: __m512) -> __m512 {
         unsafe {
             let sign = _mm512_and_si512(_mm512_castps_si512(sign), _mm512_set1_epi32(i32::MIN));
@@ -119,16 +132,83 @@ impl Simd for Avx512 {
         unsafe { _mm512_cmp_ps_mask::<_CMP_GE_OQ>(a, b) }
     }
     #[inline(always)]
+    fn lt(self, a: __m512, b: __m512) -> __mmask16 {
+        unsafe { _mm512_cmp_ps_mask::<_CMP_LT_OQ>(a, b) }
+    }
+    #[inline(always)]
+    fn le(self, a: __m512, b: __m512) -> __mmask16 {
+        unsafe { _mm512_cmp_ps_mask::<_CMP_LE_OQ>(a, b) }
+    }
+    #[inline(always)]
+    fn eq(self, a: __m512, b: __m512) -> __mmask16 {
+        unsafe { _mm512_cmp_ps_mask::<_CMP_EQ_OQ>(a, b) }
+    }
+    #[inline(always)]
+    fn and(self, a: __mmask16, b: __mmask16) -> __mmask16 {
+        a & b
+    }
+    #[inline(always)]
     fn select(self, m: __mmask16, a: __m512, b: __m512) -> __m512 {
         unsafe { _mm512_mask_blend_ps(m, b, a) }
+    }
+    #[inline(always)]
+    fn keep(self, m: __mmask16, a: __m512) -> __m512 {
+        unsafe { _mm512_maskz_mov_ps(m, a) }
     }
     #[inline(always)]
     fn any(self, m: __mmask16) -> bool {
         m != 0
     }
     #[inline(always)]
+    fn bits(self, m: __mmask16) -> u32 {
+        m as u32
+    }
+    #[inline(always)]
     fn reduce_add(self, a: __m512) -> f32 {
         unsafe { _mm512_reduce_add_ps(a) }
+    }
+    #[inline(always)]
+    fn hmin(self, a: __m512) -> f32 {
+        unsafe { _mm512_reduce_min_ps(a) }
+    }
+    #[inline(always)]
+    fn sums(self, acc: &[__m512]) -> __m512 {
+        // Four halving levels: 256-bit halves, 128-bit quarters, then pairs and singles within
+        // 128-bit lanes. Lane j then holds the sum of input SIGMA[j]; SIGMA is its own inverse,
+        // so reading the inputs through it puts the sum of input j in lane j.
+        const SIGMA: [usize; 16] = [0, 2, 1, 3, 8, 10, 9, 11, 4, 6, 5, 7, 12, 14, 13, 15];
+        let acc: &[__m512; 16] = acc.try_into().expect("sums: needs LANES vectors");
+        unsafe {
+            let a = |q: usize| acc[SIGMA[q]];
+            let mut t = [_mm512_setzero_ps(); 8];
+            for (i, t) in t.iter_mut().enumerate() {
+                let (x, y) = (a(i), a(i + 8));
+                *t = _mm512_add_ps(
+                    _mm512_shuffle_f32x4::<0x44>(x, y),
+                    _mm512_shuffle_f32x4::<0xEE>(x, y),
+                );
+            }
+            let mut u = [_mm512_setzero_ps(); 4];
+            for (i, u) in u.iter_mut().enumerate() {
+                let (x, y) = (t[i], t[i + 4]);
+                *u = _mm512_add_ps(
+                    _mm512_shuffle_f32x4::<0x88>(x, y),
+                    _mm512_shuffle_f32x4::<0xDD>(x, y),
+                );
+            }
+            let mut v = [_mm512_setzero_ps(); 2];
+            for (i, v) in v.iter_mut().enumerate() {
+                let (x, y) = (u[i], u[i + 2]);
+                *v = _mm512_add_ps(
+                    _mm512_shuffle_ps::<0x44>(x, y),
+                    _mm512_shuffle_ps::<0xEE>(x, y),
+                );
+            }
+            _mm512_add_ps(
+                _mm512_shuffle_ps::<0x88>(v[0], v[1]),
+                _mm512_shuffle_ps::<0xDD>(v[0], v[1]),
+            )
+        }
     }
     #[inline(always)]
     unsafe fn load(self, p: *const f32) -> __m512 {

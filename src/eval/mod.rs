@@ -10,8 +10,7 @@ pub mod avx512;
 pub mod cuda;
 pub mod network;
 pub mod scalar;
-#[cfg(target_arch = "x86_64")]
-mod simd;
+pub(crate) mod simd;
 mod threads;
 
 pub use network::{Dense, Network};

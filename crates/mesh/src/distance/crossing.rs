@@ -15,11 +15,10 @@
 //! endpoint lies on a triangle) the answer is "unknown" and the caller falls back to the
 //! hierarchical winding number.
 
-#[cfg(target_arch = "x86_64")]
-use crate::distance::simd::Avx2;
-use crate::distance::simd::{Lanes, Portable};
-use crate::distance::wide::{load3, sub3, Isa, Node, Packet, WideBvh, LEAF};
+use crate::distance::wide::{load3, sub3, Isa, Node, Packet, Wide, WideBvh, LEAF, PORTABLE};
 use crate::geom::*;
+#[cfg(target_arch = "x86_64")]
+use nsdf::simd::Avx2;
 
 /// Shewchuk's `o3derrboundA`: |det| above this times the permanent has a certain sign.
 const O3D_ERR: f64 = (7.0 + 56.0 * f64::EPSILON / 2.0) * (f64::EPSILON / 2.0);
@@ -30,7 +29,7 @@ const MARGIN: f32 = 1e-6;
 /// `None` when some crossing could not be certified. `stack` is reusable scratch.
 pub fn signed_crossings(w: &WideBvh, isa: Isa, s: V3, q: V3, stack: &mut Vec<u32>) -> Option<i32> {
     match isa {
-        Isa::Scalar => crossings_in(Portable, w, s, q, stack),
+        Isa::Scalar => crossings_in(PORTABLE, w, s, q, stack),
         // SAFETY: callers only pass an `Isa` that `is_supported` (see `Sdf::with_isa`).
         #[cfg(target_arch = "x86_64")]
         Isa::Avx2 => unsafe { crossings_avx2(w, s, q, stack) },
@@ -52,7 +51,7 @@ unsafe fn crossings_avx512(w: &WideBvh, s: V3, q: V3, stack: &mut Vec<u32>) -> O
 }
 
 #[inline(always)]
-fn crossings_in<S: Lanes>(l: S, w: &WideBvh, s: V3, q: V3, stack: &mut Vec<u32>) -> Option<i32> {
+fn crossings_in<S: Wide>(l: S, w: &WideBvh, s: V3, q: V3, stack: &mut Vec<u32>) -> Option<i32> {
     let sv = [l.splat(s[0]), l.splat(s[1]), l.splat(s[2])];
     let qv = [l.splat(q[0]), l.splat(q[1]), l.splat(q[2])];
     let (sd, qd) = (to_d(s), to_d(q));
@@ -89,14 +88,14 @@ fn crossings_in<S: Lanes>(l: S, w: &WideBvh, s: V3, q: V3, stack: &mut Vec<u32>)
 }
 
 #[inline(always)]
-fn abs_sum<S: Lanes>(l: S, v: [S::V; 3]) -> S::V {
+fn abs_sum<S: Wide>(l: S, v: [S::V; 3]) -> S::V {
     l.add(l.add(l.abs(v[0]), l.abs(v[1])), l.abs(v[2]))
 }
 
 /// Lanes (bits) whose oriented box the segment's bounding box overlaps in the box's own frame:
 /// a conservative segment–box test, widened by the rounding margin.
 #[inline(always)]
-fn segment_boxes<S: Lanes>(l: S, n: &Node, s: [S::V; 3], q: [S::V; 3]) -> u32 {
+fn segment_boxes<S: Wide>(l: S, n: &Node, s: [S::V; 3], q: [S::V; 3]) -> u32 {
     let c = load3(l, &n.c);
     let ds = sub3(l, s, c);
     let dq = sub3(l, q, c);
@@ -109,7 +108,7 @@ fn segment_boxes<S: Lanes>(l: S, n: &Node, s: [S::V; 3], q: [S::V; 3]) -> u32 {
     for i in 0..3 {
         let ax = load3(l, &n.ax[i]);
         let (ts, tq) = (l.dot(ds, ax), l.dot(dq, ax));
-        let e = l.add(l.load(&n.e[i]), m);
+        let e = l.add(l.get(&n.e[i]), m);
         let lo_ok = l.le(l.min(ts, tq), e);
         let hi_ok = l.ge(l.max(ts, tq), l.sub(l.splat(0.0), e));
         bits &= l.bits(l.and(lo_ok, hi_ok));
@@ -120,7 +119,7 @@ fn segment_boxes<S: Lanes>(l: S, n: &Node, s: [S::V; 3], q: [S::V; 3]) -> u32 {
 /// Lanes (bits) whose triangle plane the segment may cross: not both endpoints certainly on
 /// the same side.
 #[inline(always)]
-fn straddling_lanes<S: Lanes>(l: S, p: &Packet, s: [S::V; 3], q: [S::V; 3]) -> u32 {
+fn straddling_lanes<S: Wide>(l: S, p: &Packet, s: [S::V; 3], q: [S::V; 3]) -> u32 {
     let a = load3(l, &p.a);
     let n = load3(l, &p.n);
     let hs = l.dot(sub3(l, s, a), n);

@@ -15,7 +15,6 @@
 pub mod bvh;
 pub mod crossing;
 pub mod morton;
-mod simd;
 pub mod triangle;
 pub mod wide;
 pub mod winding;

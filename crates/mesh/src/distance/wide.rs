@@ -11,21 +11,64 @@
 //! boxes cost one vector pass, and eight triangles one branch-free pass (plane distance if the
 //! projection falls inside, else the nearest of three clamped edge projections).
 //!
-//! The lane loops are written once against `simd::Lanes` and compiled three times: portable
-//! (what the baseline target auto-vectorizes), AVX2+FMA, and the same AVX2 code with AVX-512VL
-//! enabled (EVEX encodings; measured within 3% of AVX2 — 16-lane packets were not tried).
-//! [`Isa`] picks one at run time. No operation is fused or reordered between the versions
-//! (Rust never contracts `a * b + c`), so all give bit-identical results.
+//! The lane loops are written once against the runtime's SIMD trait (`nsdf::simd::Simd`, through
+//! [`Wide`] for the 8-lane arrays) and compiled three times: on the portable token (what the
+//! baseline target auto-vectorizes), on the AVX2 token with AVX2+FMA enabled, and on the same
+//! token with AVX-512VL enabled too (EVEX encodings; measured within 3% of AVX2 — 16-lane
+//! packets were not tried). [`Isa`] picks one at run time. The kernels use only the trait's
+//! exactly rounded operations (never `fmadd`/`fnmadd`, and Rust never contracts `a * b + c`),
+//! so all versions give bit-identical results.
 
 use crate::distance::bvh::{Bvh, MAX_DEPTH};
-#[cfg(target_arch = "x86_64")]
-use crate::distance::simd::Avx2;
-use crate::distance::simd::{Lanes, Portable};
 use crate::geom::*;
+#[cfg(target_arch = "x86_64")]
+use nsdf::simd::Avx2;
+use nsdf::simd::{Portable, Simd};
 
 /// Children per node and triangles per packet.
 pub const LANES: usize = 8;
 pub(super) type L = [f32; LANES];
+
+/// The portable token the scalar version runs on.
+pub(super) const PORTABLE: Portable<LANES> = Portable;
+
+/// The runtime's [`Simd`] on this module's 8-lane arrays (the kernels run on 8-lane tokens only:
+/// [`Portable<8>`](Portable) and [`Avx2`]), plus the few combinations the kernels share. Only
+/// exactly rounded operations, so every token gives the same bits.
+pub(super) trait Wide: Simd {
+    /// Loads one lane array.
+    #[inline(always)]
+    fn get(self, a: &L) -> Self::V {
+        const { assert!(Self::LANES == LANES) };
+        // SAFETY: `a` holds LANES = Self::LANES floats.
+        unsafe { self.load(a.as_ptr()) }
+    }
+
+    /// Stores into one lane array.
+    #[inline(always)]
+    fn put(self, v: Self::V, out: &mut L) {
+        const { assert!(Self::LANES == LANES) };
+        // SAFETY: `out` holds LANES = Self::LANES floats.
+        unsafe { self.store(out.as_mut_ptr(), v) }
+    }
+
+    /// `a · b`, unfused: `(a0 b0 + a1 b1) + a2 b2`.
+    #[inline(always)]
+    fn dot(self, a: [Self::V; 3], b: [Self::V; 3]) -> Self::V {
+        self.add(
+            self.add(self.mul(a[0], b[0]), self.mul(a[1], b[1])),
+            self.mul(a[2], b[2]),
+        )
+    }
+
+    /// Bit i set when lane i equals `x`.
+    #[inline(always)]
+    fn eq_bits(self, v: Self::V, x: f32) -> u32 {
+        self.bits(self.eq(v, self.splat(x)))
+    }
+}
+
+impl<S: Simd> Wide for S {}
 
 /// Child reference: a packet index with this bit set, else a node index.
 pub(super) const LEAF: u32 = 1 << 31;
@@ -235,7 +278,7 @@ impl WideBvh {
     /// of a nearby earlier answer (any packet is correct; a near one is fast).
     pub fn nearest(&self, isa: Isa, q: V3, seed: u32, scratch: &mut Scratch) -> (f32, u32, u32) {
         match isa {
-            Isa::Scalar => self.nearest_in(Portable, q, seed, scratch),
+            Isa::Scalar => self.nearest_in(PORTABLE, q, seed, scratch),
             // SAFETY: callers only pass an `Isa` that `is_supported` (see `Sdf::with_isa`).
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2 => unsafe { self.nearest_avx2(q, seed, scratch) },
@@ -257,7 +300,7 @@ impl WideBvh {
     }
 
     #[inline(always)]
-    fn nearest_in<S: Lanes>(
+    fn nearest_in<S: Wide>(
         &self,
         s: S,
         q: V3,
@@ -284,7 +327,7 @@ impl WideBvh {
             // Push the children that can still hold something nearer. (Sorting them nearest
             // first costs more than it saves: the seed already makes `best` nearly final.)
             let mut mask = s.bits(s.le(bd, s.splat(best.d)));
-            s.store(bd, &mut dist);
+            s.put(bd, &mut dist);
             while mask != 0 {
                 let i = mask.trailing_zeros() as usize;
                 mask &= mask - 1;
@@ -304,7 +347,7 @@ struct Best {
 
 impl Best {
     #[inline(always)]
-    fn new<S: Lanes>(s: S, p: &Packet, packet: u32, q: [S::V; 3]) -> Best {
+    fn new<S: Wide>(s: S, p: &Packet, packet: u32, q: [S::V; 3]) -> Best {
         let d = packet_dist2(s, p, q);
         let m = s.hmin(d);
         Best {
@@ -315,7 +358,7 @@ impl Best {
     }
 
     #[inline(always)]
-    fn update<S: Lanes>(&mut self, s: S, p: &Packet, packet: u32, q: [S::V; 3]) {
+    fn update<S: Wide>(&mut self, s: S, p: &Packet, packet: u32, q: [S::V; 3]) {
         let d = packet_dist2(s, p, q);
         let m = s.hmin(d);
         if m < self.d {
@@ -328,7 +371,7 @@ impl Best {
 
 /// The lowest lane holding `m` (lane 0 for a NaN query, where no lane compares equal).
 #[inline(always)]
-fn lane_of<S: Lanes>(s: S, d: S::V, m: f32) -> u32 {
+fn lane_of<S: Wide>(s: S, d: S::V, m: f32) -> u32 {
     s.eq_bits(d, m).trailing_zeros() % LANES as u32
 }
 
@@ -341,7 +384,7 @@ pub const STACK: usize = LANES * (MAX_DEPTH + 2);
 /// Squared distances from `q` to the eight oriented boxes of a node. NaN for unused lanes
 /// (NaN centre): `max(0, x)` returns its second operand for NaN, so the NaN survives.
 #[inline(always)]
-fn box_dist2<S: Lanes>(s: S, n: &Node, q: [S::V; 3]) -> S::V {
+fn box_dist2<S: Wide>(s: S, n: &Node, q: [S::V; 3]) -> S::V {
     let d = sub3(s, q, load3(s, &n.c));
     let (o0, o1, o2) = (
         outside(s, n, d, 0),
@@ -353,24 +396,24 @@ fn box_dist2<S: Lanes>(s: S, n: &Node, q: [S::V; 3]) -> S::V {
 
 /// How far offset `d` from the centres lies outside the boxes along axis `i` (0 inside).
 #[inline(always)]
-fn outside<S: Lanes>(s: S, n: &Node, d: [S::V; 3], i: usize) -> S::V {
+fn outside<S: Wide>(s: S, n: &Node, d: [S::V; 3], i: usize) -> S::V {
     let t = s.abs(s.dot(d, load3(s, &n.ax[i])));
-    s.max(s.splat(0.0), s.sub(t, s.load(&n.e[i])))
+    s.max(s.splat(0.0), s.sub(t, s.get(&n.e[i])))
 }
 
 #[inline(always)]
-pub(super) fn load3<S: Lanes>(s: S, v: &[L; 3]) -> [S::V; 3] {
-    [s.load(&v[0]), s.load(&v[1]), s.load(&v[2])]
+pub(super) fn load3<S: Wide>(s: S, v: &[L; 3]) -> [S::V; 3] {
+    [s.get(&v[0]), s.get(&v[1]), s.get(&v[2])]
 }
 
 #[inline(always)]
-pub(super) fn sub3<S: Lanes>(s: S, x: [S::V; 3], y: [S::V; 3]) -> [S::V; 3] {
+pub(super) fn sub3<S: Wide>(s: S, x: [S::V; 3], y: [S::V; 3]) -> [S::V; 3] {
     [s.sub(x[0], y[0]), s.sub(x[1], y[1]), s.sub(x[2], y[2])]
 }
 
 /// Squared distance from the point at offset `d` from an edge's start to the edge `e`.
 #[inline(always)]
-fn edge_dist2<S: Lanes>(s: S, d: [S::V; 3], e: [S::V; 3], inv_len2: S::V) -> S::V {
+fn edge_dist2<S: Wide>(s: S, d: [S::V; 3], e: [S::V; 3], inv_len2: S::V) -> S::V {
     let t = s.min(
         s.max(s.mul(s.dot(d, e), inv_len2), s.splat(0.0)),
         s.splat(1.0),
@@ -386,7 +429,7 @@ fn edge_dist2<S: Lanes>(s: S, d: [S::V; 3], e: [S::V; 3], inv_len2: S::V) -> S::
 /// Squared distances from `q` to the packet's eight triangles, branch-free: the plane distance
 /// where the projection falls inside the triangle, else the nearest clamped edge projection.
 #[inline(always)]
-fn packet_dist2<S: Lanes>(s: S, p: &Packet, q: [S::V; 3]) -> S::V {
+fn packet_dist2<S: Wide>(s: S, p: &Packet, q: [S::V; 3]) -> S::V {
     let (a, b, c) = (load3(s, &p.a), load3(s, &p.b), load3(s, &p.c));
     let pa = sub3(s, q, a);
     let u = s.dot(pa, load3(s, &p.g0));
@@ -397,9 +440,9 @@ fn packet_dist2<S: Lanes>(s: S, p: &Packet, q: [S::V; 3]) -> S::V {
         s.and(s.ge(u, zero), s.ge(v, zero)),
         s.le(s.add(u, v), s.splat(1.0)),
     );
-    let e_ab = edge_dist2(s, pa, sub3(s, b, a), s.load(&p.inv[0]));
-    let e_bc = edge_dist2(s, sub3(s, q, b), sub3(s, c, b), s.load(&p.inv[1]));
-    let e_ca = edge_dist2(s, sub3(s, q, c), sub3(s, a, c), s.load(&p.inv[2]));
+    let e_ab = edge_dist2(s, pa, sub3(s, b, a), s.get(&p.inv[0]));
+    let e_bc = edge_dist2(s, sub3(s, q, b), sub3(s, c, b), s.get(&p.inv[1]));
+    let e_ca = edge_dist2(s, sub3(s, q, c), sub3(s, a, c), s.get(&p.inv[2]));
     let e = s.min(s.min(e_ab, e_bc), e_ca);
     s.select(inside, s.mul(h, h), e)
 }

@@ -14,13 +14,12 @@
 //! solid angles of its triangles are summed exactly. Eight children (or triangles) take one
 //! vector pass.
 
-#[cfg(target_arch = "x86_64")]
-use crate::distance::simd::Avx2;
-use crate::distance::simd::{Lanes, Portable};
 use crate::distance::triangle;
-use crate::distance::wide::{load3, sub3, Isa, WideBvh, L, LANES, LEAF};
+use crate::distance::wide::{load3, sub3, Isa, Wide, WideBvh, L, LANES, LEAF, PORTABLE};
 use crate::geom::*;
 use crate::Mesh;
+#[cfg(target_arch = "x86_64")]
+use nsdf::simd::Avx2;
 use rayon::prelude::*;
 use std::f64::consts::PI;
 
@@ -123,7 +122,7 @@ impl Winding {
     /// Fast approximate winding number at `q`.
     pub fn fast(&self, wide: &WideBvh, isa: Isa, q: V3, stack: &mut Vec<u32>) -> f32 {
         match isa {
-            Isa::Scalar => self.fast_in(Portable, wide, q, stack),
+            Isa::Scalar => self.fast_in(PORTABLE, wide, q, stack),
             // SAFETY: callers only pass an `Isa` that `is_supported` (see `Sdf::with_isa`).
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2 => unsafe { self.fast_avx2(wide, q, stack) },
@@ -145,7 +144,7 @@ impl Winding {
     }
 
     #[inline(always)]
-    fn fast_in<S: Lanes>(&self, s: S, wide: &WideBvh, q: V3, stack: &mut Vec<u32>) -> f32 {
+    fn fast_in<S: Wide>(&self, s: S, wide: &WideBvh, q: V3, stack: &mut Vec<u32>) -> f32 {
         let qv = [s.splat(q[0]), s.splat(q[1]), s.splat(q[2])];
         let zero = s.splat(0.0);
         let mut total = zero;
@@ -156,13 +155,13 @@ impl Winding {
                 let p = (r & !LEAF) as usize;
                 let pk = &wide.packets[p];
                 let omega = solid_angles(s, load3(s, &pk.a), load3(s, &pk.b), load3(s, &pk.c), qv);
-                total = s.add(total, s.mul(omega, s.load(&self.used[p])));
+                total = s.add(total, s.mul(omega, s.get(&self.used[p])));
                 continue;
             }
             let mo = &self.moments[r as usize];
             let rv = sub3(s, load3(s, &mo.p), qv);
             let r2 = s.dot(rv, rv);
-            let far = s.lt(s.load(&mo.far2), r2);
+            let far = s.lt(s.get(&mo.far2), r2);
             total = s.add(total, s.select(far, expansion(s, mo, rv, r2), zero));
             let node = &wide.nodes[r as usize];
             let mut open = !s.bits(far) & ((1u32 << LANES) - 1);
@@ -175,7 +174,7 @@ impl Winding {
             }
         }
         let mut lanes = [0f32; LANES];
-        s.store(total, &mut lanes);
+        s.put(total, &mut lanes);
         lanes.iter().sum::<f32>() / (4.0 * std::f32::consts::PI)
     }
 }
@@ -183,7 +182,7 @@ impl Winding {
 /// Far-field solid angles of eight children seen from q, with r = p̃ − q (see module docs):
 /// N·r/|r|³ + [tr M/|r|³ − 3 rᵀMr/|r|⁵] + ½[−3(2 r·u + r·v)/|r|⁵ + 15 Σ_i r_i rᵀT_i r/|r|⁷].
 #[inline(always)]
-fn expansion<S: Lanes>(s: S, mo: &Moments, r: [S::V; 3], r2: S::V) -> S::V {
+fn expansion<S: Wide>(s: S, mo: &Moments, r: [S::V; 3], r2: S::V) -> S::V {
     let inv = s.div(s.splat(1.0), s.sqrt(r2));
     let inv2 = s.mul(inv, inv);
     let inv3 = s.mul(inv2, inv);
@@ -197,7 +196,7 @@ fn expansion<S: Lanes>(s: S, mo: &Moments, r: [S::V; 3], r2: S::V) -> S::V {
         s.dot(load3(s, &m[2]), r),
     ];
     let t2 = s.sub(
-        s.mul(s.load(&mo.trace), inv3),
+        s.mul(s.get(&mo.trace), inv3),
         s.mul(s.mul(s.splat(3.0), s.dot(r, mr)), inv5),
     );
     let mut cubic = s.splat(0.0);
@@ -217,27 +216,27 @@ fn expansion<S: Lanes>(s: S, mo: &Moments, r: [S::V; 3], r2: S::V) -> S::V {
 
 /// rᵀ T r for a symmetric T stored as (xx, yy, zz, xy, xz, yz).
 #[inline(always)]
-fn quadratic<S: Lanes>(s: S, t: &[L; 6], r: [S::V; 3]) -> S::V {
+fn quadratic<S: Wide>(s: S, t: &[L; 6], r: [S::V; 3]) -> S::V {
     let sq = s.add(
         s.add(
-            s.mul(s.load(&t[0]), s.mul(r[0], r[0])),
-            s.mul(s.load(&t[1]), s.mul(r[1], r[1])),
+            s.mul(s.get(&t[0]), s.mul(r[0], r[0])),
+            s.mul(s.get(&t[1]), s.mul(r[1], r[1])),
         ),
-        s.mul(s.load(&t[2]), s.mul(r[2], r[2])),
+        s.mul(s.get(&t[2]), s.mul(r[2], r[2])),
     );
     let cross = s.add(
         s.add(
-            s.mul(s.load(&t[3]), s.mul(r[0], r[1])),
-            s.mul(s.load(&t[4]), s.mul(r[0], r[2])),
+            s.mul(s.get(&t[3]), s.mul(r[0], r[1])),
+            s.mul(s.get(&t[4]), s.mul(r[0], r[2])),
         ),
-        s.mul(s.load(&t[5]), s.mul(r[1], r[2])),
+        s.mul(s.get(&t[5]), s.mul(r[1], r[2])),
     );
     s.add(sq, s.add(cross, cross))
 }
 
 /// Signed solid angles of eight triangles seen from q (van Oosterom & Strackee).
 #[inline(always)]
-fn solid_angles<S: Lanes>(s: S, a: [S::V; 3], b: [S::V; 3], c: [S::V; 3], q: [S::V; 3]) -> S::V {
+fn solid_angles<S: Wide>(s: S, a: [S::V; 3], b: [S::V; 3], c: [S::V; 3], q: [S::V; 3]) -> S::V {
     let (a, b, c) = (sub3(s, a, q), sub3(s, b, q), sub3(s, c, q));
     let (la, lb, lc) = (
         s.sqrt(s.dot(a, a)),
@@ -260,7 +259,7 @@ fn solid_angles<S: Lanes>(s: S, a: [S::V; 3], b: [S::V; 3], c: [S::V; 3], q: [S:
 /// atan2 to about 2 ulp (Cephes' atanf polynomial after reduction to [0, tan(π/8)]), with
 /// atan2(0, 0) = 0.
 #[inline(always)]
-fn atan2<S: Lanes>(s: S, y: S::V, x: S::V) -> S::V {
+fn atan2<S: Wide>(s: S, y: S::V, x: S::V) -> S::V {
     let zero = s.splat(0.0);
     let (ax, ay) = (s.abs(x), s.abs(y));
     let mx = s.max(ax, ay);
@@ -397,7 +396,7 @@ mod tests {
 
     #[test]
     fn atan2_matches_std() {
-        let p = Portable;
+        let p = PORTABLE;
         let vals = [
             0.0f32, -0.0, 1e-30, 0.3, -0.3, 0.4142, 0.5, 1.0, -1.0, 2.4, -7.0, 1e20, -1e-20,
         ];
