@@ -7,7 +7,8 @@
 //!   backward pass. Forward (`W`) and backward-to-input (`Wᵀ`) are both this product.
 //! - [`Kernel::weight_grad`]: `dW = dZ · Xᵀ` and `db = dZ · 1`, a sum over the chunk's samples.
 //!
-//! Backends: AVX-512 and AVX2+FMA (hand-blocked, chosen at run time), the `gemm` crate (portable,
+//! Backends: AVX-512 and AVX2+FMA (hand-blocked over the runtime's `nsdf::simd` tokens, chosen at
+//! run time), the `gemm` crate (portable,
 //! e.g. NEON on ARM), and a scalar reference the others are tested against.
 
 mod gemm;
@@ -53,10 +54,10 @@ impl Kernel {
         let mut all = vec![Kernel(Backend::Scalar), Kernel(Backend::Gemm)];
         #[cfg(target_arch = "x86_64")]
         {
-            if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+            if nsdf::simd::Avx2::new().is_some() {
                 all.push(Kernel(Backend::Avx2));
             }
-            if is_x86_feature_detected!("avx512f") {
+            if nsdf::simd::Avx512::new().is_some() {
                 all.push(Kernel(Backend::Avx512));
             }
         }
@@ -113,12 +114,36 @@ impl Kernel {
         match self.0 {
             Backend::Scalar => scalar::matmul(w, bias, x, y, rows, k, c, epilogue),
             Backend::Gemm => gemm::matmul(w, bias, x, y, rows, k, c, epilogue),
-            // SAFETY: the variant exists only if `available()` found the CPU features, and the
-            // asserts above bound every access the kernels make.
+            // SAFETY: the variant exists only if `available()` got the token (the CPU has the
+            // features), and the asserts above bound every access the kernels make.
             #[cfg(target_arch = "x86_64")]
-            Backend::Avx2 => unsafe { x86::matmul_avx2(w, bias, x, y, rows, k, c, epilogue) },
+            Backend::Avx2 => unsafe {
+                x86::matmul_avx2(
+                    nsdf::simd::Avx2::new_unchecked(),
+                    w,
+                    bias,
+                    x,
+                    y,
+                    rows,
+                    k,
+                    c,
+                    epilogue,
+                )
+            },
             #[cfg(target_arch = "x86_64")]
-            Backend::Avx512 => unsafe { x86::matmul_avx512(w, bias, x, y, rows, k, c, epilogue) },
+            Backend::Avx512 => unsafe {
+                x86::matmul_avx512(
+                    nsdf::simd::Avx512::new_unchecked(),
+                    w,
+                    bias,
+                    x,
+                    y,
+                    rows,
+                    k,
+                    c,
+                    epilogue,
+                )
+            },
         }
     }
 
@@ -146,9 +171,22 @@ impl Kernel {
             Backend::Gemm => gemm::weight_grad(dz, x, dw, db, rows, k, c),
             // SAFETY: as in `matmul`.
             #[cfg(target_arch = "x86_64")]
-            Backend::Avx2 => unsafe { x86::weight_grad_avx2(dz, x, dw, db, rows, k, c) },
+            Backend::Avx2 => unsafe {
+                x86::weight_grad_avx2(nsdf::simd::Avx2::new_unchecked(), dz, x, dw, db, rows, k, c)
+            },
             #[cfg(target_arch = "x86_64")]
-            Backend::Avx512 => unsafe { x86::weight_grad_avx512(dz, x, dw, db, rows, k, c) },
+            Backend::Avx512 => unsafe {
+                x86::weight_grad_avx512(
+                    nsdf::simd::Avx512::new_unchecked(),
+                    dz,
+                    x,
+                    dw,
+                    db,
+                    rows,
+                    k,
+                    c,
+                )
+            },
         }
     }
 }

@@ -1,5 +1,5 @@
-//! Register-blocked kernels written once over a small SIMD vocabulary ([`Simd`]) and
-//! instantiated per instruction set in `x86.rs`.
+//! Register-blocked kernels written once over the runtime's SIMD trait (`nsdf::simd::Simd`, a
+//! proof token per instruction set) and instantiated per token in `x86.rs`.
 //!
 //! `matmul` keeps an `R × V` tile of outputs (R rows, V vectors of samples) in registers while it
 //! runs down the shared dimension: each step loads V input vectors and R broadcast weights for
@@ -7,30 +7,7 @@
 //! partial sums over the samples and reduces them to scalars at the end.
 
 use super::Epilogue;
-
-/// The SIMD operations the kernels need.
-///
-/// # Safety
-/// Implementations may only be used where their instruction set is available; pointers passed
-/// must be valid for `LANES` floats (unaligned is fine).
-pub(super) unsafe trait Simd: Copy {
-    type V: Copy;
-    const LANES: usize;
-    unsafe fn zero() -> Self::V;
-    unsafe fn splat(x: f32) -> Self::V;
-    unsafe fn load(p: *const f32) -> Self::V;
-    unsafe fn store(p: *mut f32, v: Self::V);
-    /// `a * b + c`, fused.
-    unsafe fn fma(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
-    unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
-    unsafe fn max0(a: Self::V) -> Self::V;
-    /// `a` where `mask > 0`, else 0.
-    unsafe fn keep_positive(a: Self::V, mask: Self::V) -> Self::V;
-    unsafe fn sum(a: Self::V) -> f32;
-    /// Given `LANES` vectors at `acc`, the vector whose lane `j` is the sum of `acc[j]`'s lanes
-    /// (a transposing reduction: about 3 operations per vector instead of ~8 for `sum`).
-    unsafe fn sums(acc: *const Self::V) -> Self::V;
-}
+use nsdf::simd::Simd;
 
 const STORE: u8 = 0;
 const RELU: u8 = 1;
@@ -44,6 +21,7 @@ const MASK: u8 = 2;
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(super) unsafe fn matmul<S: Simd, const R: usize, const V: usize>(
+    s: S,
     w: &[f32],
     bias: Option<&[f32]>,
     x: &[f32],
@@ -54,10 +32,12 @@ pub(super) unsafe fn matmul<S: Simd, const R: usize, const V: usize>(
     epilogue: Epilogue,
 ) {
     match epilogue {
-        Epilogue::Store => matmul_e::<S, R, V, STORE>(w, bias, x, y, std::ptr::null(), rows, k, c),
-        Epilogue::Relu => matmul_e::<S, R, V, RELU>(w, bias, x, y, std::ptr::null(), rows, k, c),
+        Epilogue::Store => {
+            matmul_e::<S, R, V, STORE>(s, w, bias, x, y, std::ptr::null(), rows, k, c)
+        }
+        Epilogue::Relu => matmul_e::<S, R, V, RELU>(s, w, bias, x, y, std::ptr::null(), rows, k, c),
         Epilogue::MaskPositive(m) => {
-            matmul_e::<S, R, V, MASK>(w, bias, x, y, m.as_ptr(), rows, k, c)
+            matmul_e::<S, R, V, MASK>(s, w, bias, x, y, m.as_ptr(), rows, k, c)
         }
     }
 }
@@ -65,6 +45,7 @@ pub(super) unsafe fn matmul<S: Simd, const R: usize, const V: usize>(
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 unsafe fn matmul_e<S: Simd, const R: usize, const V: usize, const E: u8>(
+    s: S,
     w: &[f32],
     bias: Option<&[f32]>,
     x: &[f32],
@@ -78,11 +59,11 @@ unsafe fn matmul_e<S: Simd, const R: usize, const V: usize, const E: u8>(
     let bias = bias.map_or(std::ptr::null(), |b| b.as_ptr());
     let mut o = 0;
     while o + R <= rows {
-        row_block::<S, R, V, E>(w, bias, x, y, mask, o, k, c);
+        row_block::<S, R, V, E>(s, w, bias, x, y, mask, o, k, c);
         o += R;
     }
     while o < rows {
-        row_block::<S, 1, V, E>(w, bias, x, y, mask, o, k, c);
+        row_block::<S, 1, V, E>(s, w, bias, x, y, mask, o, k, c);
         o += 1;
     }
 }
@@ -90,6 +71,7 @@ unsafe fn matmul_e<S: Simd, const R: usize, const V: usize, const E: u8>(
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 unsafe fn row_block<S: Simd, const R: usize, const V: usize, const E: u8>(
+    s: S,
     w: *const f32,
     bias: *const f32,
     x: *const f32,
@@ -102,11 +84,11 @@ unsafe fn row_block<S: Simd, const R: usize, const V: usize, const E: u8>(
     let step = V * S::LANES;
     let mut t = 0;
     while t + step <= c {
-        tile::<S, R, V, E>(w, bias, x, y, mask, o, t, k, c);
+        tile::<S, R, V, E>(s, w, bias, x, y, mask, o, t, k, c);
         t += step;
     }
     while t < c {
-        tile::<S, R, 1, E>(w, bias, x, y, mask, o, t, k, c);
+        tile::<S, R, 1, E>(s, w, bias, x, y, mask, o, t, k, c);
         t += S::LANES;
     }
 }
@@ -115,6 +97,7 @@ unsafe fn row_block<S: Simd, const R: usize, const V: usize, const E: u8>(
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 unsafe fn tile<S: Simd, const R: usize, const V: usize, const E: u8>(
+    s: S,
     w: *const f32,
     bias: *const f32,
     x: *const f32,
@@ -125,21 +108,21 @@ unsafe fn tile<S: Simd, const R: usize, const V: usize, const E: u8>(
     k: usize,
     c: usize,
 ) {
-    let mut acc = [[S::zero(); V]; R];
+    let mut acc = [[s.zero(); V]; R];
     if !bias.is_null() {
         for (r, row) in acc.iter_mut().enumerate() {
-            *row = [S::splat(*bias.add(o + r)); V];
+            *row = [s.splat(*bias.add(o + r)); V];
         }
     }
     for i in 0..k {
-        let mut xv = [S::zero(); V];
+        let mut xv = [s.zero(); V];
         for (v, xv) in xv.iter_mut().enumerate() {
-            *xv = S::load(x.add(i * c + t + v * S::LANES));
+            *xv = s.load(x.add(i * c + t + v * S::LANES));
         }
         for (r, row) in acc.iter_mut().enumerate() {
-            let wv = S::splat(*w.add((o + r) * k + i));
+            let wv = s.splat(*w.add((o + r) * k + i));
             for v in 0..V {
-                row[v] = S::fma(wv, xv[v], row[v]);
+                row[v] = s.fmadd(wv, xv[v], row[v]);
             }
         }
     }
@@ -147,23 +130,24 @@ unsafe fn tile<S: Simd, const R: usize, const V: usize, const E: u8>(
         for (v, &a) in row.iter().enumerate() {
             let at = (o + r) * c + t + v * S::LANES;
             let out = match E {
-                RELU => S::max0(a),
-                MASK => S::keep_positive(a, S::load(mask.add(at))),
+                RELU => s.max(a, s.zero()),
+                MASK => s.keep(s.gt(s.load(mask.add(at)), s.zero()), a),
                 _ => a,
             };
-            S::store(y.add(at), out);
+            s.store(y.add(at), out);
         }
     }
 }
 
 /// `dw = dz · xᵀ`, `db = dz · 1`; see `Kernel::weight_grad`. Tiles of `RO × RI` weights; with
-/// `RO · RI = LANES` a tile's sums are reduced together by [`Simd::sums`].
+/// `RO · RI = LANES` a tile's sums are reduced together by `Simd::sums`.
 ///
 /// # Safety
 /// As for [`matmul`].
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(super) unsafe fn weight_grad<S: Simd, const RO: usize, const RI: usize>(
+    s: S,
     dz: &[f32],
     x: &[f32],
     dw: &mut [f32],
@@ -174,27 +158,28 @@ pub(super) unsafe fn weight_grad<S: Simd, const RO: usize, const RI: usize>(
 ) {
     let (dz, x, dwp) = (dz.as_ptr(), x.as_ptr(), dw.as_mut_ptr());
     for (o, db) in db.iter_mut().enumerate().take(rows) {
-        let mut acc = S::zero();
+        let mut acc = s.zero();
         let mut t = 0;
         while t < c {
-            acc = S::add(acc, S::load(dz.add(o * c + t)));
+            acc = s.add(acc, s.load(dz.add(o * c + t)));
             t += S::LANES;
         }
-        *db = S::sum(acc);
+        *db = s.reduce_add(acc);
     }
     let mut o = 0;
     while o + RO <= rows {
-        grad_rows::<S, RO, RI>(dz, x, dwp, o, k, c);
+        grad_rows::<S, RO, RI>(s, dz, x, dwp, o, k, c);
         o += RO;
     }
     while o < rows {
-        grad_rows::<S, 1, RI>(dz, x, dwp, o, k, c);
+        grad_rows::<S, 1, RI>(s, dz, x, dwp, o, k, c);
         o += 1;
     }
 }
 
 #[inline(always)]
 unsafe fn grad_rows<S: Simd, const RO: usize, const RI: usize>(
+    s: S,
     dz: *const f32,
     x: *const f32,
     dw: *mut f32,
@@ -204,18 +189,20 @@ unsafe fn grad_rows<S: Simd, const RO: usize, const RI: usize>(
 ) {
     let mut i = 0;
     while i + RI <= k {
-        grad_tile::<S, RO, RI>(dz, x, dw, o, i, k, c);
+        grad_tile::<S, RO, RI>(s, dz, x, dw, o, i, k, c);
         i += RI;
     }
     while i < k {
-        grad_tile::<S, RO, 1>(dz, x, dw, o, i, k, c);
+        grad_tile::<S, RO, 1>(s, dz, x, dw, o, i, k, c);
         i += 1;
     }
 }
 
 /// Weight gradients `dw[o..o+RO][i..i+RI]`.
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 unsafe fn grad_tile<S: Simd, const RO: usize, const RI: usize>(
+    s: S,
     dz: *const f32,
     x: *const f32,
     dw: *mut f32,
@@ -224,24 +211,24 @@ unsafe fn grad_tile<S: Simd, const RO: usize, const RI: usize>(
     k: usize,
     c: usize,
 ) {
-    let mut acc = [[S::zero(); RI]; RO];
+    let mut acc = [[s.zero(); RI]; RO];
     let mut t = 0;
     while t < c {
-        let mut xv = [S::zero(); RI];
+        let mut xv = [s.zero(); RI];
         for (j, xv) in xv.iter_mut().enumerate() {
-            *xv = S::load(x.add((i + j) * c + t));
+            *xv = s.load(x.add((i + j) * c + t));
         }
         for (r, row) in acc.iter_mut().enumerate() {
-            let d = S::load(dz.add((o + r) * c + t));
+            let d = s.load(dz.add((o + r) * c + t));
             for j in 0..RI {
-                row[j] = S::fma(d, xv[j], row[j]);
+                row[j] = s.fmadd(d, xv[j], row[j]);
             }
         }
         t += S::LANES;
     }
     if RO * RI == S::LANES {
         let mut sums = [0.0f32; 64];
-        S::store(sums.as_mut_ptr(), S::sums(acc.as_ptr() as *const S::V));
+        s.store(sums.as_mut_ptr(), s.sums(acc.as_flattened()));
         for r in 0..RO {
             for j in 0..RI {
                 *dw.add((o + r) * k + i + j) = sums[r * RI + j];
@@ -250,7 +237,7 @@ unsafe fn grad_tile<S: Simd, const RO: usize, const RI: usize>(
     } else {
         for (r, row) in acc.iter().enumerate() {
             for (j, &a) in row.iter().enumerate() {
-                *dw.add((o + r) * k + i + j) = S::sum(a);
+                *dw.add((o + r) * k + i + j) = s.reduce_add(a);
             }
         }
     }
