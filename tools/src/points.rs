@@ -14,8 +14,8 @@
 //! Memory: nothing is sized from a number in the input. A text point needs at least 6 bytes
 //! (`0 0 0\n`; 5 for a last line without newline), so at most `(len + 1) / 6` points are read,
 //! and the output vector (12 bytes a point, grown by doubling) requests at most
-//! `4 × len + 48` bytes in all, with no allocation per line; an error message adds at most 512
-//! bytes (a quoted field is cut after 40 characters). Binary input allocates exactly
+//! `4 × len + 48` bytes in all, with no allocation per line; an error message adds at most
+//! 2 KiB (a quoted field is cut after 20 characters, at most 10 bytes each once escaped). Binary input allocates exactly
 //! `len` bytes (`len / 12` points), once, after its length has been checked.
 //! `tools/tests/points_alloc.rs` measures both under a counting allocator.
 
@@ -65,10 +65,10 @@ pub fn parse_text(bytes: &[u8]) -> Result<Vec<[f32; 3]>, String> {
     Ok(points)
 }
 
-/// A field for an error message: escaped, and cut after 40 characters so the message stays
+/// A field for an error message: escaped, and cut after 20 characters so the message stays
 /// small whatever the input.
 fn quote(field: &str) -> String {
-    match field.char_indices().nth(40) {
+    match field.char_indices().nth(20) {
         Some((i, _)) => format!("{}...", field[..i].escape_debug()),
         None => field.escape_debug().to_string(),
     }
