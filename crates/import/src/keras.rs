@@ -151,10 +151,13 @@ fn read_file(bytes: Vec<u8>) -> Result<(Vec<Weights>, Option<String>)> {
                 "kernel" => &mut kernel,
                 "bias" => &mut bias,
                 _ => {
+                    // A listed tensor that is absent is reported as such (opening it reads no
+                    // data).
+                    dataset(&file, &path)?;
                     return Err(ImportError::new(format!(
                         "layer '{layer}': unsupported layer: weight '{name}' is not a dense \
                          kernel or bias (only Dense layers can be imported)"
-                    )))
+                    )));
                 }
             };
             if slot.is_some() {
