@@ -449,11 +449,7 @@ fn e015_chunk_length() {
     );
     let mut chunks = nsdf::testing::model_chunks(&tiny()).unwrap();
     chunks[4].2.pop();
-    fails(
-        &nsdf::testing::assemble(&chunks),
-        "NSDF-E015",
-        Some(512),
-    );
+    fails(&nsdf::testing::assemble(&chunks), "NSDF-E015", Some(512));
 }
 
 #[test]
