@@ -4,37 +4,26 @@
 //! Parallel work forks one independent stream per fixed-size block of work
 //! ([`Rng::stream`]), never per thread, so results do not depend on the thread count.
 
+use nsdf_mesh::sample::Rng as SplitMix64;
+
 /// xoshiro256++ seeded through SplitMix64.
 #[derive(Clone, Debug)]
 pub struct Rng {
     s: [u64; 4],
 }
 
-fn splitmix64(x: &mut u64) -> u64 {
-    *x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *x;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 impl Rng {
     pub fn new(seed: u64) -> Rng {
-        let mut x = seed;
+        let mut x = SplitMix64::new(seed);
         Rng {
-            s: [
-                splitmix64(&mut x),
-                splitmix64(&mut x),
-                splitmix64(&mut x),
-                splitmix64(&mut x),
-            ],
+            s: [x.next_u64(), x.next_u64(), x.next_u64(), x.next_u64()],
         }
     }
 
     /// An independent generator for sub-stream `index` of `seed` (e.g. one per block of points).
     pub fn stream(seed: u64, index: u64) -> Rng {
-        let mut x = seed ^ index.wrapping_mul(0xD1B5_4A32_D192_ED03);
-        Rng::new(splitmix64(&mut x) ^ seed.rotate_left(17))
+        let mixed = SplitMix64::new(seed ^ index.wrapping_mul(0xD1B5_4A32_D192_ED03)).next_u64();
+        Rng::new(mixed ^ seed.rotate_left(17))
     }
 
     pub fn next_u64(&mut self) -> u64 {

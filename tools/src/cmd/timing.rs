@@ -47,14 +47,8 @@ pub fn median(sorted: &[f64]) -> f64 {
 
 /// Points uniform in `bounds` from [`SEED`] (SplitMix64; 24-bit uniforms).
 pub fn random_points(bounds: [[f32; 3]; 2], n: usize) -> Vec<[f32; 3]> {
-    let mut state = SEED;
-    let mut uniform = || {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 40) as f32 / (1u64 << 24) as f32
-    };
+    let mut rng = nsdf_mesh::sample::Rng::new(SEED);
+    let mut uniform = || (rng.next_u64() >> 40) as f32 / (1u64 << 24) as f32;
     let [lo, hi] = bounds;
     (0..n)
         .map(|_| std::array::from_fn(|a| lo[a] + (hi[a] - lo[a]) * uniform()))
