@@ -5,9 +5,8 @@
 
 One PNG per mesh (OUT_DIR/rd-MESH.png): Chamfer L1 / R, Hausdorff / R and the distance error in
 the band around the surface, against bytes, for the network variants and every baseline
-measured at the same byte counts. Also OUT_DIR/rd-table.md: for each mesh and variant, the
-network's figure beside QEM + Draco 11-bit's, and the ratio (baseline / network: above 1 means
-the network wins).
+measured at the same byte counts. Also OUT_DIR/rd-table.md, made by compare_table.py: each
+variant of the network against the best mesh codec and the best grid at its bytes.
 """
 import json
 import os
@@ -18,6 +17,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from compare_table import table  # noqa: E402
 
 SIDES = [
     ("net", "network (nsdf pack)", "k", "o", "-"),
@@ -41,10 +43,6 @@ def main():
     by_mesh = defaultdict(list)
     for r in rows:
         by_mesh[os.path.splitext(os.path.basename(r["mesh"]))[0]].append(r)
-    table = [
-        "| mesh | variant | bytes | Chamfer net | Chamfer Draco-11 | ratio | Hausdorff net | Hausdorff Draco-11 | ratio | band net | band grid16 | ratio |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
     for mesh, rs in sorted(by_mesh.items()):
         rs.sort(key=lambda r: r["bytes_nsdf"])
         fig, axes = plt.subplots(1, len(PANELS), figsize=(15, 4.4))
@@ -69,23 +67,10 @@ def main():
         fig.tight_layout()
         fig.savefig(os.path.join(out, f"rd-{mesh}.png"), dpi=90)
         plt.close(fig)
-        for r in rs:
-            def cell(k):
-                v = r.get(k)
-                return "-" if v is None else f"{v:.5f}"
-
-            def ratio(a, b):
-                x, y = r.get(a), r.get(b)
-                return "-" if not x or y is None else f"{y / x:.2f}"
-
-            table.append(
-                f"| {mesh} | {r['variant']} | {r['bytes_nsdf']} | {cell('net_chamfer_l1')} | {cell('draco11_chamfer_l1')} | {ratio('net_chamfer_l1', 'draco11_chamfer_l1')} "
-                f"| {cell('net_hausdorff')} | {cell('draco11_hausdorff')} | {ratio('net_hausdorff', 'draco11_hausdorff')} "
-                f"| {cell('net_near_mae_canon')} | {cell('grid16_near_mae_canon')} | {ratio('net_near_mae_canon', 'grid16_near_mae_canon')} |"
-            )
+    text = table(rows)
     with open(os.path.join(out, "rd-table.md"), "w") as f:
-        f.write("\n".join(table) + "\n")
-    print("\n".join(table))
+        f.write(text)
+    print(text)
 
 
 if __name__ == "__main__":

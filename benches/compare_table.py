@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Markdown tables from `nsdf compare --json` output: the network against the best equal-bytes
+baseline of each kind, with the ratio (network / best baseline; above 1 the network loses).
+
+    nsdf compare --dir MESHES --nsdf-dir NETS --json | benches/compare_table.py
+    benches/compare_table.py sweep.jsonl            (benches/rd_sweep.sh output: a variant column)
+
+Reads a JSON array or JSON lines. Python standard library only. Definitions: docs/metrics.md.
+"""
+import json
+import math
+import os
+import sys
+
+MESH_CODECS = [("draco11", "Draco 11-bit"), ("draco14", "Draco 14-bit"), ("meshopt14", "meshopt 14-bit")]
+GRIDS = [("grid8", "8-bit grid"), ("grid16", "16-bit grid")]
+
+
+def rows(text):
+    text = text.strip()
+    if text.startswith("["):
+        return json.loads(text)
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def best(row, kinds, metric):
+    """The baseline with the lowest `metric` (None when none measured it)."""
+    found = [(row[f"{k}_{metric}"], label) for k, label in kinds if row.get(f"{k}_{metric}") is not None]
+    return min(found) if found else None
+
+
+def cell(net, base):
+    """'net | base (label) | ratio', the ratio bold where the network wins."""
+    if net is None or base is None:
+        return "n/a | n/a | n/a", None
+    value, label = base
+    if value == 0:
+        ratio_text, ratio = ("∞" if net > 0 else "1"), None
+    else:
+        ratio = net / value
+        ratio_text = f"**{ratio:.2f}**" if ratio < 1 else f"{ratio:.2f}"
+    return f"{net:.3g} | {value:.3g} ({label}) | {ratio_text}", ratio
+
+
+def table(data):
+    """One markdown table (a `variant` column when rows carry one, as rd_sweep.sh's do), rows in
+    order of mesh then bytes; then, per variant measured on several meshes, how often the network
+    wins and the geometric-mean ratio of each metric."""
+    sweep = any("variant" in r for r in data)
+    name = lambda r: os.path.splitext(os.path.basename(r["mesh"]))[0]  # noqa: E731
+    data = sorted(data, key=lambda r: (name(r), r["bytes_nsdf"]))
+    out = [
+        "| mesh |" + (" variant |" if sweep else "") + " triangles | bytes "
+        "| Chamfer L1 / R: nsdf | best mesh codec | nsdf ÷ codec "
+        "| Hausdorff / R: nsdf | best mesh codec | nsdf ÷ codec "
+        "| band error / R: nsdf | best grid | nsdf ÷ grid | box error / R: nsdf | best grid | nsdf ÷ grid |",
+        "|---|" + ("---|" if sweep else "") + "---:|" * 14,
+    ]
+    metrics = [
+        ("Chamfer", "chamfer_l1", MESH_CODECS),
+        ("Hausdorff", "hausdorff", MESH_CODECS),
+        ("band error", "near_mae_canon", GRIDS),
+        ("box error", "uniform_mae_canon", GRIDS),
+    ]
+    ratios = {}  # (variant, metric label) -> ratios
+    for r in data:
+        cols = []
+        for label, metric, kinds in metrics:
+            text, ratio = cell(r.get(f"net_{metric}"), best(r, kinds, metric))
+            cols.append(text)
+            if ratio is not None:
+                ratios.setdefault((r.get("variant"), label), []).append(ratio)
+        variant = f" {r['variant']} |" if sweep else ""
+        out.append(f"| {name(r)} |{variant} {r['mesh_triangles']:,} | {r['bytes_nsdf']:,} | " + " | ".join(cols) + " |")
+    out.append("")
+    variants = list(dict.fromkeys(r.get("variant") for r in sorted(data, key=lambda r: r["bytes_nsdf"])))
+    for v in variants:
+        if sum(r.get("variant") == v for r in data) < 2:
+            continue  # one mesh: the row says it all
+        summary = []
+        for label, _, _ in metrics:
+            rs = ratios.get((v, label), [])
+            if rs:
+                gmean = math.exp(sum(math.log(x) for x in rs) / len(rs))
+                summary.append(f"{label} better on {sum(x < 1 for x in rs)} of {len(rs)} (geometric-mean ratio {gmean:.2f})")
+        prefix = f"{v}: " if v is not None else "nsdf: "
+        out.append(prefix + "; ".join(summary) + ".  ")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def main():
+    text = open(sys.argv[1]).read() if len(sys.argv) > 1 else sys.stdin.read()
+    print(table(rows(text)), end="")
+
+
+if __name__ == "__main__":
+    main()
