@@ -14,7 +14,10 @@ pub enum Warning {
     OpenBoundary { edges: usize },
     /// Edges shared by more than two triangles.
     NonManifold { edges: usize },
-    /// Edges whose two triangles traverse them in the same direction (flipped neighbours).
+    /// Triangles flipped so that neighbours agree (see `orient.rs`).
+    Reoriented { faces: usize, patches: usize },
+    /// Edges whose two triangles still traverse them in the same direction after
+    /// reorientation: the surface is not orientable there.
     InconsistentWinding { edges: usize },
     /// The closed, consistently oriented mesh had negative volume (normals inward); all
     /// triangles were flipped.
@@ -40,10 +43,15 @@ impl fmt::Display for Warning {
                     "{edges} non-manifold edge(s) (shared by more than two triangles)"
                 )
             }
+            Warning::Reoriented { faces, patches } => write!(
+                f,
+                "inconsistent winding: flipped {faces} triangle(s) in {patches} patch(es) so \
+                 that neighbours agree (each patch keeps the orientation most of its area had)"
+            ),
             Warning::InconsistentWinding { edges } => write!(
                 f,
                 "inconsistent winding: {edges} edge(s) where neighbouring triangles face opposite \
-                 ways"
+                 ways even after reorientation (the surface is not orientable there)"
             ),
             Warning::InsideOutFlipped => {
                 write!(

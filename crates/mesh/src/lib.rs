@@ -11,7 +11,8 @@
 //! - [`metrics`]: accuracy of a shape or a mesh against a reference mesh (`nsdf compare` and the
 //!   statistics `nsdf pack` stores both call it) and the equal-bytes decimation baseline.
 //! - [`sphere::min_enclosing_sphere`] (Davies' normalisation), [`sample::sample_surface`]
-//!   (seeded, area-weighted points with normals), [`check`] (edge topology), [`intersect`]
+//!   (seeded, area-weighted points with normals), [`check`] (edge topology), [`orient`]
+//!   (consistent winding for soups with flipped triangles), [`intersect`]
 //!   (self-intersections), [`geom`] (small vector helpers).
 //!
 //! One file per algorithm. May import: `nsdf` (the runtime), rayon, and the format crates.
@@ -23,6 +24,7 @@ pub mod geom;
 pub mod intersect;
 pub mod io;
 pub mod metrics;
+pub mod orient;
 pub mod sample;
 pub mod sphere;
 pub mod surface;

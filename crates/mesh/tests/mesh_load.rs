@@ -154,17 +154,20 @@ fn warnings_for_holes_non_manifold_edges_and_flipped_faces() {
         l.warnings
     );
 
+    // A flipped triangle is flipped back, and said.
     let mut m = cube();
     m.triangles[0].swap(1, 2);
     let l = Mesh::from_soup(m.positions.clone(), m.triangles.clone()).unwrap();
     assert!(
-        l.warnings
-            .iter()
-            .any(|w| matches!(w, Warning::InconsistentWinding { .. })),
+        l.warnings.contains(&Warning::Reoriented {
+            faces: 1,
+            patches: 1
+        }),
         "{:?}",
         l.warnings
     );
-    assert!(!l.topology.closed);
+    assert!(l.topology.closed);
+    assert!((signed_volume(&l.mesh) - 4.0).abs() < 1e-6);
 
     // A fin: a third triangle on one of the cube's edges.
     let mut m = cube();

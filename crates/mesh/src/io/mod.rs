@@ -3,8 +3,8 @@
 //! Readers: `obj.rs`, `ply.rs`, `stl.rs`, `gltf.rs`; writers: `write.rs`. Each reader only turns bytes into positions and triangles; the
 //! checks every format needs live here, in `finish`: finite coordinates, indices in range,
 //! welding of exact duplicate positions (OBJ seams, STL soups, glTF per-primitive vertices),
-//! dropping degenerate triangles, a non-flat bounding box, topology and self-intersection
-//! warnings.
+//! dropping degenerate triangles, a non-flat bounding box, orientation repair (`orient.rs`),
+//! topology and self-intersection warnings.
 //!
 //! **Hostile input** (spec/threat-model.md, "Mesh readers"): no reader panics, and none
 //! allocates from a count in the file before checking it against the bytes that must hold it;
@@ -24,6 +24,7 @@ pub mod write;
 
 use crate::check::{self, Topology, Warning};
 use crate::error::MeshError;
+use crate::orient;
 use crate::{intersect, Mesh};
 use std::collections::HashMap;
 use std::path::Path;
@@ -171,6 +172,13 @@ pub(crate) fn finish(
     let mut warnings = Vec::new();
     if degenerate > 0 {
         warnings.push(Warning::DegenerateDropped { count: degenerate });
+    }
+    let reoriented = orient::orient(&mut mesh);
+    if reoriented.faces > 0 {
+        warnings.push(Warning::Reoriented {
+            faces: reoriented.faces,
+            patches: reoriented.patches,
+        });
     }
     let topology = check::topology(&mesh);
     warnings.extend(check::warnings(&topology));
