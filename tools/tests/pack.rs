@@ -5,7 +5,8 @@ use nsdf::{Shape, Value};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// Settings small enough for a debug build.
+/// Settings small enough for a debug build; networks trained this briefly are refused unless
+/// `--keep-inaccurate` (see [`an_untrained_network_is_refused_and_nothing_is_written`]).
 const FAST: &[&str] = &[
     "--samples",
     "20000",
@@ -14,6 +15,7 @@ const FAST: &[&str] = &[
     "--threads",
     "2",
     "--quiet",
+    "--keep-inaccurate",
 ];
 
 /// A box with half extents `h` centred at `c`, outward-facing triangles, as OBJ text.
@@ -152,6 +154,65 @@ fn packs_a_box_into_a_file_that_answers_in_world_units() {
     // `nsdf validate` agrees the file is sound.
     let v = nsdf(&["validate", dir.join("crate.nsdf").to_str().unwrap()]);
     assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_untrained_network_is_refused_and_nothing_is_written() {
+    let dir = temp_dir("untrained");
+    let mesh = dir.join("crate.obj");
+    write(&mesh, &box_obj(CENTRE, HALF));
+    // A time budget that ends training at once leaves the initial weights, whose sign near the
+    // surface is a coin toss.
+    let mut args = vec!["pack", mesh.to_str().unwrap(), "--time-budget", "0.000001"];
+    args.extend(FAST.iter().filter(|a| **a != "--keep-inaccurate"));
+    let out = nsdf(&args);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("not a usable distance field"), "{err}");
+    assert!(err.contains("near-surface points"), "{err}");
+    assert_eq!(files(&dir), ["crate.obj"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_soup_with_flipped_triangles_is_reoriented_before_training() {
+    let dir = temp_dir("soup");
+    let mesh = dir.join("soup.obj");
+    // Every triangle with its own three vertices, and 5 of the 12 wound the wrong way.
+    let text = box_obj(CENTRE, HALF);
+    let vertices: Vec<&str> = text.lines().filter(|l| l.starts_with("v ")).collect();
+    let mut soup = String::new();
+    let faces = text.lines().filter(|l| l.starts_with("f "));
+    for (k, face) in faces.enumerate() {
+        let mut idx: Vec<usize> = face[2..].split(' ').map(|i| i.parse().unwrap()).collect();
+        if [0, 3, 4, 8, 11].contains(&k) {
+            idx.swap(1, 2);
+        }
+        for i in &idx {
+            soup += vertices[i - 1];
+            soup += "\n";
+        }
+        soup += &format!("f {} {} {}\n", 3 * k + 1, 3 * k + 2, 3 * k + 3);
+    }
+    write(&mesh, &soup);
+    let mut args = vec!["pack", mesh.to_str().unwrap()];
+    args.extend_from_slice(FAST);
+    args.retain(|a| *a != "--quiet" && *a != "--keep-inaccurate");
+    args.extend_from_slice(&["--epochs", "30"]);
+    let out = nsdf(&args);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("flipped 5 triangle(s) in 1 patch(es)"),
+        "{err}"
+    );
+    let shape = Shape::open(dir.join("soup.nsdf")).unwrap();
+    let d = shape.distance(CENTRE);
+    assert!(
+        d < 0.0 && (d + 1.5).abs() < 0.5,
+        "distance at the centre {d}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

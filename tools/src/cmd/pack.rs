@@ -8,7 +8,7 @@ use nsdf_mesh::Format;
 use nsdf_train::pack::batch::{self, Shard};
 use nsdf_train::pack::summary::{Row, Status};
 use nsdf_train::pack::{self as packing, Options, PackError};
-use nsdf_train::FitConfig;
+use nsdf_train::{FitConfig, Init};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -71,6 +71,11 @@ pub struct Args {
     /// 768x384 (one mesh only).
     #[arg(long, value_name = "PNG")]
     pub render: Option<PathBuf>,
+    /// Write the file even when the trained network's sign agrees with the mesh's at under 75%
+    /// of near-surface points (an inside-out or untrained result, refused by default); its
+    /// stored statistics say how bad it is.
+    #[arg(long)]
+    pub keep_inaccurate: bool,
     /// Print nothing but errors (no bar, no warnings, no summary).
     #[arg(short, long)]
     pub quiet: bool,
@@ -93,6 +98,7 @@ impl Args {
         fit.arch.layers = self.layers as usize;
         fit.arch.width = self.width as usize;
         fit.arch.activation = self.activation;
+        fit.init = Init::for_activation(self.activation);
         fit.samples = self.samples as usize;
         fit.train.epochs = self.epochs as usize;
         fit.train.time_budget = self.time_budget;
@@ -102,6 +108,7 @@ impl Args {
             fit,
             probe: self.probe as usize,
             threads: self.threads.map_or(0, |t| t as usize),
+            keep_inaccurate: self.keep_inaccurate,
         }
     }
 }

@@ -28,6 +28,9 @@ pub struct Options {
     pub probe: usize,
     /// Threads for everything (0: all cores).
     pub threads: usize,
+    /// Write the file even when its sign agreement is under [`MIN_SIGN_AGREEMENT`] (to inspect
+    /// a failed recipe, or for tests of the plumbing that train for seconds).
+    pub keep_inaccurate: bool,
 }
 
 /// Wall time of each phase.
@@ -98,9 +101,20 @@ pub enum PackError {
     },
     /// The model could not be encoded, or the output not written.
     Output { path: PathBuf, source: nsdf::Error },
+    /// The trained network's sign disagrees with the mesh's at too many near-surface points
+    /// (an inside-out or chance result); nothing was written.
+    Inaccurate {
+        input: PathBuf,
+        accuracy: Box<Accuracy>,
+    },
     /// The thread pool could not be started.
     Threads(String),
 }
+
+/// Below this share of near-surface probe points on the right side, a packed network is
+/// refused rather than written: chance is 0.5, an inside-out result near 0, and every default
+/// pack of the shared meshes measures above 0.95.
+pub const MIN_SIGN_AGREEMENT: f64 = 0.75;
 
 impl std::fmt::Display for PackError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -113,6 +127,18 @@ impl std::fmt::Display for PackError {
             },
             PackError::Train { input, source } => write!(f, "{}: {source}", input.display()),
             PackError::Output { path, source } => write!(f, "{}: {source}", path.display()),
+            PackError::Inaccurate { input, accuracy } => write!(
+                f,
+                "{}: the trained network is not a usable distance field, so nothing was \
+                 written: its sign agrees with the mesh's at {:.1}% of near-surface points \
+                 (chance is 50%; a file needs at least {:.0}%), surface error {:.4} (canonical \
+                 units). Look at the mesh warnings above, change the training options \
+                 (--activation, --epochs, --arch), or pass --keep-inaccurate to write it anyway",
+                input.display(),
+                100.0 * accuracy.sign_near,
+                100.0 * MIN_SIGN_AGREEMENT,
+                accuracy.surface_mean
+            ),
             PackError::Threads(m) => f.write_str(m),
         }
     }
@@ -124,7 +150,7 @@ impl std::error::Error for PackError {
             PackError::Mesh { source, .. } => Some(source),
             PackError::Train { source, .. } => Some(source),
             PackError::Output { source, .. } => Some(source),
-            PackError::Cancelled | PackError::Threads(_) => None,
+            PackError::Cancelled | PackError::Threads(_) | PackError::Inaccurate { .. } => None,
         }
     }
 }
@@ -218,6 +244,14 @@ pub fn pack_file(
         .map_err(output_error)?
         .with_threads(rayon::current_num_threads());
     let (accuracy, gradient_bound) = verify(&shape, &target, opts);
+    if !opts.keep_inaccurate
+        && (accuracy.sign_near.is_nan() || accuracy.sign_near < MIN_SIGN_AGREEMENT)
+    {
+        return Err(PackError::Inaccurate {
+            input: input.to_path_buf(),
+            accuracy: Box::new(accuracy),
+        });
+    }
     let samples = u32::try_from(opts.probe).unwrap_or(u32::MAX);
     model.stats = Some(accuracy.to_stats(target.world_radius as f32, samples, gradient_bound));
     let bytes = nsdf::to_bytes(&model).map_err(output_error)?;
