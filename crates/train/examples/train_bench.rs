@@ -143,6 +143,10 @@ struct FitArgs {
     layers: Option<usize>,
     #[arg(long)]
     width: Option<usize>,
+    /// Hidden activation (relu, tanh, leaky-relu[:ALPHA], sine[:OMEGA0]); the initialisation
+    /// follows it unless --init is given.
+    #[arg(long)]
+    activation: Option<nsdf::Activation>,
     #[arg(long, default_value_t = 2)]
     threads: usize,
     #[arg(long, default_value_t = 0)]
@@ -338,6 +342,14 @@ fn run_fit(a: &FitArgs) {
     }
     if let Some(w) = a.width {
         config.arch.width = w;
+    }
+    if let Some(act) = a.activation {
+        let defaults = FitConfig::for_activation(act);
+        config.arch.activation = act;
+        config.init = defaults.init;
+        if a.lr.is_none() {
+            config.train.learning_rate = defaults.train.learning_rate;
+        }
     }
     match a.init {
         Some(InitName::Glorot) => config.init = Init::Glorot,

@@ -41,6 +41,22 @@ pub enum Init {
     /// Geometric initialisation (Atzmon & Lipman, SAL): the network starts close to the signed
     /// distance of a sphere of this radius.
     Geometric { radius: f32 },
+    /// SIREN's initialisation (Sitzmann et al. 2020, section 3.2) for `sin(ω0·z)` units: the
+    /// first layer uniform in ±1/inputs, later ones in ±√(6/inputs)/ω0, so every layer's
+    /// pre-activations stay spread over a few periods whatever the depth (Glorot's weights,
+    /// multiplied by ω0 = 30, saturate into noise). Biases as PyTorch's default.
+    Siren { omega0: f32 },
+}
+
+impl Init {
+    /// The initialisation a network of hidden activation `a` trains from: SIREN's for sine
+    /// units, Glorot's otherwise.
+    pub fn for_activation(a: Activation) -> Init {
+        match a {
+            Activation::Sine(omega0) => Init::Siren { omega0 },
+            _ => Init::Glorot,
+        }
+    }
 }
 
 /// A multilayer perceptron with a scalar output.
@@ -124,6 +140,14 @@ impl Mlp {
                     let limit = 1.0 / n_in.sqrt();
                     w.iter_mut().for_each(|w| *w = rng.uniform(-limit, limit));
                 }
+                Init::Siren { .. } if index == 0 => {
+                    let limit = 1.0 / n_in;
+                    w.iter_mut().for_each(|w| *w = rng.uniform(-limit, limit));
+                }
+                Init::Siren { omega0 } => {
+                    let limit = (6.0 / n_in).sqrt() / omega0;
+                    w.iter_mut().for_each(|w| *w = rng.uniform(-limit, limit));
+                }
                 Init::Geometric { .. } if index == last => {
                     let mean = std::f32::consts::PI.sqrt() / n_in.sqrt();
                     w.iter_mut().for_each(|w| *w = mean + 1e-4 * rng.normal());
@@ -141,7 +165,7 @@ impl Mlp {
             }
             let b = &mut self.params[s.bias_range()];
             match init {
-                Init::Torch => {
+                Init::Torch | Init::Siren { .. } => {
                     let limit = 1.0 / n_in.sqrt();
                     b.iter_mut().for_each(|b| *b = rng.uniform(-limit, limit));
                 }

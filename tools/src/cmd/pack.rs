@@ -8,7 +8,7 @@ use nsdf_mesh::Format;
 use nsdf_train::pack::batch::{self, Shard};
 use nsdf_train::pack::summary::{Row, Status};
 use nsdf_train::pack::{self as packing, Options, PackError};
-use nsdf_train::{FitConfig, Init};
+use nsdf_train::FitConfig;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -94,11 +94,9 @@ fn parse_seconds(s: &str) -> Result<Duration, String> {
 
 impl Args {
     fn options(&self) -> Options {
-        let mut fit = FitConfig::default();
+        let mut fit = FitConfig::for_activation(self.activation);
         fit.arch.layers = self.layers as usize;
         fit.arch.width = self.width as usize;
-        fit.arch.activation = self.activation;
-        fit.init = Init::for_activation(self.activation);
         fit.samples = self.samples as usize;
         fit.train.epochs = self.epochs as usize;
         fit.train.time_budget = self.time_budget;
