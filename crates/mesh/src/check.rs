@@ -134,11 +134,14 @@ pub fn signed_volume(mesh: &Mesh) -> f64 {
     let o = dscale(dadd(to_d(lo), to_d(hi)), 0.5);
     mesh.triangles
         .par_iter()
-        .map(|t| {
-            let [a, b, c] = t.map(|v| dsub(to_d(mesh.positions[v as usize]), o));
-            ddot(a, dcross(b, c)) / 6.0
-        })
+        .map(|&t| cone_volume(mesh, t, o))
         .sum()
+}
+
+/// Signed volume of the cone from `o` to triangle `t` (positive when `t` faces away from `o`).
+pub(crate) fn cone_volume(mesh: &Mesh, t: [u32; 3], o: D3) -> f64 {
+    let [a, b, c] = t.map(|v| dsub(to_d(mesh.positions[v as usize]), o));
+    ddot(a, dcross(b, c)) / 6.0
 }
 
 /// The warnings that describe `topo`.

@@ -11,6 +11,8 @@
 //! shell stays as it is. Non-orientable patches (Möbius-like) keep the edges the walk could not
 //! satisfy, and the topology check still reports them.
 
+use crate::check::cone_volume;
+use crate::distance::triangle::area_vector;
 use crate::geom::*;
 use crate::Mesh;
 
@@ -75,8 +77,8 @@ pub fn orient(mesh: &mut Mesh) -> Reoriented {
     }
 
     let area = |t: &[u32; 3]| {
-        let [a, b, c] = t.map(|v| to_d(mesh.positions[v as usize]));
-        dlen(dcross(dsub(b, a), dsub(c, a)))
+        let [a, b, c] = t.map(|v| mesh.positions[v as usize]);
+        dlen(area_vector(a, b, c))
     };
     let mut flip = vec![false; n];
     let mut seen = vec![false; n];
@@ -149,9 +151,7 @@ fn patch_volume(mesh: &Mesh, patch: &[u32], flip: &[bool]) -> f64 {
     patch
         .iter()
         .map(|&f| {
-            let [a, b, c] =
-                mesh.triangles[f as usize].map(|v| dsub(to_d(mesh.positions[v as usize]), o));
-            let v = ddot(a, dcross(b, c)) / 6.0;
+            let v = cone_volume(mesh, mesh.triangles[f as usize], o);
             if flip[f as usize] {
                 -v
             } else {

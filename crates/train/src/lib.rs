@@ -32,7 +32,7 @@
 //! | L1 clamped at 0.1 (far field no longer a distance: mean error in the cube 0.052, not 0.0044) | 0.00111 | 0.953 | 0.996 |
 //! | 20 / 80 / 120 epochs                                 | 0.00144 / 0.00113 / 0.00107 | 0.934 / 0.952 / 0.955 | 0.994 / 0.996 / 0.995 |
 //! | ReLU, 8 epochs (the reference for the sine rows)     | 0.00194 | 0.898   | 0.991      |
-//! | sine units (ω0 30), Glorot init, lr 5e-3, 60 epochs  | 0.00202 (constant output) | 0.000 | 0.000 |
+//! | sine units (ω0 30), SIREN init, lr 5e-3, 60 epochs   | 0.00202 (constant output) | 0.000 | 0.000 |
 //! | sine, SIREN init, 8 epochs, lr 1e-3 / 1e-4 / 3e-4    | 0.00200 / 0.00183 / 0.00138 | 0.000 / 0.923 / 0.940 | 0.000 / 0.993 / 0.995 |
 //! | sine, SIREN init, lr 3e-4, 16 epochs                 | 0.00117 | 0.949   | 0.995      |
 //!
@@ -140,8 +140,9 @@ impl Default for FitConfig {
 
 impl FitConfig {
     /// The defaults for hidden activation `a`. Sine units get SIREN's initialisation and a
-    /// peak learning rate of 3e-4: on bunny_hr (8 epochs) 5e-3 and 1e-3 collapse to a
-    /// constant output (sign near the surface 0.51), 1e-4 reaches F1 near 0.923, 3e-4 0.940.
+    /// peak learning rate of 3e-4: on bunny_hr 5e-3 (60 epochs) and 1e-3 (8 epochs) collapse
+    /// to a constant output (sign near the surface 0.51); in 8 epochs 1e-4 reaches F1 near
+    /// 0.923, 3e-4 0.940.
     pub fn for_activation(a: Activation) -> FitConfig {
         let mut config = FitConfig::default();
         config.arch.activation = a;

@@ -173,14 +173,15 @@ pub(crate) fn finish(
     if degenerate > 0 {
         warnings.push(Warning::DegenerateDropped { count: degenerate });
     }
-    let reoriented = orient::orient(&mut mesh);
-    if reoriented.faces > 0 {
+    let mut topology = check::topology(&mesh);
+    if topology.inconsistent_edges > 0 {
+        let reoriented = orient::orient(&mut mesh);
         warnings.push(Warning::Reoriented {
             faces: reoriented.faces,
             patches: reoriented.patches,
         });
+        topology = check::topology(&mesh);
     }
-    let topology = check::topology(&mesh);
     warnings.extend(check::warnings(&topology));
     let crossing = intersect::self_intersecting_faces(&mesh).len();
     if crossing > 0 {

@@ -112,8 +112,8 @@ pub enum PackError {
 }
 
 /// Below this share of near-surface probe points on the right side, a packed network is
-/// refused rather than written: chance is 0.5, an inside-out result near 0, and every default
-/// pack of the shared meshes measures above 0.95.
+/// refused rather than written: chance is 0.5, an inside-out result near 0, and default packs
+/// of the 11 shared meshes measure 0.909 (boot) to 0.996 (cube).
 pub const MIN_SIGN_AGREEMENT: f64 = 0.75;
 
 impl std::fmt::Display for PackError {
