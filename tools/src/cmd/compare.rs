@@ -9,10 +9,9 @@ use nsdf_mesh::metrics::decimate::decimate_to_bytes;
 use nsdf_mesh::metrics::grid::Grid;
 use nsdf_mesh::metrics::sizes::{binary_ply, zstd_size, ZSTD_LEVEL};
 use nsdf_mesh::metrics::{
-    compare_meshes, field_accuracy, normal_error, FieldAccuracy, MeshDistance, Reference,
+    compare_meshes, field_accuracy, measure_shape, normal_error, Measured, Reference, METRIC_KEYS,
 };
-use nsdf_mesh::surface::{extract, Params};
-use nsdf_mesh::{self, Mesh, Sdf};
+use nsdf_mesh::{self, Sdf};
 use serde_json::{json, Map, Value};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -60,30 +59,31 @@ pub struct Args {
 /// One report row: ordered (column, value) pairs, shared by the table, CSV and JSON outputs.
 type Row = Vec<(String, Value)>;
 
-/// Metric columns reported for the network (`net_`) and each baseline (`f32_`, `meshopt14_`,
-/// `draco14_`, `draco11_`, `grid8_`, `grid16_`), with their labels in the table. Grids have no
-/// mesh, so no mesh metrics; meshes have no gradient, so no normal error.
-const METRICS: &[(&str, &str)] = &[
-    ("bytes", "bytes"),
-    ("surface_mean", "mean |d| on surface, world"),
-    ("surface_max", "max |d| on surface, world"),
-    ("surface_mean_canon", "mean |d| on surface / R"),
-    ("surface_max_canon", "max |d| on surface / R"),
-    ("near_mae_canon", "mean |f-d| near (band) / R"),
-    ("uniform_mae_canon", "mean |f-d| in cube / R"),
-    ("normal_error_deg", "normal error, degrees"),
-    ("sign_near", "sign agreement near (σ=0.01R)"),
-    ("f1_near", "F1 near"),
-    ("sign_uniform", "sign agreement in cube"),
-    ("f1_uniform", "F1 in cube"),
-    ("iou", "volumetric IoU (cube)"),
-    ("chamfer_l1", "Chamfer L1 / R"),
-    ("chamfer_l2", "Chamfer L2 / R²"),
-    ("hausdorff", "Hausdorff / R"),
-    ("chamfer_l1_world", "Chamfer L1, world"),
-    ("hausdorff_world", "Hausdorff, world"),
-    ("normal_consistency", "normal consistency"),
-    ("triangles", "triangles"),
+/// Table labels of the metric columns ([`METRIC_KEYS`], same order) reported for the network
+/// (`net_`) and each baseline (`f32_`, `meshopt14_`, `draco14_`, `draco11_`, `grid8_`,
+/// `grid16_`). Grids have no mesh, so no mesh metrics; meshes have no gradient, so no normal
+/// error.
+const LABELS: [&str; METRIC_KEYS.len()] = [
+    "bytes",
+    "mean |d| on surface, world",
+    "max |d| on surface, world",
+    "mean |d| on surface / R",
+    "max |d| on surface / R",
+    "mean |f-d| near (band) / R",
+    "mean |f-d| in cube / R",
+    "normal error, degrees",
+    "sign agreement near (σ=0.01R)",
+    "F1 near",
+    "sign agreement in cube",
+    "F1 in cube",
+    "volumetric IoU (cube)",
+    "Chamfer L1 / R",
+    "Chamfer L2 / R²",
+    "Hausdorff / R",
+    "Chamfer L1, world",
+    "Hausdorff, world",
+    "normal consistency",
+    "triangles",
 ];
 
 pub fn run(args: Args) -> CmdResult {
@@ -199,23 +199,10 @@ fn compare_one(mesh_path: &Path, nsdf_path: &Path, args: &Args) -> Result<Row, F
 
     progress("sampling and exact distances");
     let r = Reference::new(loaded.mesh, n, args.seed);
-    progress("network on the point sets");
-    let net = field_accuracy(&r, |p, o| shape.distances(p, o));
-    progress("marching cubes");
-    let params = Params {
-        resolution: args.resolution as usize,
-        bounds: r.cube(),
-        lipschitz: None,
-        dense: false,
-    };
-    let x = extract(&shape, &params).map_err(|e| Failure::file(nsdf_path, e))?;
-    let net_mesh = Mesh::from_soup(x.mesh.positions, x.mesh.triangles)
-        .ok()
-        .map(|l| l.mesh);
-    progress("network mesh against the reference");
-    let net_dist = net_mesh
-        .as_ref()
-        .map(|m| compare_meshes(&r.mesh, &r.sdf, &r.surface, m, n, args.seed ^ 0x0072_6563));
+    progress("network: point sets, normals, marching cubes against the reference");
+    let mut net_side = measure_shape(&shape, &r, args.resolution as usize, args.seed)
+        .map_err(|e| Failure::file(nsdf_path, e))?;
+    net_side.bytes = Some(nsdf_bytes);
 
     let ratio = |a: u64| json!(a as f64 / nsdf_bytes.max(1) as f64);
     let mut row: Row = [
@@ -238,24 +225,13 @@ fn compare_one(mesh_path: &Path, nsdf_path: &Path, args: &Args) -> Result<Row, F
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
-    let net_normals = normal_error(&r, |p, g| {
-        let mut d = vec![0.0; p.len()];
-        shape.gradients(p, &mut d, g)
-    });
-    let net_side = Side {
-        bytes: Some(nsdf_bytes),
-        acc: Some(net),
-        dist: net_dist,
-        normals: Some(net_normals),
-        triangles: net_mesh.as_ref().map(|m| m.triangles.len()),
-    };
     push_metrics(&mut row, "net", &net_side, r.radius);
 
     for codec in Codec::BASELINES {
         let key = codec.key();
         progress(&format!("{key}: decimating to the same bytes"));
         let (status, side) = match decimate_to_bytes(&r.mesh, nsdf_bytes, codec) {
-            Err(e) => (format!("not measured: {e}"), Side::default()),
+            Err(e) => (format!("not measured: {e}"), Measured::default()),
             Ok(dec) => {
                 let status = match (&dec.mesh, dec.fits) {
                     (Some(_), true) => format!("fits in {} of {nsdf_bytes} bytes", dec.bytes),
@@ -268,7 +244,7 @@ fn compare_one(mesh_path: &Path, nsdf_path: &Path, args: &Args) -> Result<Row, F
                 let side = match &dec.mesh {
                     Some(m) => {
                         let sdf = Sdf::new(m);
-                        Side {
+                        Measured {
                             bytes: Some(dec.bytes),
                             acc: Some(field_accuracy(&r, |p, o| sdf.signed_distances(p, o))),
                             dist: Some(compare_meshes(
@@ -283,7 +259,7 @@ fn compare_one(mesh_path: &Path, nsdf_path: &Path, args: &Args) -> Result<Row, F
                             triangles: Some(m.triangles.len()),
                         }
                     }
-                    None => Side::default(),
+                    None => Measured::default(),
                 };
                 (status, side)
             }
@@ -299,7 +275,7 @@ fn compare_one(mesh_path: &Path, nsdf_path: &Path, args: &Args) -> Result<Row, F
         let side = match Grid::bake(&r.sdf, r.cube(), nsdf_bytes, bits) {
             Some(g) => {
                 row.push((format!("{key}_samples"), json!(g.n)));
-                Side {
+                Measured {
                     bytes: Some(g.bytes),
                     acc: Some(field_accuracy(&r, |p, o| g.distances(p, o))),
                     dist: None,
@@ -313,7 +289,7 @@ fn compare_one(mesh_path: &Path, nsdf_path: &Path, args: &Args) -> Result<Row, F
             }
             None => {
                 row.push((format!("{key}_samples"), Value::Null));
-                Side::default()
+                Measured::default()
             }
         };
         push_metrics(&mut row, &key, &side, r.radius);
@@ -324,17 +300,6 @@ fn compare_one(mesh_path: &Path, nsdf_path: &Path, args: &Args) -> Result<Row, F
 
 /// Texel sizes of the distance-grid baselines.
 const GRID_BITS: [u32; 2] = [8, 16];
-
-/// What was measured for one side (the network or a baseline); `None` where it does not apply
-/// or could not be measured.
-#[derive(Default)]
-struct Side {
-    bytes: Option<u64>,
-    acc: Option<FieldAccuracy>,
-    dist: Option<MeshDistance>,
-    normals: Option<f64>,
-    triangles: Option<usize>,
-}
 
 /// The sides in report order: column prefix and table heading.
 fn sides() -> Vec<(String, String)> {
@@ -353,44 +318,15 @@ fn sides() -> Vec<(String, String)> {
     v
 }
 
-/// Appends the [`METRICS`] columns for one side; missing figures are null.
-fn push_metrics(row: &mut Row, side: &str, m: &Side, r: f64) {
-    let (acc, dist) = (m.acc, m.dist);
-    let canon = dist.map(|d| d.canonical(r));
-    for &(key, _) in METRICS {
-        let v: Option<f64> = match key {
-            "bytes" => m.bytes.map(|b| b as f64),
-            "surface_mean" => acc.map(|a| a.surface_mean),
-            "surface_max" => acc.map(|a| a.surface_max),
-            "surface_mean_canon" => acc.map(|a| a.surface_mean / r),
-            "surface_max_canon" => acc.map(|a| a.surface_max / r),
-            "near_mae_canon" => acc.map(|a| a.near_mae / r),
-            "uniform_mae_canon" => acc.map(|a| a.uniform_mae / r),
-            "normal_error_deg" => m.normals,
-            "sign_near" => acc.map(|a| a.near.sign_agreement),
-            "f1_near" => acc.map(|a| a.near.f1),
-            "sign_uniform" => acc.map(|a| a.uniform.sign_agreement),
-            "f1_uniform" => acc.map(|a| a.uniform.f1),
-            "iou" => acc.map(|a| a.uniform.iou),
-            "chamfer_l1" => canon.map(|d| d.chamfer_l1),
-            "chamfer_l2" => canon.map(|d| d.chamfer_l2),
-            "hausdorff" => canon.map(|d| d.hausdorff),
-            "chamfer_l1_world" => dist.map(|d| d.chamfer_l1),
-            "hausdorff_world" => dist.map(|d| d.hausdorff),
-            "normal_consistency" => dist.map(|d| d.normal_consistency),
-            "triangles" => m.triangles.map(|t| t as f64),
-            _ => None,
+/// Appends the [`METRIC_KEYS`] columns for one side; missing figures are null.
+fn push_metrics(row: &mut Row, side: &str, m: &Measured, r: f64) {
+    for (key, v) in m.values(r) {
+        let value = match v {
+            None => Value::Null,
+            Some(x) if key == "triangles" || key == "bytes" => json!(x as u64),
+            Some(x) => json!(x),
         };
-        row.push((
-            column(side, key),
-            v.map_or(Value::Null, |x| {
-                if key == "triangles" || key == "bytes" {
-                    json!(x as u64)
-                } else {
-                    json!(x)
-                }
-            }),
-        ));
+        row.push((column(side, key), value));
     }
 }
 
@@ -507,7 +443,7 @@ fn single_table(row: &Row) -> String {
         let _ = write!(header, " {heading:>12}");
     }
     let _ = writeln!(s, "{header}");
-    for &(key, label) in METRICS {
+    for (key, label) in METRIC_KEYS.into_iter().zip(LABELS) {
         let mut line = format!("  {label:<30}");
         for (side, _) in &sides {
             let _ = write!(line, " {:>12}", num(get(row, &column(side, key))));

@@ -3,7 +3,7 @@
 use super::device::{Device, Evaluator};
 use super::{open_shape, CmdResult, Failure};
 use nsdf_mesh::io::write::{self, MeshFormat};
-use nsdf_mesh::surface::{extract, Params};
+use nsdf_mesh::surface::{extract, padded, Params};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -59,15 +59,6 @@ pub fn parse_bounds(s: &str) -> Result<[[f32; 3]; 2], String> {
         return Err("each min must be below its max".into());
     }
     Ok([[v[0], v[1], v[2]], [v[3], v[4], v[5]]])
-}
-
-/// The file's bounds grown by `fraction` of the largest side on every face.
-pub fn padded(bounds: [[f32; 3]; 2], fraction: f32) -> [[f32; 3]; 2] {
-    let size = (0..3)
-        .map(|a| bounds[1][a] - bounds[0][a])
-        .fold(0.0f32, f32::max);
-    let pad = fraction * size.max(1e-6);
-    [bounds[0].map(|x| x - pad), bounds[1].map(|x| x + pad)]
 }
 
 pub fn run(args: Args) -> CmdResult {

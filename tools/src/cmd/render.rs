@@ -1,10 +1,10 @@
 //! `nsdf render`: sphere-traced pictures of a shape.
 
 use super::device::{Device, Evaluator};
-use super::mesh::{padded, parse_bounds};
+use super::mesh::parse_bounds;
 use super::{open_shape, CmdResult, Failure};
 use nsdf::Shape;
-use nsdf_mesh::surface::MeshField;
+use nsdf_mesh::surface::{padded, MeshField};
 use nsdf_render::{render, shade, trace, Options, View};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -283,3 +283,116 @@ mod tests {
         assert!((inside - vol_box / vol_cube).abs() < 0.01, "{inside}");
     }
 }
+
+/// What was measured of one side of a comparison (the network or a baseline); `None` where a
+/// figure does not apply (grids have no mesh, meshes no gradient) or could not be measured.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Measured {
+    pub bytes: Option<u64>,
+    pub acc: Option<FieldAccuracy>,
+    pub dist: Option<MeshDistance>,
+    pub normals: Option<f64>,
+    pub triangles: Option<usize>,
+}
+
+/// The figures of [`Measured::values`], in report order (`nsdf compare`'s columns).
+pub const METRIC_KEYS: [&str; 20] = [
+    "bytes",
+    "surface_mean",
+    "surface_max",
+    "surface_mean_canon",
+    "surface_max_canon",
+    "near_mae_canon",
+    "uniform_mae_canon",
+    "normal_error_deg",
+    "sign_near",
+    "f1_near",
+    "sign_uniform",
+    "f1_uniform",
+    "iou",
+    "chamfer_l1",
+    "chamfer_l2",
+    "hausdorff",
+    "chamfer_l1_world",
+    "hausdorff_world",
+    "normal_consistency",
+    "triangles",
+];
+
+impl Measured {
+    /// Every figure under its [`METRIC_KEYS`] name; `r` is the reference's radius (canonical
+    /// units divide by it).
+    pub fn values(&self, r: f64) -> [(&'static str, Option<f64>); 20] {
+        let (acc, dist) = (self.acc, self.dist);
+        let canon = dist.map(|d| d.canonical(r));
+        METRIC_KEYS.map(|key| {
+            let v = match key {
+                "bytes" => self.bytes.map(|b| b as f64),
+                "surface_mean" => acc.map(|a| a.surface_mean),
+                "surface_max" => acc.map(|a| a.surface_max),
+                "surface_mean_canon" => acc.map(|a| a.surface_mean / r),
+                "surface_max_canon" => acc.map(|a| a.surface_max / r),
+                "near_mae_canon" => acc.map(|a| a.near_mae / r),
+                "uniform_mae_canon" => acc.map(|a| a.uniform_mae / r),
+                "normal_error_deg" => self.normals,
+                "sign_near" => acc.map(|a| a.near.sign_agreement),
+                "f1_near" => acc.map(|a| a.near.f1),
+                "sign_uniform" => acc.map(|a| a.uniform.sign_agreement),
+                "f1_uniform" => acc.map(|a| a.uniform.f1),
+                "iou" => acc.map(|a| a.uniform.iou),
+                "chamfer_l1" => canon.map(|d| d.chamfer_l1),
+                "chamfer_l2" => canon.map(|d| d.chamfer_l2),
+                "hausdorff" => canon.map(|d| d.hausdorff),
+                "chamfer_l1_world" => dist.map(|d| d.chamfer_l1),
+                "hausdorff_world" => dist.map(|d| d.hausdorff),
+                "normal_consistency" => dist.map(|d| d.normal_consistency),
+                "triangles" => self.triangles.map(|t| t as f64),
+                _ => None,
+            };
+            (key, v)
+        })
+    }
+}
+
+/// The network's side of `nsdf compare`: the field on the reference's point sets, its normals,
+/// and its marching-cubes surface (`resolution` cells along the bounding cube's side) against
+/// the reference mesh. `bytes` is left for the caller (the file's size).
+pub fn measure_shape(
+    shape: &nsdf::Shape,
+    reference: &Reference,
+    resolution: usize,
+    seed: u64,
+) -> Result<Measured, String> {
+    let acc = field_accuracy(reference, |p, o| shape.distances(p, o));
+    let params = crate::surface::Params {
+        resolution,
+        bounds: reference.cube(),
+        lipschitz: None,
+        dense: false,
+    };
+    let x = crate::surface::extract(shape, &params)?;
+    let mesh = Mesh::from_soup(x.mesh.positions, x.mesh.triangles)
+        .ok()
+        .map(|l| l.mesh);
+    let dist = mesh.as_ref().map(|m| {
+        compare_meshes(
+            &reference.mesh,
+            &reference.sdf,
+            &reference.surface,
+            m,
+            reference.samples,
+            seed ^ 0x0072_6563,
+        )
+    });
+    let normals = normal_error(reference, |p, g| {
+        let mut d = vec![0.0; p.len()];
+        shape.gradients(p, &mut d, g)
+    });
+    Ok(Measured {
+        bytes: None,
+        acc: Some(acc),
+        dist,
+        normals: Some(normals),
+        triangles: mesh.as_ref().map(|m| m.triangles.len()),
+    })
+}

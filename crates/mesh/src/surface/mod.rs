@@ -15,3 +15,13 @@ pub struct TriMesh {
     pub normals: Vec<[f32; 3]>,
     pub triangles: Vec<[u32; 3]>,
 }
+
+/// `bounds` grown by `fraction` of its largest side on every face (`nsdf mesh` meshes the
+/// file's bounds plus 2%, so a surface touching them is still closed).
+pub fn padded(bounds: [[f32; 3]; 2], fraction: f32) -> [[f32; 3]; 2] {
+    let size = (0..3)
+        .map(|a| bounds[1][a] - bounds[0][a])
+        .fold(0.0f32, f32::max);
+    let pad = fraction * size.max(1e-6);
+    [bounds[0].map(|x| x - pad), bounds[1].map(|x| x + pad)]
+}
