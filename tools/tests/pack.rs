@@ -217,6 +217,46 @@ fn a_soup_with_flipped_triangles_is_reoriented_before_training() {
 }
 
 #[test]
+fn a_budget_chooses_a_network_whose_file_fits() {
+    let dir = temp_dir("budget");
+    let mesh = dir.join("m.obj");
+    write(&mesh, &box_obj([0.0; 3], [1.0, 0.5, 0.7]));
+    let (m, out) = (mesh.to_str().unwrap(), dir.join("m.nsdf"));
+    let o = pack(&[m, "-o", out.to_str().unwrap(), "--budget", "4k"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let bytes = std::fs::read(&out).unwrap();
+    assert!(bytes.len() <= 4096, "{} bytes", bytes.len());
+    let shape = Shape::from_bytes(&bytes).unwrap();
+    // 4×32 (5,536 B) does not fit; 4×16 does.
+    assert_eq!(shape.model().layers.len(), 5);
+    assert_eq!(shape.model().layers[0].outputs, 16);
+
+    let o = pack(&[m, "-o", out.to_str().unwrap(), "--budget", "900"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("a budget of 900 bytes is too small"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        bytes,
+        "the earlier file was touched"
+    );
+    for bad in [
+        &["--budget", "lots"][..],
+        &["--budget", "0"],
+        &["--budget", "8k", "--width", "16"],
+    ] {
+        let mut args = vec![m, "-o", "x.nsdf"];
+        args.extend_from_slice(bad);
+        let o = pack(&args);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {}", stderr(&o));
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn same_input_seed_and_threads_give_identical_bytes() {
     let dir = temp_dir("determinism");
     let mesh = dir.join("m.obj");

@@ -66,7 +66,7 @@ pub mod trainer;
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
-use nsdf::{Activation, Encoding, Model};
+use nsdf::{Activation, Encoding, Model, Scheme};
 
 pub use kernels::Kernel;
 pub use loss::Loss;
@@ -108,6 +108,45 @@ impl Arch {
             self.activation,
             self.output,
         )
+    }
+}
+
+/// Hidden layers × width tried by [`Arch::for_budget`], smallest file first. On bunny_hr's
+/// rate–distortion sweep (`benches/rd_sweep.sh`, int8, default training) each measured a lower
+/// Chamfer distance than the one before: 4×16 0.00426, 4×32 0.00169, 8×32 0.00115, 8×48
+/// 0.00075, 8×64 0.00072 (6×32 and 8×40 fill the 8 kB and 16 kB marks).
+pub const BUDGET_LADDER: [(usize, usize); 7] = [
+    (4, 16),
+    (4, 32),
+    (6, 32),
+    (8, 32),
+    (8, 40),
+    (8, 48),
+    (8, 64),
+];
+
+impl Arch {
+    /// The largest network of [`BUDGET_LADDER`] (keeping this one's encoding and activations)
+    /// whose file in `scheme`, plus `extra` bytes (the metadata and statistics `nsdf pack`
+    /// adds: about 880 for bunny_hr.obj), fits in `budget`; `None` when even the smallest does
+    /// not.
+    pub fn for_budget(&self, budget: usize, scheme: Scheme, extra: usize) -> Option<Arch> {
+        self.ladder()
+            .rfind(|a| a.file_bytes(scheme).saturating_add(extra) <= budget)
+    }
+
+    /// The networks of [`BUDGET_LADDER`] with this one's encoding and activations.
+    pub fn ladder(&self) -> impl DoubleEndedIterator<Item = Arch> + '_ {
+        BUDGET_LADDER.iter().map(|&(layers, width)| Arch {
+            layers,
+            width,
+            ..*self
+        })
+    }
+
+    /// Bytes of a file holding just this network (header, architecture, weights, transform).
+    pub fn file_bytes(&self, scheme: Scheme) -> usize {
+        nsdf::to_bytes(&self.model().with_scheme(scheme)).map_or(usize::MAX, |b| b.len())
     }
 }
 
@@ -228,3 +267,47 @@ impl std::fmt::Display for FitError {
 }
 
 impl std::error::Error for FitError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_budget_picks_the_largest_ladder_network_that_fits() {
+        let sizes: Vec<usize> = Arch::DAVIES
+            .ladder()
+            .map(|a| a.file_bytes(Scheme::Int8))
+            .collect();
+        assert!(sizes.windows(2).all(|w| w[0] < w[1]), "{sizes:?}");
+        let extra = 880;
+        for (k, &size) in sizes.iter().enumerate() {
+            let budget = size + extra;
+            let a = Arch::DAVIES
+                .for_budget(budget, Scheme::Int8, extra)
+                .unwrap();
+            assert_eq!((a.layers, a.width), BUDGET_LADDER[k], "budget {budget}");
+            if k > 0 {
+                let b = Arch::DAVIES
+                    .for_budget(budget - 1, Scheme::Int8, extra)
+                    .unwrap();
+                assert_eq!((b.layers, b.width), BUDGET_LADDER[k - 1]);
+            }
+        }
+        assert!(Arch::DAVIES.for_budget(sizes[0], Scheme::Int8, 1).is_none());
+        // The 8 kB and 16 kB marks: 6×32 and 8×40 in int8 (bunny_hr's files: 8,096
+        // and 15,328 bytes).
+        let pick = |b| {
+            Arch::DAVIES
+                .for_budget(b, Scheme::Int8, extra)
+                .map(|a| (a.layers, a.width))
+        };
+        assert_eq!(pick(8192), Some((6, 32)));
+        assert_eq!(pick(16384), Some((8, 40)));
+        let sine = Arch {
+            activation: Activation::Sine(30.0),
+            ..Arch::DAVIES
+        };
+        let a = sine.for_budget(8192, Scheme::Int8, extra).unwrap();
+        assert_eq!(a.activation, sine.activation);
+    }
+}

@@ -15,7 +15,7 @@ use nsdf_mesh::metrics::measure_field;
 pub const NEAR_SIGMA: f32 = 0.01;
 
 /// Accuracy figures, canonical units.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Accuracy {
     pub surface_mean: f64,
     pub surface_max: f64,

@@ -5,7 +5,7 @@ use super::{CmdResult, Failure};
 use crate::progress::{self, Bar, INTERRUPTED_EXIT};
 use nsdf::{Activation, Scheme};
 use nsdf_mesh::Format;
-use nsdf_train::pack::batch::{self, Shard};
+use nsdf_train::pack::batch::{self, Shard, ShardSpec};
 use nsdf_train::pack::summary::{Row, Status};
 use nsdf_train::pack::{self as packing, Options, PackError};
 use nsdf_train::FitConfig;
@@ -33,12 +33,24 @@ pub struct Args {
     /// Output directory: one <mesh stem>.nsdf per mesh, and the batch summaries.
     #[arg(long)]
     pub out_dir: Option<PathBuf>,
-    /// Pack only meshes k with k mod N = I (a job array's index and size), e.g. 0/4.
-    #[arg(long, value_name = "I/N")]
-    pub shard: Option<Shard>,
+    /// Pack only meshes k with k mod N = I, e.g. 0/4; `auto` takes I and N from a Slurm job
+    /// array (SLURM_ARRAY_TASK_ID, _MIN, _COUNT), `auto/N` takes I from SLURM_ARRAY_TASK_ID or
+    /// a Kubernetes Indexed Job's JOB_COMPLETION_INDEX. See docs/cluster.md.
+    #[arg(long, value_name = "I/N|auto[/N]")]
+    pub shard: Option<ShardSpec>,
+    /// Merge the summary-I-of-N files of every shard in the directory INPUT into summary.csv
+    /// and summary.json there, and say which shards or meshes are missing.
+    #[arg(long, conflicts_with_all = ["output", "out_dir", "shard", "render"])]
+    pub summarize: bool,
     /// Weight storage.
     #[arg(long, default_value = "int8", value_parser = parse_scheme)]
     pub quant: Scheme,
+    /// The most bytes the file may have, e.g. 4k, 8k, 16k or 10720 (k = 1024): the largest
+    /// network of the ladder 4x16, 4x32, 6x32, 8x32, 8x40, 8x48, 8x64 whose file (metadata
+    /// included) fits; on bunny_hr each measured more accurate than the one before. Replaces
+    /// --layers and --width.
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes, conflicts_with_all = ["layers", "width"])]
+    pub budget: Option<usize>,
     /// Hidden layers.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub layers: u16,
@@ -85,6 +97,21 @@ fn parse_scheme(s: &str) -> Result<Scheme, String> {
     s.parse()
 }
 
+/// `10720`, `8k` or `8K` (k = 1024).
+pub fn parse_bytes(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let (digits, unit) = match t.strip_suffix(['k', 'K']) {
+        Some(d) => (d, 1024),
+        None => (t, 1),
+    };
+    match digits.parse::<usize>() {
+        Ok(n) if n > 0 && n <= 1 << 30 => Ok(n * unit),
+        _ => Err(format!(
+            "'{s}' is not a size in bytes: expected e.g. 10720 or 8k"
+        )),
+    }
+}
+
 fn parse_seconds(s: &str) -> Result<Duration, String> {
     match s.parse::<f64>() {
         Ok(x) if x.is_finite() && x > 0.0 && x < 1e9 => Ok(Duration::from_secs_f64(x)),
@@ -93,7 +120,7 @@ fn parse_seconds(s: &str) -> Result<Duration, String> {
 }
 
 impl Args {
-    fn options(&self) -> Options {
+    fn options(&self) -> Result<Options, Failure> {
         let mut fit = FitConfig::for_activation(self.activation);
         fit.arch.layers = self.layers as usize;
         fit.arch.width = self.width as usize;
@@ -102,12 +129,13 @@ impl Args {
         fit.train.time_budget = self.time_budget;
         fit.train.seed = self.seed;
         fit.train.scheme = self.quant;
-        Options {
+        Ok(Options {
             fit,
             probe: self.probe as usize,
             threads: self.threads.map_or(0, |t| t as usize),
             keep_inaccurate: self.keep_inaccurate,
-        }
+            budget: self.budget,
+        })
     }
 }
 
@@ -117,8 +145,11 @@ pub fn run(args: Args) -> CmdResult {
     if missing {
         return Err(Failure::file(&args.input, "no such file or directory"));
     }
+    if args.summarize {
+        return summarize(&args.input, args.quiet);
+    }
     progress::catch_interrupts();
-    let opts = args.options();
+    let opts = args.options()?;
     let bar = Bar::new(args.quiet);
     if single && args.shard.is_none() {
         let output = match (&args.output, &args.out_dir) {
@@ -171,7 +202,10 @@ fn run_one(args: &Args, output: &Path, opts: &Options, bar: &Bar) -> CmdResult {
 fn run_batch(args: &Args, out_dir: &Path, opts: &Options, bar: &Bar) -> CmdResult {
     let inputs = batch::list_inputs(&args.input).map_err(Failure::new)?;
     std::fs::create_dir_all(out_dir).map_err(|e| Failure::file(out_dir, e))?;
-    let shard = args.shard.unwrap_or(Shard::ALL);
+    let shard = match &args.shard {
+        Some(spec) => spec.resolve().map_err(Failure::new)?,
+        None => Shard::ALL,
+    };
     let quiet = args.quiet;
     let mut report = |row: &Row| {
         if quiet {
@@ -222,6 +256,43 @@ fn run_batch(args: &Args, out_dir: &Path, opts: &Options, bar: &Bar) -> CmdResul
             "{} of {} meshes failed (see {})",
             done.failures(),
             done.rows.len(),
+            written[0].display()
+        )));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn summarize(dir: &Path, quiet: bool) -> CmdResult {
+    let (merged, written) = batch::merge_summaries(dir).map_err(Failure::new)?;
+    let count = |status: &str| {
+        merged
+            .rows
+            .iter()
+            .filter(|r| r.get("status").and_then(|s| s.as_str()) == Some(status))
+            .count()
+    };
+    if !quiet {
+        super::print(&format!(
+            "{} meshes from {} shard(s): {} packed, {} skipped (packed by an earlier run), {} failed; {} and {}\n",
+            merged.rows.len(),
+            merged.shards,
+            count("packed"),
+            count("skipped"),
+            count("failed"),
+            written[0].display(),
+            written[1].display()
+        ))?;
+    }
+    if !merged.problems.is_empty() {
+        return Err(Failure::new(format_args!(
+            "the summary is incomplete: {}",
+            merged.problems.join("; ")
+        )));
+    }
+    if count("failed") > 0 {
+        return Err(Failure::new(format_args!(
+            "{} meshes failed (see {})",
+            count("failed"),
             written[0].display()
         )));
     }

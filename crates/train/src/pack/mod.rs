@@ -31,6 +31,9 @@ pub struct Options {
     /// Write the file even when its sign agreement is under [`MIN_SIGN_AGREEMENT`] (to inspect
     /// a failed recipe, or for tests of the plumbing that train for seconds).
     pub keep_inaccurate: bool,
+    /// The most bytes the file may have (`--budget`); the architecture is chosen from it
+    /// beforehand ([`crate::Arch::for_budget`]) and a file over it is refused, not written.
+    pub budget: Option<usize>,
 }
 
 /// Wall time of each phase.
@@ -107,6 +110,12 @@ pub enum PackError {
         input: PathBuf,
         accuracy: Box<Accuracy>,
     },
+    /// The file would be larger than `--budget` (metadata longer than the allowance kept for it).
+    OverBudget {
+        input: PathBuf,
+        bytes: usize,
+        budget: usize,
+    },
     /// The thread pool could not be started.
     Threads(String),
 }
@@ -139,6 +148,16 @@ impl std::fmt::Display for PackError {
                 100.0 * MIN_SIGN_AGREEMENT,
                 accuracy.surface_mean
             ),
+            PackError::OverBudget {
+                input,
+                bytes,
+                budget,
+            } => write!(
+                f,
+                "{}: a budget of {budget} bytes is too small: the smallest network's file \
+                 (with this mesh's metadata) would have {bytes} bytes; nothing was written",
+                input.display()
+            ),
             PackError::Threads(m) => f.write_str(m),
         }
     }
@@ -150,7 +169,10 @@ impl std::error::Error for PackError {
             PackError::Mesh { source, .. } => Some(source),
             PackError::Train { source, .. } => Some(source),
             PackError::Output { source, .. } => Some(source),
-            PackError::Cancelled | PackError::Threads(_) | PackError::Inaccurate { .. } => None,
+            PackError::Cancelled
+            | PackError::Threads(_)
+            | PackError::Inaccurate { .. }
+            | PackError::OverBudget { .. } => None,
         }
     }
 }
@@ -172,18 +194,32 @@ pub fn pack_file(
     opts: &Options,
     events: &mut Events<'_>,
 ) -> Result<Packed, PackError> {
-    let mesh_error = |source| PackError::Mesh {
-        input: input.to_path_buf(),
-        source,
-    };
     let output_error = |source| PackError::Output {
         path: output.to_path_buf(),
         source,
     };
-    let mut timings = Timings::default();
-
     let _ = events(Event::Phase("load"));
     let started = Instant::now();
+    let (loaded, source) = load_file(input)?;
+    let load_time = started.elapsed();
+    let (bytes, mut packed) = pack_mesh(loaded, input, &source, opts, events)?;
+    packed.timings.load += load_time;
+    if events(Event::Phase("write")).is_break() {
+        return Err(PackError::Cancelled);
+    }
+    let started = Instant::now();
+    nsdf::write_atomic(output, &bytes).map_err(output_error)?;
+    packed.timings.verify += started.elapsed();
+    packed.output = output.to_path_buf();
+    Ok(packed)
+}
+
+/// Reads and checks the mesh at `input`; returns it with the file's bytes (for its hash).
+pub fn load_file(input: &Path) -> Result<(nsdf_mesh::Loaded, Vec<u8>), PackError> {
+    let mesh_error = |source| PackError::Mesh {
+        input: input.to_path_buf(),
+        source,
+    };
     let source = std::fs::read(input).map_err(|source| {
         mesh_error(MeshError::Io {
             path: input.to_path_buf(),
@@ -202,6 +238,27 @@ pub fn pack_file(
         nsdf_mesh::load_bytes(&source, format)
     }
     .map_err(mesh_error)?;
+    Ok((loaded, source))
+}
+
+/// Packs a mesh already in memory (a file's, or one built with [`nsdf_mesh::Mesh::from_soup`])
+/// into `.nsdf` bytes: train, quantize, verify, refuse an inaccurate result. `input` names the
+/// mesh in errors and in the file's metadata, `source` is what its SHA-256 is taken of. The
+/// returned [`Packed`] has an empty `output` (nothing is written here). Call inside
+/// [`with_threads`].
+pub fn pack_mesh(
+    loaded: nsdf_mesh::Loaded,
+    input: &Path,
+    source: &[u8],
+    opts: &Options,
+    events: &mut Events<'_>,
+) -> Result<(Vec<u8>, Packed), PackError> {
+    let output_error = |source| PackError::Output {
+        path: input.to_path_buf(),
+        source,
+    };
+    let mut timings = Timings::default();
+    let started = Instant::now();
     // Said now, not after a minute of training on a mesh the user may want to fix first.
     let mut stop = ControlFlow::Continue(());
     for warning in &loaded.warnings {
@@ -211,6 +268,13 @@ pub fn pack_file(
     }
     let warnings = loaded.warnings;
     let triangles = loaded.mesh.triangles.len();
+    let opts = &Options {
+        fit: FitConfig {
+            arch: architecture(opts, input, source, triangles)?,
+            ..opts.fit.clone()
+        },
+        ..opts.clone()
+    };
     let (lo, hi) = loaded.mesh.bounds();
     let target = MeshTarget::new(loaded.mesh);
     timings.load = started.elapsed();
@@ -238,7 +302,7 @@ pub fn pack_file(
         distance_scale: (1.0 / target.scale) as f32,
         bounds: [lo, hi],
     };
-    meta::describe(&mut model, input, &source, triangles, opts, &fit.report);
+    meta::describe(&mut model, input, source, triangles, opts, &fit.report);
     let unverified = nsdf::to_bytes(&model).map_err(output_error)?;
     let shape = Shape::from_bytes(&unverified)
         .map_err(output_error)?
@@ -255,20 +319,71 @@ pub fn pack_file(
     let samples = u32::try_from(opts.probe).unwrap_or(u32::MAX);
     model.stats = Some(accuracy.to_stats(target.world_radius as f32, samples, gradient_bound));
     let bytes = nsdf::to_bytes(&model).map_err(output_error)?;
-    if events(Event::Phase("write")).is_break() {
-        return Err(PackError::Cancelled);
+    if let Some(budget) = opts.budget.filter(|&b| bytes.len() > b) {
+        // `architecture` measured the metadata exactly; only a bug gets here.
+        return Err(PackError::OverBudget {
+            input: input.to_path_buf(),
+            bytes: bytes.len(),
+            budget,
+        });
     }
-    nsdf::write_atomic(output, &bytes).map_err(output_error)?;
     timings.verify = started.elapsed();
 
-    Ok(Packed {
-        output: output.to_path_buf(),
+    let packed = Packed {
+        output: PathBuf::new(),
         bytes: bytes.len(),
         triangles,
         timings,
         accuracy,
         warnings,
-    })
+    };
+    Ok((bytes, packed))
+}
+
+/// The network to train: `opts.fit.arch`, or under `--budget` the largest of the ladder
+/// ([`crate::Arch::for_budget`]) whose file, with the metadata and statistics this mesh's file
+/// will carry (measured on a stand-in model), fits.
+fn architecture(
+    opts: &Options,
+    input: &Path,
+    source: &[u8],
+    triangles: usize,
+) -> Result<crate::Arch, PackError> {
+    let Some(budget) = opts.budget else {
+        return Ok(opts.fit.arch);
+    };
+    let scheme = opts.fit.train.scheme;
+    let mut model = opts.fit.arch.model().with_scheme(scheme);
+    let bare = nsdf::to_bytes(&model).map_or(0, |b| b.len());
+    let report = train::Report {
+        steps: 0,
+        epochs: opts.fit.train.epochs as f32,
+        final_loss: 0.0,
+        elapsed: Duration::ZERO,
+        samples_per_second: 0.0,
+        stopped_by_budget: false,
+    };
+    meta::describe(&mut model, input, source, triangles, opts, &report);
+    model.stats = Some(Accuracy::default().to_stats(1.0, 0, 1.0));
+    let output_error = |source| PackError::Output {
+        path: input.to_path_buf(),
+        source,
+    };
+    let extra = nsdf::to_bytes(&model).map_err(output_error)?.len() - bare;
+    opts.fit
+        .arch
+        .for_budget(budget, scheme, extra)
+        .ok_or_else(|| PackError::OverBudget {
+            input: input.to_path_buf(),
+            bytes: opts
+                .fit
+                .arch
+                .ladder()
+                .next()
+                .map_or(0, |a| a.file_bytes(scheme))
+                + extra,
+            budget,
+        })
 }
 
 /// Samples and trains, recording when the quantization-aware phase starts.
