@@ -1,0 +1,167 @@
+"""Packing from Python, and what is done with a packed shape (mesh, render, compare, torch)."""
+
+import numpy as np
+import pytest
+
+import nsdf_shapes as ns
+
+from conftest import ROOT
+
+KNOT = ROOT / "examples" / "meshes" / "knot.obj"
+# Seconds, not the default minute: the plumbing is under test, not the accuracy.
+QUICK = dict(epochs=2, threads=2)
+
+
+@pytest.fixture(scope="module")
+def box(request):
+    v = np.array(
+        [[x, y, z] for x in (-1.0, 1.0) for y in (-0.5, 0.5) for z in (-0.5, 0.5)]
+    )
+    f = np.array(
+        [[0, 1, 3], [0, 3, 2], [4, 6, 7], [4, 7, 5], [0, 4, 5], [0, 5, 1],
+         [2, 3, 7], [2, 7, 6], [0, 2, 6], [0, 6, 4], [1, 5, 7], [1, 7, 3]]
+    )
+    events = []
+    shape = ns.pack((v, f), progress=events.append, **QUICK)
+    return shape, events
+
+
+def test_pack_from_arrays_gives_a_signed_field_of_the_box(box):
+    shape, _ = box
+    inside = shape.distance([[0.0, 0.0, 0.0], [0.6, 0.1, -0.1]])
+    outside = shape.distance([[1.5, 0.0, 0.0], [0.0, 1.2, 0.0], [0.0, 0.0, -1.1]])
+    assert np.all(inside < 0) and np.all(outside > 0), (inside, outside)
+    # Centre: 0.5 from the nearest faces; two epochs get within a fifth of that.
+    assert abs(inside[0] + 0.5) < 0.1
+    info = shape.info
+    assert info["metadata"]["nsdf.source.name"] == "arrays"
+    assert info["metadata"]["nsdf.source.triangles"] == 12
+    assert info["stats"]["near_sign_agreement"] > 0.9
+    np.testing.assert_allclose(shape.bounds, [[-1, -0.5, -0.5], [1, 0.5, 0.5]])
+
+
+def test_progress_events_report_phases_fraction_and_eta(box):
+    _, events = box
+    kinds = {e["event"] for e in events}
+    assert {"phase", "training"} <= kinds
+    training = [e for e in events if e["event"] == "training"]
+    fractions = [e["fraction"] for e in training]
+    assert fractions == sorted(fractions) and fractions[-1] == pytest.approx(1.0)
+    assert all(e["samples_per_second"] >= 0 for e in training)
+    assert any(e["eta"] is not None for e in training)
+    assert [e["phase"] for e in events if e["event"] == "phase"][-1] == "verify"
+
+
+def test_pack_a_path_matches_the_command_lines_metadata(tmp_path):
+    shape = ns.pack(KNOT, epochs=1, threads=2, keep_inaccurate=True)
+    assert shape.info["metadata"]["nsdf.source.name"] == "knot.obj"
+    assert shape.info["metadata"]["nsdf.creator"] == "nsdf pack"
+    out = tmp_path / "knot.nsdf"
+    shape.save(out)
+    assert ns.open(out).to_bytes() == shape.to_bytes()
+
+
+def test_same_seed_and_threads_give_identical_bytes(box):
+    shape, _ = box
+    v, f = shape.mesh(16)  # any small mesh
+    a = ns.pack((v, f), seed=3, **QUICK, keep_inaccurate=True)
+    b = ns.pack((v, f), seed=3, **QUICK, keep_inaccurate=True)
+    assert a.to_bytes() == b.to_bytes()
+
+
+def test_budget_chooses_a_network_that_fits(box):
+    shape, _ = box
+    v, f = shape.mesh(16)
+    small = ns.pack((v, f), budget="4k", **QUICK, keep_inaccurate=True)
+    assert len(small.to_bytes()) <= 4096
+    assert small.info["architecture"]["parameters"] < 7553
+    with pytest.raises(ns.NsdfError, match="too small") as e:
+        ns.pack((v, f), budget=500, **QUICK)
+    assert e.value.code == "budget"
+    with pytest.raises(ValueError, match="size in bytes"):
+        ns.pack((v, f), budget="lots", **QUICK)
+    with pytest.raises(ValueError, match="not both"):
+        ns.pack((v, f), budget="8k", width=16, **QUICK)
+
+
+@pytest.mark.parametrize(
+    "mesh, error, match",
+    [
+        ((np.zeros((3, 2)), np.array([[0, 1, 2]])), ValueError, r"vertices must have shape \(N, 3\)"),
+        ((np.eye(3), np.array([[0, 1]])), ValueError, r"faces must have shape \(F, 3\)"),
+        ((np.eye(3), np.array([[0.0, 1.0, 2.0]])), ValueError, "faces must hold integers"),
+        ((np.eye(3), np.array([[0, 1, -1]])), ValueError, "between 0 and"),
+        ((np.eye(3), np.array([[0, 1, 7]])), ns.NsdfError, "vert"),
+        ((np.full((3, 3), np.nan), np.array([[0, 1, 2]])), ns.NsdfError, "finite"),
+        ((np.eye(3), np.zeros((0, 3), dtype=int)), ns.NsdfError, "faces"),
+        (42, ValueError, "path or a .vertices, faces. pair"),
+        ("/nonexistent/mesh.obj", ns.NsdfError, "mesh.obj"),
+        (str(ROOT / "README.md"), ns.NsdfError, "README.md"),
+    ],
+)
+def test_bad_meshes_are_clear_errors(mesh, error, match):
+    with pytest.raises(error, match=match) as e:
+        ns.pack(mesh, **QUICK)
+    if error is ns.NsdfError:
+        assert e.value.code == "mesh"
+
+
+def test_bad_options_are_value_errors():
+    v, f = np.eye(3), np.array([[0, 1, 2]])
+    for kwargs, match in [
+        (dict(quant="int3"), "int3"),
+        (dict(activation="swish"), "swish"),
+        (dict(epochs=0), "epochs"),
+        (dict(width=0), "width"),
+        (dict(layers=100), "layers"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            ns.pack((v, f), **kwargs)
+
+
+def test_an_exception_in_the_progress_callback_stops_packing(box):
+    shape, _ = box
+    v, f = shape.mesh(16)
+
+    def boom(event):
+        if event["event"] == "training":
+            raise RuntimeError("stop here")
+
+    with pytest.raises(RuntimeError, match="stop here"):
+        ns.pack((v, f), progress=boom, epochs=50, threads=2)
+
+
+def test_an_untrained_network_is_refused(box):
+    shape, _ = box
+    v, f = shape.mesh(16)
+    with pytest.raises(ns.NsdfError, match="not a usable distance field") as e:
+        ns.pack((v, f), time_budget=1e-6, threads=2)
+    assert e.value.code == "inaccurate"
+    kept = ns.pack((v, f), time_budget=1e-6, threads=2, keep_inaccurate=True)
+    assert kept.info["stats"]["near_sign_agreement"] < 0.75
+
+
+def test_mesh_render_and_compare(box, tmp_path):
+    shape, _ = box
+    v, f = shape.mesh(48)
+    assert v.dtype == np.float32 and v.shape[1] == 3 and len(v) > 100
+    assert f.dtype == np.uint32 and f.shape[1] == 3 and f.max() < len(v)
+    cell = 2.04 / 48
+    assert np.abs(shape.distance(v)).max() < cell, "vertices off the zero level set"
+    img = shape.render(64, 48)
+    assert img.shape == (48, 64, 3) and img.dtype == np.uint8
+    assert len(np.unique(img.reshape(-1, 3), axis=0)) > 10, "a blank picture"
+    with pytest.raises(ValueError):
+        shape.mesh(0)
+    box_obj = tmp_path / "box.obj"
+    box_obj.write_text(
+        "".join(f"v {x} {y} {z}\n" for x in (-1, 1) for y in (-0.5, 0.5) for z in (-0.5, 0.5))
+        + "f 1 2 4\nf 1 4 3\nf 5 7 8\nf 5 8 6\nf 1 5 6\nf 1 6 2\n"
+        + "f 3 4 8\nf 3 8 7\nf 1 3 7\nf 1 7 5\nf 2 6 8\nf 2 8 4\n"
+    )
+    m = shape.compare(str(box_obj), resolution=64, samples=2000)
+    assert m["bytes"] == len(shape.to_bytes())
+    assert 0 < m["chamfer_l1"] < 0.05 and m["f1_near"] > 0.8, m
+    assert set(m) >= {"hausdorff", "near_mae_canon", "uniform_mae_canon", "normal_error_deg"}
+    with pytest.raises(ns.NsdfError):
+        shape.compare(str(tmp_path / "none.obj"))
