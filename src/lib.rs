@@ -28,7 +28,9 @@ mod shape;
 pub use error::{Error, Result, Severity, Tag};
 pub use eval::{cuda, Backend, Dense, LinearBound, Network, Range};
 pub use format::limits;
-pub use format::{parse, read, to_bytes, validate, write_atomic, ChunkInfo, Issue, Parsed};
+pub use format::{
+    parse, read, to_bytes, validate, write_atomic, AtomicFile, ChunkInfo, Issue, Parsed,
+};
 pub use model::{Activation, Encoding, Layer, Model, Scheme, Stats, Transform, Value};
 pub use shape::Shape;
 

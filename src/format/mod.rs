@@ -29,7 +29,7 @@ mod weights;
 mod write;
 
 use meta::reserved_type;
-pub use write::{read, to_bytes, write_atomic};
+pub use write::{read, to_bytes, write_atomic, AtomicFile};
 
 use crate::error::{Error, Result, Severity, Tag};
 use crate::model::Model;

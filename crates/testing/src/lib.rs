@@ -6,7 +6,8 @@
 //! - [`oracle`]: what must hold for any bytes (the hostile-input tests and the fuzz target);
 //! - [`vectors`]: the test vectors of `spec/vectors/` (built by `examples/make_vectors`);
 //! - [`mesh`] (feature `mesh`): generated meshes, mesh file writers, the octahedron network;
-//! - [`skip`] and [`skip_or_fail_in_ci`]: how a test that cannot run says so.
+//! - [`skip`] and [`skip_or_fail_in_ci`]: how a test that cannot run says so;
+//! - [`TempDir`]: a scratch directory that lists what a test left in it.
 //!
 //! Not published. It depends on `nsdf`, so crates use it as a dev-dependency from integration
 //! tests, examples and benchmarks only (in the `nsdf` crate's own unit tests it would be a
@@ -18,11 +19,13 @@ pub mod models;
 pub mod oracle;
 pub mod reference;
 mod rng;
+mod temp;
 pub mod vectors;
 
 pub use models::{as_stored, davies, random_model};
 pub use reference::{reference_distance, reference_distance64};
 pub use rng::Rng;
+pub use temp::TempDir;
 
 /// Writes `line` to the process's real stderr. The test harness captures `print!` and
 /// `eprint!` of passing tests, so a skip reported with them goes unseen; this does not.
