@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use nsdf_tools::cmd;
 use std::process::ExitCode;
 
-/// Compact neural signed distance functions: inspect, check, evaluate, benchmark, mesh and render .nsdf files.
+/// Compact neural signed distance functions: inspect, check, evaluate, benchmark, mesh, render and bake .nsdf files.
 #[derive(Parser, Debug)]
 #[command(name = "nsdf", version, propagate_version = true)]
 struct Cli {
@@ -22,6 +22,7 @@ enum Command {
     Compare(cmd::compare::Args),
     Mesh(cmd::mesh::Args),
     Render(cmd::render::Args),
+    Bake(cmd::bake::Args),
     Pack(cmd::pack::Args),
     Import(cmd::import::Args),
     Shader(cmd::shader::Args),
@@ -36,6 +37,7 @@ fn main() -> ExitCode {
         Command::Compare(args) => cmd::compare::run(args),
         Command::Mesh(args) => cmd::mesh::run(args),
         Command::Render(args) => cmd::render::run(args),
+        Command::Bake(args) => cmd::bake::run(args),
         Command::Pack(args) => cmd::pack::run(args),
         Command::Import(args) => cmd::import::run(args),
         Command::Shader(args) => cmd::shader::run(args),

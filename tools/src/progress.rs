@@ -124,6 +124,29 @@ impl Bar {
 
     /// Whether Ctrl-C was pressed.
     pub fn cancelled(&self) -> bool {
-        INTERRUPTED.load(Ordering::SeqCst)
+        interrupted()
     }
+}
+
+/// A bar for work counted in items (texels baked): done, rate and ETA. Hidden with `quiet` or
+/// when stderr is not a terminal.
+pub fn count_bar(quiet: bool, total: u64, prefix: &str) -> ProgressBar {
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr())
+    };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{prefix:.bold} {wide_bar} {percent:>3}% {human_pos}/{human_len} ({per_sec}) [{elapsed_precise}, ETA {eta}]",
+        )
+        .expect("the template is valid"),
+    );
+    bar.set_prefix(prefix.to_string());
+    bar
+}
+
+/// Whether Ctrl-C was pressed (after [`catch_interrupts`]).
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
 }

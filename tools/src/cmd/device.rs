@@ -1,4 +1,4 @@
-//! `--device cpu|cuda` for the commands that evaluate many points (bench, mesh, render).
+//! `--device cpu|cuda` for the commands that evaluate many points (bench, mesh, render, bake).
 //!
 //! [`Evaluator`] is the [`Field`] those commands sample: the CPU [`Shape`], or the same shape on a
 //! GPU through `nsdf::cuda` when the binary is built with `--features cuda`.
@@ -14,6 +14,27 @@ pub enum Device {
     Cpu,
     /// An NVIDIA GPU (GPU 0), through the CUDA driver.
     Cuda,
+}
+
+/// `--threads` and `--device`, for the commands that sample a shape as a [`Field`].
+#[derive(clap::Args, Debug)]
+pub struct Placement {
+    /// Evaluation threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Where to evaluate the network (cuda needs a build with --features cuda).
+    #[arg(long, value_enum, default_value_t = Device::Cpu)]
+    pub device: Device,
+}
+
+impl Placement {
+    /// `shape` on the chosen device with the chosen threads.
+    pub fn evaluator(&self, mut shape: Shape) -> Result<Evaluator, Failure> {
+        if let Some(t) = self.threads {
+            shape = shape.with_threads(t);
+        }
+        Evaluator::new(shape, self.device)
+    }
 }
 
 /// The message for `--device cuda` in a build without the feature.

@@ -1,6 +1,6 @@
 //! `nsdf mesh`: a watertight, oriented triangle mesh of a shape's zero level set.
 
-use super::device::{Device, Evaluator};
+use super::device::Placement;
 use super::{open_shape, CmdResult, Failure};
 use nsdf_mesh::io::write::{self, MeshFormat};
 use nsdf_mesh::surface::{extract, padded, Params};
@@ -32,12 +32,8 @@ pub struct Args {
     /// Evaluate every cell instead of skipping empty space.
     #[arg(long)]
     pub dense: bool,
-    /// Evaluation threads (default: all cores).
-    #[arg(long)]
-    pub threads: Option<usize>,
-    /// Where to evaluate the network (cuda needs a build with --features cuda).
-    #[arg(long, value_enum, default_value_t = Device::Cpu)]
-    pub device: Device,
+    #[command(flatten)]
+    pub placement: Placement,
     /// Print nothing but errors.
     #[arg(short, long)]
     pub quiet: bool,
@@ -63,10 +59,7 @@ pub fn parse_bounds(s: &str) -> Result<[[f32; 3]; 2], String> {
 
 pub fn run(args: Args) -> CmdResult {
     let format = MeshFormat::from_path(&args.output).map_err(Failure::new)?;
-    let mut shape = open_shape(&args.file)?;
-    if let Some(t) = args.threads {
-        shape = shape.with_threads(t);
-    }
+    let shape = open_shape(&args.file)?;
     let params = Params {
         resolution: args.resolution,
         bounds: args.bounds.unwrap_or_else(|| padded(shape.bounds(), 0.02)),
@@ -74,7 +67,7 @@ pub fn run(args: Args) -> CmdResult {
         dense: args.dense,
     };
     let start = Instant::now();
-    let field = Evaluator::new(shape, args.device)?;
+    let field = args.placement.evaluator(shape)?;
     let x = extract(&field, &params).map_err(Failure::new)?;
     let extracted = start.elapsed();
     if x.mesh.triangles.is_empty() {

@@ -3,6 +3,7 @@
 //! Commands never print errors or exit themselves: they return a [`Failure`] and `main` turns it
 //! into one line on stderr and the exit status, so every command fails the same way.
 
+pub mod bake;
 pub mod bench;
 #[cfg(feature = "cuda")]
 pub mod bench_cuda;

@@ -1,6 +1,6 @@
 //! `nsdf render`: sphere-traced pictures of a shape.
 
-use super::device::{Device, Evaluator};
+use super::device::{Device, Evaluator, Placement};
 use super::mesh::parse_bounds;
 use super::{open_shape, CmdResult, Failure};
 use nsdf::Shape;
@@ -43,12 +43,8 @@ pub struct Args {
     /// bounding-box diagonal or more away).
     #[arg(long, value_name = "MESH")]
     pub error_map: Option<PathBuf>,
-    /// Evaluation threads (default: all cores).
-    #[arg(long)]
-    pub threads: Option<usize>,
-    /// Where to evaluate the network (cuda needs a build with --features cuda).
-    #[arg(long, value_enum, default_value_t = Device::Cpu)]
-    pub device: Device,
+    #[command(flatten)]
+    pub placement: Placement,
     /// Print nothing but errors.
     #[arg(short, long)]
     pub quiet: bool,
@@ -92,12 +88,9 @@ fn frame_path(path: &Path, i: u32) -> PathBuf {
 }
 
 pub fn run(args: Args) -> CmdResult {
-    let mut shape = open_shape(&args.file)?;
-    if let Some(t) = args.threads {
-        shape = shape.with_threads(t);
-    }
+    let shape = open_shape(&args.file)?;
     let bounds = args.bounds.unwrap_or_else(|| padded(shape.bounds(), 0.0));
-    let field = Evaluator::new(shape, args.device)?;
+    let field = args.placement.evaluator(shape)?;
     let frames = args.turntable.unwrap_or(1);
     if frames == 0 || frames > 3600 {
         return Err(Failure::new(
