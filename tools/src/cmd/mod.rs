@@ -19,6 +19,7 @@ pub mod shader;
 pub mod text;
 pub mod timing;
 pub mod validate;
+pub mod view;
 
 use nsdf::{Backend, Shape};
 use std::fmt::Display;
