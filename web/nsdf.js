@@ -338,7 +338,7 @@ function readTransform(c) {
   const distanceScale = f(16, "distance scale", (v) => v !== 0);
   const boundsMin = [0, 1, 2].map((a) => f(20 + 4 * a, "bounds min"));
   const boundsMax = [0, 1, 2].map((a) => f(32 + 4 * a, "bounds max", (v) => v >= boundsMin[a]));
-  c.zeros(44, 4, "XFRM reserved field");
+  if (c.u32(44) !== 0) fail("NSDF-E006", base + 44, `XFRM reserved field at offset ${base + 44} must be zero`);
   return { scale, translation, distanceScale, boundsMin, boundsMax };
 }
 
