@@ -32,16 +32,34 @@ pub(crate) fn slab<F: Field + ?Sized>(
 ) -> Slab {
     let [nx, ny, _] = v.dims;
     let mut values = vec![f32::NAN; nx * ny * zs.len()];
+    let mut evaluated = 0;
+    // One row of blocks at a time, so the points in flight stay at `nx · BLOCK²` however large
+    // the slab.
+    for j0 in (0..ny).step_by(BLOCK) {
+        let row: Vec<Block> = (0..nx)
+            .step_by(BLOCK)
+            .map(|i| {
+                let lo = [i, j0, zs.start];
+                let hi = [(i + BLOCK).min(nx), (j0 + BLOCK).min(ny), zs.end];
+                (lo, hi)
+            })
+            .collect();
+        evaluated += fill_row(field, v, &zs, band, row, &mut values);
+    }
+    Slab { values, evaluated }
+}
+
+/// Fills the texels of `row`'s blocks in `values` (the slab `zs`); returns how many it evaluated.
+fn fill_row<F: Field + ?Sized>(
+    field: &F,
+    v: &Volume,
+    zs: &Range<usize>,
+    band: Option<f32>,
+    mut open: Vec<Block>,
+    values: &mut [f32],
+) -> u64 {
+    let [nx, ny, _] = v.dims;
     let index = |[i, j, k]: [usize; 3]| (k - zs.start) * nx * ny + j * nx + i;
-    let mut open: Vec<Block> = (0..ny)
-        .step_by(BLOCK)
-        .flat_map(|j| (0..nx).step_by(BLOCK).map(move |i| (i, j)))
-        .map(|(i, j)| {
-            let lo = [i, j, zs.start];
-            let hi = [(i + BLOCK).min(nx), (j + BLOCK).min(ny), zs.end];
-            (lo, hi)
-        })
-        .collect();
     if let Some(w) = band {
         for pass in 0..2 {
             if pass == 1 {
@@ -85,10 +103,7 @@ pub(crate) fn slab<F: Field + ?Sized>(
             None => d,
         };
     }
-    Slab {
-        values,
-        evaluated: points.len() as u64,
-    }
+    points.len() as u64
 }
 
 /// A block cut into blocks of at most `size` texels a side.
