@@ -32,34 +32,16 @@ pub(crate) fn slab<F: Field + ?Sized>(
 ) -> Slab {
     let [nx, ny, _] = v.dims;
     let mut values = vec![f32::NAN; nx * ny * zs.len()];
-    let mut evaluated = 0;
-    // One row of blocks at a time, so the points in flight stay at `nx · BLOCK²` however large
-    // the slab.
-    for j0 in (0..ny).step_by(BLOCK) {
-        let row: Vec<Block> = (0..nx)
-            .step_by(BLOCK)
-            .map(|i| {
-                let lo = [i, j0, zs.start];
-                let hi = [(i + BLOCK).min(nx), (j0 + BLOCK).min(ny), zs.end];
-                (lo, hi)
-            })
-            .collect();
-        evaluated += fill_row(field, v, &zs, band, row, &mut values);
-    }
-    Slab { values, evaluated }
-}
-
-/// Fills the texels of `row`'s blocks in `values` (the slab `zs`); returns how many it evaluated.
-fn fill_row<F: Field + ?Sized>(
-    field: &F,
-    v: &Volume,
-    zs: &Range<usize>,
-    band: Option<f32>,
-    mut open: Vec<Block>,
-    values: &mut [f32],
-) -> u64 {
-    let [nx, ny, _] = v.dims;
     let index = |[i, j, k]: [usize; 3]| (k - zs.start) * nx * ny + j * nx + i;
+    let mut open: Vec<Block> = (0..ny)
+        .step_by(BLOCK)
+        .flat_map(|j| (0..nx).step_by(BLOCK).map(move |i| (i, j)))
+        .map(|(i, j)| {
+            let lo = [i, j, zs.start];
+            let hi = [(i + BLOCK).min(nx), (j + BLOCK).min(ny), zs.end];
+            (lo, hi)
+        })
+        .collect();
     if let Some(w) = band {
         for pass in 0..2 {
             if pass == 1 {
@@ -83,27 +65,56 @@ fn fill_row<F: Field + ?Sized>(
             open = still;
         }
     }
-    let mut points = Vec::new();
-    let mut slots = Vec::new();
+    // The rest are evaluated in batches of about `BATCH` points, so the points in flight stay
+    // bounded however large the slab.
+    let mut pending = Pending::default();
     for &(lo, hi) in &open {
         for k in lo[2]..hi[2] {
             for j in lo[1]..hi[1] {
                 for i in lo[0]..hi[0] {
-                    points.push(v.texel_centre([i, j, k]));
-                    slots.push(index([i, j, k]));
+                    pending.points.push(v.texel_centre([i, j, k]));
+                    pending.slots.push(index([i, j, k]));
                 }
             }
         }
+        if pending.points.len() >= BATCH {
+            pending.evaluate(field, band, &mut values);
+        }
     }
-    let mut d = vec![0.0; points.len()];
-    field.distances(&points, &mut d);
-    for (&slot, &d) in slots.iter().zip(&d) {
-        values[slot] = match band {
-            Some(w) => d.clamp(-w, w),
-            None => d,
-        };
+    pending.evaluate(field, band, &mut values);
+    Slab {
+        values,
+        evaluated: pending.evaluated,
     }
-    points.len() as u64
+}
+
+/// Points per evaluation batch: enough for every thread to get whole chunks of work
+/// (`nsdf::Shape::distances` splits batches into chunks of 16 Ki points), small enough that
+/// the batch takes a few MB.
+const BATCH: usize = 1 << 18;
+
+/// Texel centres waiting to be evaluated, and where their values go.
+#[derive(Default)]
+struct Pending {
+    points: Vec<[f32; 3]>,
+    slots: Vec<usize>,
+    evaluated: u64,
+}
+
+impl Pending {
+    fn evaluate<F: Field + ?Sized>(&mut self, field: &F, band: Option<f32>, values: &mut [f32]) {
+        let mut d = vec![0.0; self.points.len()];
+        field.distances(&self.points, &mut d);
+        for (&slot, &d) in self.slots.iter().zip(&d) {
+            values[slot] = match band {
+                Some(w) => d.clamp(-w, w),
+                None => d,
+            };
+        }
+        self.evaluated += self.points.len() as u64;
+        self.points.clear();
+        self.slots.clear();
+    }
 }
 
 /// A block cut into blocks of at most `size` texels a side.
