@@ -39,6 +39,18 @@ class Shape:
         elevation: float = 20.0,
         fov: float = 30.0,
     ) -> npt.NDArray[np.uint8]: ...
+    def grid(
+        self, resolution: int = 128, margin: float = 0.05
+    ) -> Tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], float]: ...
+    def bake(
+        self,
+        path: str,
+        resolution: int = 128,
+        texel: str = "f16",
+        band: Optional[float] = None,
+        margin: float = 0.05,
+        source: Optional[str] = None,
+    ) -> dict[str, Any]: ...
     def compare(
         self, mesh: str, resolution: int = 128, samples: int = 100000, seed: int = 0
     ) -> dict[str, Optional[float]]: ...

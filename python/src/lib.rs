@@ -249,6 +249,118 @@ impl PyShape {
         Ok((vertices, faces))
     }
 
+    /// The signed distance at the texel centres of a box around the shape, sampled as `nsdf
+    /// bake` does: `(values, box_min, texel_size)` with `values` an `(nz, ny, nx)` float32
+    /// array (index `[k, j, i]` is the point `box_min + (i, j, k) · texel_size + texel_size / 2`),
+    /// world units, negative inside. `resolution` texels along the longest side of the bounds
+    /// grown by `margin` (a fraction of that side).
+    #[pyo3(signature = (resolution = 128, margin = 0.05))]
+    fn grid<'py>(
+        &self,
+        py: Python<'py>,
+        resolution: usize,
+        margin: f32,
+    ) -> PyResult<GridArrays<'py>> {
+        let volume = nsdf_bake::Volume::around(self.shape.bounds(), resolution, margin)
+            .map_err(PyValueError::new_err)?;
+        if volume.texels() > MAX_GRID_TEXELS {
+            return Err(PyValueError::new_err(format!(
+                "a {}x{}x{} grid is over {MAX_GRID_TEXELS} texels; bake it to a file with Shape.bake",
+                volume.dims[0], volume.dims[1], volume.dims[2]
+            )));
+        }
+        let options = nsdf_bake::Options {
+            volume: volume.clone(),
+            texel: nsdf_bake::Texel::F32,
+            container: nsdf_bake::Container::Raw,
+            band: None,
+        };
+        let bytes = py
+            .detach(|| {
+                let mut out = Vec::with_capacity(volume.texels() as usize * 4);
+                nsdf_bake::bake(&self.shape, &options, "", &mut out, &mut |_, _| {
+                    ControlFlow::Continue(())
+                })
+                .map(|_| out)
+            })
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let values: Vec<f32> = bytes
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        let [nx, ny, nz] = volume.dims;
+        let values = PyArray1::from_vec(py, values).reshape([nz, ny, nx])?;
+        Ok((
+            values,
+            PyArray1::from_vec(py, volume.min.to_vec()),
+            volume.texel,
+        ))
+    }
+
+    /// Bakes the distance field into a 3D texture file for engines, as `nsdf bake` does:
+    /// `path` ending in `.ktx2`, `.dds` or `.raw`, `texel` "f16" or "f32", `band` a width in
+    /// world units to clamp to (or None); the JSON sidecar goes beside it (`.json`). Both files
+    /// are written whole or not at all. `source` names the shape in the sidecar (default: its
+    /// `nsdf.name` metadata). Returns a dict: texels, evaluated, min, max, bytes, sidecar (its
+    /// path, a `pathlib.Path`).
+    #[pyo3(signature = (path, resolution = 128, texel = "f16", band = None, margin = 0.05, source = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn bake<'py>(
+        &self,
+        py: Python<'py>,
+        path: PathBuf,
+        resolution: usize,
+        texel: &str,
+        band: Option<f32>,
+        margin: f32,
+        source: Option<String>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let container = nsdf_bake::Container::from_path(&path).map_err(PyValueError::new_err)?;
+        let texel = match texel {
+            "f16" => nsdf_bake::Texel::F16,
+            "f32" => nsdf_bake::Texel::F32,
+            t => {
+                return Err(PyValueError::new_err(format!(
+                    "texel must be \"f16\" or \"f32\", got {t:?}"
+                )))
+            }
+        };
+        if let Some(w) = band.filter(|w| !(w.is_finite() && *w > 0.0)) {
+            return Err(PyValueError::new_err(format!(
+                "band must be a positive width in world units, got {w}"
+            )));
+        }
+        let options = nsdf_bake::Options {
+            volume: nsdf_bake::Volume::around(self.shape.bounds(), resolution, margin)
+                .map_err(PyValueError::new_err)?,
+            texel,
+            container,
+            band,
+        };
+        let source = source.unwrap_or_else(|| match self.shape.meta("nsdf.name") {
+            Some(Value::String(name)) => name.clone(),
+            _ => String::new(),
+        });
+        let (baked, sidecar) = py
+            .detach(|| {
+                nsdf_bake::bake_file(&self.shape, &options, &source, &path, &mut |_, _| {
+                    ControlFlow::Continue(())
+                })
+            })
+            .map_err(|e| match e {
+                nsdf_bake::BakeError::Write(e) => format_error(py, e),
+                e => PyValueError::new_err(e.to_string()),
+            })?;
+        let d = PyDict::new(py);
+        d.set_item("texels", baked.texels)?;
+        d.set_item("evaluated", baked.evaluated)?;
+        d.set_item("min", baked.min)?;
+        d.set_item("max", baked.max)?;
+        d.set_item("bytes", baked.bytes)?;
+        d.set_item("sidecar", sidecar)?;
+        Ok(d)
+    }
+
     /// A sphere-traced picture like `nsdf render`: (height, width, 3) uint8 sRGB, the camera
     /// at `azimuth`/`elevation` degrees looking at the bounds' centre.
     #[pyo3(signature = (width = 512, height = 512, azimuth = 30.0, elevation = 20.0, fov = 30.0))]
@@ -329,6 +441,10 @@ impl PyShape {
 
 /// `(vertices (V, 3) float32, faces (F, 3) uint32)`.
 type MeshArrays<'py> = (Bound<'py, PyArray2<f32>>, Bound<'py, PyArray2<u32>>);
+type GridArrays<'py> = (Bound<'py, PyArray3<f32>>, Bound<'py, PyArray1<f32>>, f32);
+
+/// Largest `Shape.grid` (2²⁸ texels: 1 GiB of float32); larger volumes stream to a file.
+const MAX_GRID_TEXELS: u64 = 1 << 28;
 
 fn activation_param(a: Activation) -> Option<f32> {
     match a {

@@ -20,6 +20,7 @@ use nsdf_mesh::surface::Field;
 use std::fmt;
 use std::io::Write;
 use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
 
 /// What to bake.
 #[derive(Clone, Debug, PartialEq)]
@@ -47,16 +48,14 @@ pub struct Baked {
 
 #[derive(Debug)]
 pub enum BakeError {
+    /// Writing the volume failed part-way.
     Io(std::io::Error),
+    /// Creating or committing an output file failed (the error names the file).
+    Write(nsdf::Error),
     /// A distance does not fit the texel format (half floats stop at 65,504).
-    Overflow {
-        value: f32,
-        at: [f32; 3],
-    },
+    Overflow { value: f32, at: [f32; 3] },
     /// The field gave NaN or infinity.
-    NotFinite {
-        at: [f32; 3],
-    },
+    NotFinite { at: [f32; 3] },
     /// The progress callback asked to stop.
     Cancelled,
 }
@@ -65,6 +64,7 @@ impl fmt::Display for BakeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             BakeError::Io(e) => write!(f, "writing the volume: {e}"),
+            BakeError::Write(e) => write!(f, "{e}"),
             BakeError::Overflow { value, at } => write!(
                 f,
                 "the distance {value} at {at:?} does not fit a half float (largest 65504): \
@@ -135,6 +135,32 @@ pub fn bake<F: Field + ?Sized>(
     }
     out.flush()?;
     Ok(baked)
+}
+
+/// [`bake`] into the file `path` and its sidecar beside it (`path` with `.json`), both written
+/// whole or not at all: through temporary files, renamed into place only when every texel is
+/// written (an error or a cancel leaves neither). `source` names the baked file in the sidecar.
+/// Returns what was baked and the sidecar's path.
+pub fn bake_file<F: Field + ?Sized>(
+    field: &F,
+    options: &Options,
+    source: &str,
+    path: &Path,
+    progress: &mut dyn FnMut(u64, u64) -> ControlFlow<()>,
+) -> Result<(Baked, PathBuf), BakeError> {
+    let json_path = path.with_extension("json");
+    let texture = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let description = sidecar(options, source, &texture);
+    let mut out = nsdf::AtomicFile::create(path).map_err(BakeError::Write)?;
+    let baked = bake(field, options, &description, &mut out, progress)?;
+    let mut json = nsdf::AtomicFile::create(&json_path).map_err(BakeError::Write)?;
+    json.write_all(description.as_bytes())?;
+    out.commit().map_err(BakeError::Write)?;
+    json.commit().map_err(BakeError::Write)?;
+    Ok((baked, json_path))
 }
 
 /// The JSON that says how to place and read the volume: written beside it (`OUT.json`) and,

@@ -4,8 +4,7 @@
 use super::device::Placement;
 use super::{open_shape, CmdResult, Failure};
 use crate::progress;
-use nsdf_bake::{bake, sidecar, BakeError, Container, Options, Texel, Volume};
-use std::io::Write;
+use nsdf_bake::{bake_file, BakeError, Container, Options, Texel, Volume};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -61,7 +60,6 @@ fn parse_band(s: &str) -> Result<f32, String> {
 
 pub fn run(args: Args) -> CmdResult {
     let container = Container::from_path(&args.output).map_err(Failure::new)?;
-    let json_path = args.output.with_extension("json");
     let shape = open_shape(&args.file)?;
     let volume = Volume::around(shape.bounds(), args.resolution, args.margin)
         .map_err(|e| Failure::file(&args.file, e))?;
@@ -74,34 +72,32 @@ pub fn run(args: Args) -> CmdResult {
         container,
         band: args.band,
     };
-    let description = sidecar(&options, &file_name(&args.file), &file_name(&args.output));
     let field = args.placement.evaluator(shape)?;
 
     progress::catch_interrupts();
     let bar = progress::count_bar(args.quiet, options.volume.texels(), "baking texels");
     let start = Instant::now();
-    let write_error = |e: nsdf::Error| Failure::new(e);
-    let mut out = nsdf::AtomicFile::create(&args.output).map_err(write_error)?;
-    let baked = bake(&field, &options, &description, &mut out, &mut |done, _| {
-        bar.set_position(done);
-        if progress::interrupted() {
-            ControlFlow::Break(())
-        } else {
-            ControlFlow::Continue(())
-        }
-    });
+    let baked = bake_file(
+        &field,
+        &options,
+        &file_name(&args.file),
+        &args.output,
+        &mut |done, _| {
+            bar.set_position(done);
+            if progress::interrupted() {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        },
+    );
     bar.finish_and_clear();
-    // On any error `out` is dropped uncommitted: no texture, no temporary file.
-    let baked = baked.map_err(|e| match e {
+    let (baked, json_path) = baked.map_err(|e| match e {
         BakeError::Cancelled => Failure::new("interrupted: nothing written"),
         BakeError::Io(e) => Failure::file(&args.output, e),
+        BakeError::Write(e) => Failure::new(e),
         e => Failure::file(&args.file, e),
     })?;
-    let mut json = nsdf::AtomicFile::create(&json_path).map_err(write_error)?;
-    json.write_all(description.as_bytes())
-        .map_err(|e| Failure::file(&json_path, e))?;
-    out.commit().map_err(write_error)?;
-    json.commit().map_err(write_error)?;
     if !args.quiet {
         let v = &options.volume;
         super::print(&format!(
