@@ -53,9 +53,13 @@ pub fn run(args: Args) -> CmdResult {
     super::print(&format!(
         "http://{addr}/?url=/shape.nsdf  ({name}; Ctrl-C to stop)\n"
     ))?;
-    // One client at a time is plenty for a local viewer; a bad request only ends itself.
+    // A thread per connection: browsers open speculative connections that send nothing, and
+    // one of them must not hold up the page (each ends at the read timeout). A bad request only
+    // ends itself.
+    let bytes = std::sync::Arc::new(bytes);
     for stream in listener.incoming().flatten() {
-        let _ = serve(stream, &bytes);
+        let bytes = bytes.clone();
+        std::thread::spawn(move || serve(stream, &bytes));
     }
     Ok(ExitCode::SUCCESS)
 }
