@@ -17,6 +17,10 @@ const SHARDS: usize = 4;
 /// Plumbing settings (the accuracy is not under test), passed through the scripts' NSDF_FLAGS.
 const FAST: &str = "--samples 4000 --probe 200 --epochs 2 --quiet --keep-inaccurate";
 
+/// For the shard that is killed after its first mesh: slow enough (about a second a mesh) that
+/// the kill lands while it trains the second, however fast the machine packs FAST.
+const SLOW: &str = "--samples 4000 --probe 200 --epochs 300 --quiet --keep-inaccurate";
+
 const JOB_VARS: [&str; 4] = [
     "SLURM_ARRAY_TASK_ID",
     "SLURM_ARRAY_TASK_MIN",
@@ -60,7 +64,7 @@ fn indexed_job_command() -> String {
 
 /// Shard `i` of [`SHARDS`]: 0 and 1 run the sbatch script as tasks of `--array=1-4`, 2 and 3
 /// run the manifest's command as Indexed Job pods. `nsdf` is found on PATH, as there.
-fn shard_job(meshes: &Path, out: &Path, i: usize) -> Command {
+fn shard_job(meshes: &Path, out: &Path, i: usize, flags: &str) -> Command {
     let bin = Path::new(env!("CARGO_BIN_EXE_nsdf")).parent().unwrap();
     let path = format!(
         "{}:{}",
@@ -71,7 +75,7 @@ fn shard_job(meshes: &Path, out: &Path, i: usize) -> Command {
         ("PATH", path),
         ("MESHES", meshes.display().to_string()),
         ("OUT", out.display().to_string()),
-        ("NSDF_FLAGS", FAST.to_string()),
+        ("NSDF_FLAGS", flags.to_string()),
     ];
     let mut c = if i < 2 {
         env.extend([
@@ -133,7 +137,7 @@ fn four_shards_at_once_one_killed_and_rerun_pack_every_mesh_exactly_once() {
 
     let mut jobs: Vec<Child> = (0..SHARDS)
         .map(|i| {
-            shard_job(&meshes, &out, i)
+            shard_job(&meshes, &out, i, if i == 0 { SLOW } else { FAST })
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()
@@ -197,7 +201,7 @@ fn four_shards_at_once_one_killed_and_rerun_pack_every_mesh_exactly_once() {
 
     // The re-run skips what the killed run finished and packs the rest.
     let o = wait(
-        shard_job(&meshes, &out, 0)
+        shard_job(&meshes, &out, 0, FAST)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
