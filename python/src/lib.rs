@@ -54,6 +54,16 @@ fn pack_error(py: Python<'_>, e: PackError) -> PyErr {
     error(py, e.to_string(), code, offset)
 }
 
+/// `value` if it is 1 to `max` (a `ValueError` naming `name` otherwise).
+fn at_most(name: &str, value: Option<usize>, max: usize) -> PyResult<Option<usize>> {
+    match value {
+        Some(v) if !(1..=max).contains(&v) => Err(PyValueError::new_err(format!(
+            "{name} must be 1 to {max}, got {v}"
+        ))),
+        v => Ok(v),
+    }
+}
+
 /// Reads an `(N, 3)` array-like of real numbers as float32 points.
 fn points_arg<'py>(
     py: Python<'py>,
@@ -667,35 +677,14 @@ fn pack(
         None => Scheme::Int8,
     };
     let mut fit = FitConfig::for_activation(activation);
-    if let Some(l) = layers {
-        if !(1..=64).contains(&l) {
-            return Err(PyValueError::new_err(format!(
-                "layers must be 1 to 64, got {l}"
-            )));
-        }
-        fit.arch.layers = l;
-    }
-    if let Some(w) = width {
-        if !(1..=1024).contains(&w) {
-            return Err(PyValueError::new_err(format!(
-                "width must be 1 to 1024, got {w}"
-            )));
-        }
-        fit.arch.width = w;
-    }
     if budget.is_some() && (layers.is_some() || width.is_some()) {
         return Err(PyValueError::new_err(
             "give budget, or layers and width, not both",
         ));
     }
-    if let Some(e) = epochs {
-        if !(1..=100_000).contains(&e) {
-            return Err(PyValueError::new_err(format!(
-                "epochs must be 1 to 100000, got {e}"
-            )));
-        }
-        fit.train.epochs = e;
-    }
+    fit.arch.layers = at_most("layers", layers, packing::MAX_LAYERS)?.unwrap_or(fit.arch.layers);
+    fit.arch.width = at_most("width", width, packing::MAX_WIDTH)?.unwrap_or(fit.arch.width);
+    fit.train.epochs = at_most("epochs", epochs, packing::MAX_EPOCHS)?.unwrap_or(fit.train.epochs);
     if let Some(t) = time_budget {
         if !(t.is_finite() && t > 0.0 && t < 1e9) {
             return Err(PyValueError::new_err(format!(

@@ -7,6 +7,7 @@
 #![cfg(unix)]
 
 use nsdf_testing::mesh::{cuboid, obj};
+use nsdf_testing::TempDir;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime};
@@ -27,13 +28,6 @@ const JOB_VARS: [&str; 4] = [
     "SLURM_ARRAY_TASK_COUNT",
     "JOB_COMPLETION_INDEX",
 ];
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("nsdf-cluster-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// `nsdf` with only the given job-array variables set (none inherited from the test's own
 /// environment, which may itself be a cluster job).
@@ -123,7 +117,8 @@ fn modified(path: &Path) -> SystemTime {
 
 #[test]
 fn four_shards_at_once_one_killed_and_rerun_pack_every_mesh_exactly_once() {
-    let dir = temp_dir("shards");
+    let tmp = TempDir::new("cluster-shards");
+    let dir = tmp.path();
     let meshes = dir.join("meshes");
     let out = dir.join("out");
     std::fs::create_dir_all(&meshes).unwrap();
@@ -238,42 +233,24 @@ fn four_shards_at_once_one_killed_and_rerun_pack_every_mesh_exactly_once() {
     }
     let csv = std::fs::read_to_string(out.join("summary.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + MESHES);
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn shard_auto_without_a_job_array_is_a_clear_error() {
-    let dir = temp_dir("noenv");
-    let o = nsdf(
-        &[
-            "pack",
-            dir.to_str().unwrap(),
-            "--out-dir",
-            dir.to_str().unwrap(),
-            "--shard",
-            "auto",
-        ],
-        &[],
-    )
-    .output()
-    .unwrap();
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("SLURM_ARRAY_TASK_ID"), "{}", stderr(&o));
-    let o = nsdf(
-        &[
-            "pack",
-            dir.to_str().unwrap(),
-            "--out-dir",
-            dir.to_str().unwrap(),
-            "--shard",
-            "auto",
-        ],
-        &[("JOB_COMPLETION_INDEX", "1".into())],
-    )
-    .output()
-    .unwrap();
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("auto/N"), "{}", stderr(&o));
+    let tmp = TempDir::new("cluster-noenv");
+    let dir = tmp.path();
+    // Neither scheduler's variables; an Indexed Job index without the count.
+    for (env, needle) in [
+        (vec![], "SLURM_ARRAY_TASK_ID"),
+        (vec![("JOB_COMPLETION_INDEX", "1".to_string())], "auto/N"),
+    ] {
+        let d = dir.to_str().unwrap();
+        let o = nsdf(&["pack", d, "--out-dir", d, "--shard", "auto"], &env)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1));
+        assert!(stderr(&o).contains(needle), "{}", stderr(&o));
+    }
     for bad in ["auto/0", "auto/x", "autox", "5/4"] {
         let o = nsdf(&["pack", dir.to_str().unwrap(), "--shard", bad], &[])
             .output()
@@ -289,5 +266,4 @@ fn shard_auto_without_a_job_array_is_a_clear_error() {
         "{}",
         stderr(&o)
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }

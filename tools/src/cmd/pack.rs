@@ -52,10 +52,10 @@ pub struct Args {
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes, conflicts_with_all = ["layers", "width"])]
     pub budget: Option<usize>,
     /// Hidden layers.
-    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=packing::MAX_LAYERS as i64))]
     pub layers: u16,
     /// Units per hidden layer.
-    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=packing::MAX_WIDTH as i64))]
     pub width: u16,
     /// Hidden activation: relu, tanh, leaky-relu[:ALPHA] (default 0.01), sine[:OMEGA0] (default 30).
     #[arg(long, default_value = "relu")]
@@ -64,7 +64,7 @@ pub struct Args {
     #[arg(long, default_value_t = FitConfig::default().samples as u64, value_parser = clap::value_parser!(u64).range(1..=1 << 28))]
     pub samples: u64,
     /// Training epochs.
-    #[arg(long, default_value_t = FitConfig::default().train.epochs as u64, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    #[arg(long, default_value_t = FitConfig::default().train.epochs as u64, value_parser = clap::value_parser!(u64).range(1..=packing::MAX_EPOCHS as u64))]
     pub epochs: u64,
     /// Stop training after this many seconds even if epochs remain (the file then depends on
     /// the machine's speed and is not reproducible).
@@ -120,7 +120,7 @@ fn parse_seconds(s: &str) -> Result<Duration, String> {
 }
 
 impl Args {
-    fn options(&self) -> Result<Options, Failure> {
+    fn options(&self) -> Options {
         let mut fit = FitConfig::for_activation(self.activation);
         fit.arch.layers = self.layers as usize;
         fit.arch.width = self.width as usize;
@@ -129,13 +129,13 @@ impl Args {
         fit.train.time_budget = self.time_budget;
         fit.train.seed = self.seed;
         fit.train.scheme = self.quant;
-        Ok(Options {
+        Options {
             fit,
             probe: self.probe as usize,
             threads: self.threads.map_or(0, |t| t as usize),
             keep_inaccurate: self.keep_inaccurate,
             budget: self.budget,
-        })
+        }
     }
 }
 
@@ -149,7 +149,7 @@ pub fn run(args: Args) -> CmdResult {
         return summarize(&args.input, args.quiet);
     }
     progress::catch_interrupts();
-    let opts = args.options()?;
+    let opts = args.options();
     let bar = Bar::new(args.quiet);
     if single && args.shard.is_none() {
         let output = match (&args.output, &args.out_dir) {

@@ -125,6 +125,12 @@ pub enum PackError {
 /// of the 11 shared meshes measure 0.909 (boot) to 0.996 (cube).
 pub const MIN_SIGN_AGREEMENT: f64 = 0.75;
 
+/// What `pack` accepts for hidden layers, units per layer and epochs: one set of limits for the
+/// command line and the Python package.
+pub const MAX_LAYERS: usize = 64;
+pub const MAX_WIDTH: usize = 1024;
+pub const MAX_EPOCHS: usize = 100_000;
+
 impl std::fmt::Display for PackError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -353,8 +359,12 @@ fn architecture(
         return Ok(opts.fit.arch);
     };
     let scheme = opts.fit.train.scheme;
+    let output_error = |source| PackError::Output {
+        path: input.to_path_buf(),
+        source,
+    };
     let mut model = opts.fit.arch.model().with_scheme(scheme);
-    let bare = nsdf::to_bytes(&model).map_or(0, |b| b.len());
+    let bare = nsdf::to_bytes(&model).map_err(output_error)?.len();
     let report = train::Report {
         steps: 0,
         epochs: opts.fit.train.epochs as f32,
@@ -365,10 +375,6 @@ fn architecture(
     };
     meta::describe(&mut model, input, source, triangles, opts, &report);
     model.stats = Some(Accuracy::default().to_stats(1.0, 0, 1.0));
-    let output_error = |source| PackError::Output {
-        path: input.to_path_buf(),
-        source,
-    };
     let extra = nsdf::to_bytes(&model).map_err(output_error)?.len() - bare;
     opts.fit
         .arch
