@@ -61,7 +61,12 @@ fn check<S: Simd, const N: usize>(s: S) {
     // SAFETY: `a` and `b` hold N = LANES floats.
     let (va, vb) = unsafe { (s.load(a.as_ptr()), s.load(b.as_ptr())) };
     let same = |name: &str, x: [f32; N], y: [f32; N]| {
-        let ok = x.iter().zip(&y).all(|(u, v)| u.to_bits() == v.to_bits());
+        // NaN payloads and signs differ between hardware and constant folding (release builds
+        // fold the portable side): any NaN matches any NaN, everything else bit for bit.
+        let ok = x
+            .iter()
+            .zip(&y)
+            .all(|(u, v)| u.to_bits() == v.to_bits() || (u.is_nan() && v.is_nan()));
         assert!(ok, "{name}: {x:?} vs portable {y:?}");
     };
     same("add", to(s.add(va, vb)), p.add(a, b));
