@@ -138,13 +138,16 @@ impl Encoding {
     }
 }
 
-/// How a layer's weight matrix is stored. Biases are always f32.
+/// How a layer's weights (and, for int4, its biases) are stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Scheme {
     F32,
     F16,
     /// Symmetric int8 with one f32 scale per output row: `w = q * scale`, `scale = max|row| / 127`.
     Int8,
+    /// Symmetric int4 with one f16 scale per output row (`scale = max|row| / 7`), f16 biases and
+    /// two weights per byte (format 1.1): half the bytes of int8 per weight and per row.
+    Int4,
 }
 
 impl Scheme {
@@ -153,6 +156,7 @@ impl Scheme {
             Scheme::F32 => 0,
             Scheme::F16 => 1,
             Scheme::Int8 => 2,
+            Scheme::Int4 => 3,
         }
     }
 
@@ -161,23 +165,31 @@ impl Scheme {
             Scheme::F32 => "f32",
             Scheme::F16 => "f16",
             Scheme::Int8 => "int8",
-        }
-    }
-
-    /// Bytes per stored weight.
-    pub fn weight_bytes(self) -> usize {
-        match self {
-            Scheme::F32 => 4,
-            Scheme::F16 => 2,
-            Scheme::Int8 => 1,
+            Scheme::Int4 => "int4",
         }
     }
 
     /// `weights`, a row-major matrix of `cols` columns, as a file with this scheme stores them
-    /// and [`parse`](crate::parse) reads them back (f32 unchanged, f16 rounded, int8 with one
-    /// scale per row): what quantization-aware training trains against.
+    /// and [`parse`](crate::parse) reads them back (f32 unchanged, f16 rounded, int8 and int4
+    /// with one scale per row): what quantization-aware training trains against.
     pub fn round_trip(self, weights: &[f32], cols: usize) -> Vec<f32> {
         crate::quant::round_trip(weights, cols, self)
+    }
+
+    /// A bias as the file stores it: f16-rounded for int4, unchanged otherwise.
+    pub fn stored_bias(self, bias: f32) -> f32 {
+        match self {
+            Scheme::Int4 => crate::quant::dequantize_f16(crate::quant::quantize_f16(bias)),
+            _ => bias,
+        }
+    }
+
+    /// The lowest format minor version that defines this scheme.
+    pub fn minor_version(self) -> u16 {
+        match self {
+            Scheme::Int4 => 1,
+            _ => 0,
+        }
     }
 }
 
@@ -217,8 +229,9 @@ impl std::str::FromStr for Scheme {
             "f32" => Ok(Scheme::F32),
             "f16" => Ok(Scheme::F16),
             "int8" | "i8" => Ok(Scheme::Int8),
+            "int4" | "i4" => Ok(Scheme::Int4),
             _ => Err(format!(
-                "unknown quantization '{s}' (expected int8, f16 or f32)"
+                "unknown quantization '{s}' (expected int4, int8, f16 or f32)"
             )),
         }
     }
@@ -392,6 +405,18 @@ impl Model {
             l.scheme = scheme;
         }
         self
+    }
+
+    /// This model as a reader of its file sees it: every layer's weights (and int4 biases)
+    /// quantized with its scheme and read back.
+    pub fn as_stored(&self) -> Model {
+        let mut m = self.clone();
+        for l in &mut m.layers {
+            l.weights = l.scheme.round_trip(&l.weights, l.inputs);
+            let scheme = l.scheme;
+            l.bias.iter_mut().for_each(|b| *b = scheme.stored_bias(*b));
+        }
+        m
     }
 
     /// Looks up a metadata value.

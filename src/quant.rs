@@ -5,6 +5,10 @@
 //!   clamped to [-127, 127] (0 for an all-zero row); dequantized `w' = q as f32 * scale`
 //!   (one f32 multiply). The error per weight is at most `scale / 2` in exact arithmetic and
 //!   `scale × (1/2 + 2⁻¹⁵)` after f32 rounding (for a normal `scale`).
+//! - int4 (format 1.1): per output row `scale = f16(max|w| / 7)` (the f32 quotient rounded to
+//!   f16), `q = round_half_even(w / scale)` clamped to [-7, 7]; `w' = q as f32 * scale`. Scales
+//!   and biases are f16 so a row's overhead is 4 bytes, not 8: at 32 inputs that is the
+//!   difference between 20 and 24 bytes per row.
 //!
 //! [`deviation_bound`] turns per-weight errors into a bound on how far the quantized network's
 //! output can be from the original's at a point (spec section "Quantization error bounds").
@@ -26,10 +30,25 @@ pub fn quantize_row_i8(row: &[f32], out: &mut [i8]) -> f32 {
     scale
 }
 
-/// Dequantizes one int8 weight.
+/// Dequantizes one int8 or int4 weight.
 #[inline(always)]
 pub fn dequantize_i8(q: i8, scale: f32) -> f32 {
     q as f32 * scale
+}
+
+/// Quantizes one row to int4 (values in -7..=7, one per element); returns its f16 scale's bits.
+pub fn quantize_row_i4(row: &[f32], out: &mut [i8]) -> u16 {
+    let max = row.iter().fold(0.0f32, |m, w| m.max(w.abs()));
+    let bits = quantize_f16(max / 7.0);
+    let scale = dequantize_f16(bits);
+    for (q, &w) in out.iter_mut().zip(row) {
+        *q = if scale > 0.0 {
+            (w / scale).round_ties_even().clamp(-7.0, 7.0) as i8
+        } else {
+            0
+        };
+    }
+    bits
 }
 
 /// Rounds to f16 (nearest-even), as stored.
@@ -69,6 +88,15 @@ pub fn round_trip(weights: &[f32], cols: usize, scheme: crate::Scheme) -> Vec<f3
             let mut q = vec![0i8; cols];
             for row in weights.chunks(cols.max(1)) {
                 let s = quantize_row_i8(row, &mut q[..row.len()]);
+                out.extend(q[..row.len()].iter().map(|&q| dequantize_i8(q, s)));
+            }
+            out
+        }
+        crate::Scheme::Int4 => {
+            let mut out = Vec::with_capacity(weights.len());
+            let mut q = vec![0i8; cols];
+            for row in weights.chunks(cols.max(1)) {
+                let s = dequantize_f16(quantize_row_i4(row, &mut q[..row.len()]));
                 out.extend(q[..row.len()].iter().map(|&q| dequantize_i8(q, s)));
             }
             out

@@ -472,12 +472,12 @@ fn e016_unknown_value() {
     ); // activation
     fails(
         &edit(|b| {
-            b[328] = 3;
+            b[328] = 4;
             reseal_all(b)
         }),
         "NSDF-E016",
         Some(328),
-    ); // scheme 3 (int4, reserved)
+    ); // scheme 4 (undefined; 3 is int4 since 1.1)
     fails(
         &edit(|b| {
             b[376] = 0x80;

@@ -1,10 +1,10 @@
-//! The quantization rules and error bounds of spec section "Quantization": per weight (int8 and
+//! The quantization rules and error bounds of spec section "Quantization": per weight (int4, int8 and
 //! f16), and for the whole network (`nsdf::testing::quant::deviation_bound`, checked on random Davies
 //! networks against f64 and against every backend).
 
 use nsdf::testing::quant::{
     dequantize_f16, dequantize_i8, deviation_bound, deviation_estimate, quantize_f16,
-    quantize_row_i8,
+    quantize_row_i4, quantize_row_i8,
 };
 use nsdf::{Backend, Scheme, Shape};
 use nsdf_testing::{as_stored, davies, reference_distance, Rng};
@@ -21,6 +21,7 @@ const ESTIMATE_FACTOR: f64 = 1.0;
 /// over random He-initialized Davies networks (world units, distance_scale 2), with margin.
 const DAVIES_INT8_DEVIATION: f64 = 0.15;
 const DAVIES_F16_DEVIATION: f64 = 0.0075;
+const DAVIES_INT4_DEVIATION: f64 = 2.0;
 
 proptest! {
     // Failing cases print their seed; integration tests have no lib.rs for proptest to persist them beside.
@@ -42,6 +43,28 @@ proptest! {
                 // Round half to even, on the f32 quotient.
                 prop_assert_eq!(q as f32, (w / s).round_ties_even());
             }
+        }
+    }
+
+    #[test]
+    fn int4_rows_quantize_as_specified(row in prop::collection::vec(-1e3f32..1e3, 1..40), exp in -12i32..6) {
+        let row: Vec<f32> = row.iter().map(|w| w * 2f32.powi(exp)).collect();
+        let mut q = vec![0i8; row.len()];
+        let bits = quantize_row_i4(&row, &mut q);
+        let max = row.iter().fold(0.0f32, |m, w| m.max(w.abs()));
+        // The scale is the f32 quotient rounded to f16.
+        prop_assert_eq!(bits, quantize_f16(max / 7.0));
+        let s = dequantize_f16(bits);
+        prop_assert!(q.iter().all(|&q| (-7..=7).contains(&q)));
+        if s.is_normal() {
+            // Half a step, plus what the largest weight loses when the f16 scale rounded down.
+            let clamp = (max - 7.0 * s).max(0.0);
+            for (&w, &q) in row.iter().zip(&q) {
+                let err = (dequantize_i8(q, s) - w).abs();
+                prop_assert!(err <= s * INT8_STEP_FRACTION + clamp, "{w}: q {q} scale {s} error {err}");
+                prop_assert_eq!(q as f32, (w / s).round_ties_even().clamp(-7.0, 7.0));
+            }
+            prop_assert!(clamp <= 7.0 * s * 2f32.powi(-11) * 1.001, "f16 scale rounding {clamp} vs {s}");
         }
     }
 
@@ -73,7 +96,7 @@ fn quantized_networks_stay_within_the_deviation_bound() {
         .copied()
         .filter(|b| b.is_available())
         .collect();
-    for scheme in [Scheme::Int8, Scheme::F16] {
+    for scheme in [Scheme::Int4, Scheme::Int8, Scheme::F16] {
         let (mut worst, mut worst_bound, mut tightness, mut vs_estimate) =
             (0.0f64, 0.0f64, 0.0f64, 0.0f64);
         for seed in 0..16 {
@@ -125,10 +148,10 @@ fn quantized_networks_stay_within_the_deviation_bound() {
         println!(
             "{scheme:?}: max |Δd| {worst:.3e}, max bound {worst_bound:.3e}, max |Δd|/bound {tightness:.2e}, max |Δd|/estimate {vs_estimate:.3}"
         );
-        let limit = if scheme == Scheme::Int8 {
-            DAVIES_INT8_DEVIATION
-        } else {
-            DAVIES_F16_DEVIATION
+        let limit = match scheme {
+            Scheme::Int4 => DAVIES_INT4_DEVIATION,
+            Scheme::Int8 => DAVIES_INT8_DEVIATION,
+            _ => DAVIES_F16_DEVIATION,
         };
         assert!(
             worst <= limit,

@@ -18,7 +18,7 @@ const MAX_FREQUENCIES = 16;
 const MAX_META_LEN = 1048576;
 const MAX_META_ENTRIES = 4096;
 const ACTIVATIONS = ["identity", "relu", "leaky_relu", "tanh", "sine"];
-const SCHEMES = ["f32", "f16", "int8"];
+const SCHEMES = ["f32", "f16", "int8", "int4"];
 const RESERVED_KEYS = {
   "nsdf.name": 0,
   "nsdf.source.name": 0,
@@ -267,7 +267,8 @@ function readWeights(c, shapes) {
   });
   const h = align(4 + 4 * count, 16);
   c.zeros(4 + 4 * count, h - 4 - 4 * count, "WGHT header padding");
-  const blockLen = (s, I, O) => align({ f32: 4 * O + 4 * O * I, f16: 4 * O + 2 * O * I, int8: 8 * O + O * I }[s], 16);
+  const row4 = (I) => Math.ceil(I / 2);
+  const blockLen = (s, I, O) => align({ f32: 4 * O + 4 * O * I, f16: 4 * O + 2 * O * I, int8: 8 * O + O * I, int4: 4 * O + O * row4(I) }[s], 16);
   const total = shapes.reduce((t, l, i) => t + blockLen(schemes[i], l.inputs, l.outputs), h);
   if (c.length !== total) fail("NSDF-E015", base, `chunk WGHT at offset ${base} is ${c.length} bytes long, expected ${total}`);
   let at = h;
@@ -280,11 +281,38 @@ function readWeights(c, shapes) {
       if (!Number.isFinite(v)) fail("NSDF-E018", base + k, `${what} at offset ${base + k} is ${v}, which is not allowed`);
       return v;
     };
+    const half = (k, what) => {
+      const bits = c.u16(k);
+      if ((bits & 0x7c00) === 0x7c00) fail("NSDF-E018", base + k, `${what} at offset ${base + k} is infinite or NaN`);
+      return halfToFloat(bits);
+    };
     const bias = new Float32Array(O);
-    for (let o = 0; o < O; o++) bias[o] = finite(at + 4 * o, "bias");
-    let w = at + 4 * O;
+    const biasBytes = scheme === "int4" ? 2 : 4;
+    for (let o = 0; o < O; o++) bias[o] = scheme === "int4" ? half(at + 2 * o, "f16 bias") : finite(at + 4 * o, "bias");
+    let w = at + biasBytes * O;
     const weights = new Float32Array(O * I);
-    if (scheme === "f32") {
+    if (scheme === "int4") {
+      const scales = new Float32Array(O);
+      for (let o = 0; o < O; o++) {
+        const s = half(w + 2 * o, "int4 scale");
+        if (s < 0) fail("NSDF-E018", base + w + 2 * o, `int4 scale at offset ${base + w + 2 * o} is ${s}, which is not allowed`);
+        scales[o] = s;
+      }
+      w += 2 * O;
+      const R = row4(I);
+      for (let o = 0; o < O; o++) {
+        for (let i = 0; i < I; i++) {
+          const k = w + o * R + (i >> 1);
+          const nibble = (c.u8(k) >> (4 * (i & 1))) & 0xf;
+          if (nibble === 8) fail("NSDF-E016", base + k, `unknown int4 weight 8 at offset ${base + k}`);
+          weights[o * I + i] = Math.fround(((nibble << 28) >> 28) * scales[o]);
+        }
+        if (I % 2 === 1 && c.u8(w + o * R + R - 1) >> 4 !== 0) {
+          fail("NSDF-E006", base + w + o * R + R - 1, `int4 row padding at offset ${base + w + o * R + R - 1} must be zero`);
+        }
+      }
+      w += O * R;
+    } else if (scheme === "f32") {
       for (let k = 0; k < O * I; k++) weights[k] = finite(w + 4 * k, "weight");
       w += 4 * O * I;
     } else if (scheme === "f16") {

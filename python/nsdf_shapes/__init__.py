@@ -72,7 +72,7 @@ def pack(
 
     ``mesh`` is a mesh file (OBJ, PLY, STL, glTF) or a ``(vertices, faces)`` pair of arrays
     (a trimesh mesh passes as ``(m.vertices, m.faces)``). ``budget`` (bytes, or ``"8k"``)
-    picks the largest network whose file fits; ``quant`` is ``"int8"`` (default), ``"f16"`` or
+    picks the largest network whose file fits; ``quant`` is ``"int8"`` (default), ``"int4"``, ``"f16"`` or
     ``"f32"``. ``progress`` is called with dicts: ``{"event": "phase", "phase": ...}``,
     ``{"event": "training", "fraction", "loss", "samples_per_second", "elapsed", "eta", ...}``
     and ``{"event": "warning", "message": ...}``; an exception it raises stops packing. Ctrl-C

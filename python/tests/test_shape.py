@@ -25,7 +25,7 @@ def expected_values(name):
     return np.array(rows)
 
 
-@pytest.mark.parametrize("name", ["davies-int8", "davies-f16", "davies-f32"])
+@pytest.mark.parametrize("name", ["davies-int8", "davies-int4", "davies-f16", "davies-f32"])
 def test_every_valid_vector_matches_its_expected_distances(name):
     shape = ns.open(VECTORS / "valid" / f"{name}.nsdf")
     rows = expected_values(name)

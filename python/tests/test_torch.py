@@ -11,7 +11,7 @@ torch = pytest.importorskip("torch", reason="torch is not installed: nsdf_shapes
 import nsdf_shapes.torch as nt  # noqa: E402
 
 
-@pytest.mark.parametrize("name", ["davies-int8", "davies-f32", "fourier-sine", "leaky-odd"])
+@pytest.mark.parametrize("name", ["davies-int8", "davies-int4", "davies-f32", "fourier-sine", "leaky-odd", "int4-odd"])
 def test_module_agrees_with_the_runtime(name):
     shape = ns.open(VECTORS / "valid" / f"{name}.nsdf")
     net = nt.module(shape)

@@ -2,12 +2,14 @@
 //!
 //! ```text
 //! 0   u32 layer_count                    equals ARCH's
-//! 4   u32 scheme[layer_count]            0 f32, 1 f16, 2 int8 per row (3 reserved: int4)
+//! 4   u32 scheme[layer_count]            0 f32, 1 f16, 2 int8 per row, 3 int4 per row (1.1)
 //!     zero padding to a multiple of 16
 //! then one block per layer, each starting 16-byte aligned (relative to the chunk):
-//!     f32 bias[outputs]
-//!     f32 scale[outputs]                 int8 only
-//!     weights[outputs × inputs]          row-major; f32, f16 (binary16) or i8 (-127..=127)
+//!     bias[outputs]                      f32; f16 for int4
+//!     scale[outputs]                     int8: f32; int4: f16
+//!     weights[outputs × inputs]          row-major; f32, f16 (binary16) or i8 (-127..=127);
+//!                                        int4: -7..=7, two per byte (even index in the low
+//!                                        nibble), each row padded to a whole byte
 //!     zero padding to a multiple of 16
 //! ```
 //! The chunk ends at the end of the last block's padding.
@@ -26,14 +28,20 @@ fn header_len(layers: usize) -> usize {
     align16(4 + 4 * layers)
 }
 
+/// Bytes of one int4 row: two weights per byte, padded to a whole byte.
+fn int4_row(inputs: usize) -> usize {
+    inputs.div_ceil(2)
+}
+
 /// Byte length of one layer's block, padding included.
 fn block_len(l: &LayerShape, scheme: Scheme) -> usize {
-    let floats = if scheme == Scheme::Int8 {
-        2 * l.outputs
-    } else {
-        l.outputs
-    };
-    align16(4 * floats + scheme.weight_bytes() * l.inputs * l.outputs)
+    let (o, n) = (l.outputs, l.inputs * l.outputs);
+    align16(match scheme {
+        Scheme::F32 => 4 * o + 4 * n,
+        Scheme::F16 => 4 * o + 2 * n,
+        Scheme::Int8 => 8 * o + n,
+        Scheme::Int4 => 4 * o + o * int4_row(l.inputs),
+    })
 }
 
 fn scheme(b: &Bytes, at: usize) -> Result<Scheme> {
@@ -41,6 +49,7 @@ fn scheme(b: &Bytes, at: usize) -> Result<Scheme> {
         0 => Ok(Scheme::F32),
         1 => Ok(Scheme::F16),
         2 => Ok(Scheme::Int8),
+        3 => Ok(Scheme::Int4),
         v => Err(Error::UnknownValue {
             offset: b.offset(at),
             what: "weight scheme",
@@ -85,25 +94,25 @@ pub fn parse(b: Bytes, shapes: &[LayerShape]) -> Result<Vec<Layer>> {
     for (l, &s) in shapes.iter().zip(&schemes) {
         let start = at;
         let n = l.inputs * l.outputs;
-        let bias = floats(&b, at, l.outputs, "bias")?;
-        at += 4 * l.outputs;
+        let bias = if s == Scheme::Int4 {
+            let v = halves(&b, at, l.outputs, "f16 bias")?;
+            at += 2 * l.outputs;
+            v
+        } else {
+            let v = floats(&b, at, l.outputs, "bias")?;
+            at += 4 * l.outputs;
+            v
+        };
         let weights = match s {
-            Scheme::F32 => floats(&b, at, n, "weight")?,
+            Scheme::F32 => {
+                let v = floats(&b, at, n, "weight")?;
+                at += 4 * n;
+                v
+            }
             Scheme::F16 => {
-                let raw = b.slice(at, 2 * n)?;
-                // All-ones exponent: infinity or NaN.
-                let bad = raw
-                    .chunks_exact(2)
-                    .position(|c| u16::from_le_bytes([c[0], c[1]]) & 0x7c00 == 0x7c00);
-                if let Some(k) = bad {
-                    let v = quant::dequantize_f16(u16::from_le_bytes([raw[2 * k], raw[2 * k + 1]]));
-                    return Err(Error::BadFloat {
-                        offset: b.offset(at + 2 * k),
-                        what: "f16 weight",
-                        value: v,
-                    });
-                }
-                quant::dequantize_f16_slice(raw)
+                let v = halves(&b, at, n, "f16 weight")?;
+                at += 2 * n;
+                v
             }
             Scheme::Int8 => {
                 let scales = floats(&b, at, l.outputs, "int8 scale")?;
@@ -131,10 +140,24 @@ pub fn parse(b: Bytes, shapes: &[LayerShape]) -> Result<Vec<Layer>> {
                 for (row, &sc) in raw.chunks_exact(l.inputs).zip(&scales) {
                     w.extend(row.iter().map(|&q| quant::dequantize_i8(q as i8, sc)));
                 }
+                at += n;
+                w
+            }
+            Scheme::Int4 => {
+                let scales = halves(&b, at, l.outputs, "int4 scale")?;
+                if let Some(k) = scales.iter().position(|&sc| sc < 0.0) {
+                    return Err(Error::BadFloat {
+                        offset: b.offset(at + 2 * k),
+                        what: "int4 scale",
+                        value: scales[k],
+                    });
+                }
+                at += 2 * l.outputs;
+                let w = int4_rows(&b, at, l.inputs, &scales)?;
+                at += l.outputs * int4_row(l.inputs);
                 w
             }
         };
-        at += s.weight_bytes() * n;
         let end = start + block_len(l, s);
         b.zeros(at, end - at, "WGHT block padding")?;
         at = end;
@@ -148,6 +171,53 @@ pub fn parse(b: Bytes, shapes: &[LayerShape]) -> Result<Vec<Layer>> {
         });
     }
     Ok(layers)
+}
+
+/// Dequantizes `scales.len()` int4 rows of `inputs` weights starting at `at`.
+fn int4_rows(b: &Bytes, at: usize, inputs: usize, scales: &[f32]) -> Result<Vec<f32>> {
+    let row_len = int4_row(inputs);
+    let raw = b.slice(at, row_len * scales.len())?;
+    let mut w = Vec::with_capacity(inputs * scales.len());
+    for (r, (row, &sc)) in raw.chunks_exact(row_len.max(1)).zip(scales).enumerate() {
+        for i in 0..inputs {
+            let nibble = (row[i / 2] >> (4 * (i % 2))) & 0xf;
+            if nibble == 0x8 {
+                return Err(Error::UnknownValue {
+                    offset: b.offset(at + r * row_len + i / 2),
+                    what: "int4 weight",
+                    value: 0x8,
+                });
+            }
+            // Sign-extend the 4-bit two's complement value.
+            let q = ((nibble << 4) as i8) >> 4;
+            w.push(quant::dequantize_i8(q, sc));
+        }
+        if inputs % 2 == 1 && row[row_len - 1] >> 4 != 0 {
+            return Err(Error::NonZeroReserved {
+                offset: b.offset(at + r * row_len + row_len - 1),
+                what: "int4 row padding",
+            });
+        }
+    }
+    Ok(w)
+}
+
+/// `n` little-endian f16 values widened to f32; infinity and NaN are `E018`.
+fn halves(b: &Bytes, at: usize, n: usize, what: &'static str) -> Result<Vec<f32>> {
+    let raw = b.slice(at, 2 * n)?;
+    // All-ones exponent: infinity or NaN.
+    let bad = raw
+        .chunks_exact(2)
+        .position(|c| u16::from_le_bytes([c[0], c[1]]) & 0x7c00 == 0x7c00);
+    if let Some(k) = bad {
+        let v = quant::dequantize_f16(u16::from_le_bytes([raw[2 * k], raw[2 * k + 1]]));
+        return Err(Error::BadFloat {
+            offset: b.offset(at + 2 * k),
+            what,
+            value: v,
+        });
+    }
+    Ok(quant::dequantize_f16_slice(raw))
 }
 
 fn floats(b: &Bytes, at: usize, n: usize, what: &'static str) -> Result<Vec<f32>> {
@@ -174,8 +244,14 @@ pub fn write(out: &mut Vec<u8>, layers: &[Layer]) {
     }
     pad16(out, start);
     for l in layers {
-        for b in &l.bias {
-            out.extend_from_slice(&b.to_le_bytes());
+        if l.scheme == Scheme::Int4 {
+            for &b in &l.bias {
+                out.extend_from_slice(&quant::quantize_f16(b).to_le_bytes());
+            }
+        } else {
+            for b in &l.bias {
+                out.extend_from_slice(&b.to_le_bytes());
+            }
         }
         match l.scheme {
             Scheme::F32 => l
@@ -196,6 +272,19 @@ pub fn write(out: &mut Vec<u8>, layers: &[Layer]) {
                     .iter()
                     .for_each(|s| out.extend_from_slice(&s.to_le_bytes()));
                 out.extend(q.iter().map(|&q| q as u8));
+            }
+            Scheme::Int4 => {
+                let mut q = vec![0i8; l.inputs];
+                let mut rows = Vec::with_capacity(l.outputs * int4_row(l.inputs));
+                for row in l.weights.chunks(l.inputs.max(1)) {
+                    let scale = quant::quantize_row_i4(row, &mut q);
+                    out.extend_from_slice(&scale.to_le_bytes());
+                    rows.extend(q.chunks(2).map(|p| {
+                        let hi = p.get(1).copied().unwrap_or(0);
+                        (p[0] as u8 & 0xf) | ((hi as u8 & 0xf) << 4)
+                    }));
+                }
+                out.extend_from_slice(&rows);
             }
         }
         pad16(out, start);

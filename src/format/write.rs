@@ -32,9 +32,19 @@ pub fn to_bytes(model: &Model) -> Result<Vec<u8>> {
 pub(crate) fn chunks(model: &Model) -> Result<Vec<RawChunk>> {
     model.check()?;
     for (i, l) in model.layers.iter().enumerate() {
-        if l.scheme == crate::Scheme::F16 && l.weights.iter().any(|w| w.abs() > 65504.0) {
+        let beyond_f16 = |v: &[f32]| v.iter().any(|w| w.abs() > 65504.0);
+        let f16_weights = match l.scheme {
+            crate::Scheme::F16 => beyond_f16(&l.weights),
+            // The f16 scale is max|row| / 7.
+            crate::Scheme::Int4 => l.weights.iter().any(|w| w.abs() / 7.0 > 65504.0),
+            _ => false,
+        };
+        if f16_weights || (l.scheme == crate::Scheme::Int4 && beyond_f16(&l.bias)) {
             return Err(Error::InvalidModel {
-                reason: format!("layer {i}: weight beyond the f16 range"),
+                reason: format!(
+                    "layer {i}: a weight or bias beyond the f16 range of its {} storage",
+                    l.scheme.name()
+                ),
             });
         }
     }
@@ -85,7 +95,24 @@ pub(crate) fn chunks(model: &Model) -> Result<Vec<RawChunk>> {
     Ok(chunks)
 }
 
-/// Lays out header, directory and chunks (version 1.0), and fills in every checksum.
+/// The lowest minor version whose features the chunks use (spec §2.3): 1 when a layer is int4.
+fn minor_version(chunks: &[RawChunk]) -> u16 {
+    let Some((_, _, w)) = chunks.iter().find(|c| c.0 == TAG_WGHT) else {
+        return 0;
+    };
+    let word = |at: usize| {
+        w.get(at..at + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let layers = word(0).unwrap_or(0) as usize;
+    (0..layers)
+        .map_while(|i| word(4 + 4 * i))
+        .any(|s| s == crate::Scheme::Int4.code())
+        .into()
+}
+
+/// Lays out header, directory and chunks, and fills in every checksum. The minor version is the
+/// lowest that defines what the chunks use.
 pub(crate) fn assemble(chunks: &[RawChunk]) -> Vec<u8> {
     let mut offsets = Vec::with_capacity(chunks.len());
     let mut at = align64((HEADER_LEN + DIR_ENTRY_LEN * chunks.len()) as u64);
@@ -100,7 +127,7 @@ pub(crate) fn assemble(chunks: &[RawChunk]) -> Vec<u8> {
     let mut out = vec![0u8; total];
     out[..8].copy_from_slice(&MAGIC);
     out[8..10].copy_from_slice(&VERSION_MAJOR.to_le_bytes());
-    out[10..12].copy_from_slice(&VERSION_MINOR.to_le_bytes());
+    out[10..12].copy_from_slice(&minor_version(chunks).to_le_bytes());
     out[16..24].copy_from_slice(&(total as u64).to_le_bytes());
     out[24..28].copy_from_slice(&(chunks.len() as u32).to_le_bytes());
     for (i, ((tag, flags, data), &off)) in chunks.iter().zip(&offsets).enumerate() {

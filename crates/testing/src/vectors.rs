@@ -204,6 +204,22 @@ fn leaky_odd() -> Model {
     m
 }
 
+/// Format 1.1's int4: odd widths (3, 7, 5 inputs), so every row ends in a padding nibble, and
+/// precision per layer (the last layer int8).
+fn int4_odd() -> Model {
+    let mut m = Model::zeros(Encoding::None, &[7, 5], Activation::Relu, Activation::Tanh);
+    randomize(&mut m, 5);
+    m = m.with_scheme(Scheme::Int4);
+    m.layers[2].scheme = Scheme::Int8;
+    m.transform = Transform {
+        scale: 2.0,
+        translation: [-1.0, 0.5, 0.0],
+        distance_scale: 0.5,
+        bounds: [[0.0, -0.5, -0.5], [1.0, 0.25, 0.5]],
+    };
+    m
+}
+
 /// A small model the invalid vectors are made from: 3 → 4 ReLU (f32) → 1 tanh (int8), with
 /// metadata and statistics, so every chunk kind is present.
 fn tiny() -> Model {
@@ -234,6 +250,12 @@ fn valid() -> Vec<(String, Vec<u8>)> {
             m.stats = Some(stats());
             bytes(&m)
         }),
+        ("davies-int4".to_string(), {
+            let mut m = davies(Scheme::Int4);
+            m.stats = Some(stats());
+            bytes(&m)
+        }),
+        ("int4-odd".to_string(), bytes(&int4_odd())),
         ("linear".to_string(), bytes(&linear())),
         ("fourier-sine".to_string(), bytes(&fourier_sine())),
         ("leaky-odd".to_string(), bytes(&leaky_odd())),
@@ -242,10 +264,10 @@ fn valid() -> Vec<(String, Vec<u8>)> {
     let mut chunks = model_chunks(&tiny()).unwrap();
     chunks.insert(3, (Tag(*b"acme"), 0, b"vendor data!!".to_vec()));
     out.push(("unknown-chunk".to_string(), assemble(&chunks)));
-    // A file from a later minor version: read as 1.0, with a warning.
+    // A file from a later minor version: read as 1.1, with a warning.
     let mut b = bytes(&tiny());
-    set_version(&mut b, 1, 1);
-    out.push(("minor-1.1".to_string(), b));
+    set_version(&mut b, 1, 2);
+    out.push(("minor-1.2".to_string(), b));
     out
 }
 
@@ -416,14 +438,30 @@ fn invalid() -> Vec<(String, Vec<u8>)> {
             c[4].2.extend_from_slice(&[0; 4]);
             assemble(&c)
         }),
-        // Weight scheme 3 is reserved (int4, a later minor version).
+        // Weight scheme 4 is undefined.
         (
-            "E016-reserved-scheme",
+            "E016-unknown-scheme",
             with(&|b| {
-                put_u32(b, wght + 8, 3);
+                put_u32(b, wght + 8, 4);
                 reseal_all(b);
             }),
         ),
+        // int4 is symmetric: the nibble 0x8 (−8) is never written. int4-odd's first block:
+        // 7 f16 biases, 7 f16 scales, then rows of 2 bytes (3 weights and a padding nibble).
+        ("E016-int4-weight", {
+            let mut b = bytes(&int4_odd());
+            let at = chunk_at(&b, TAG_WGHT) + 16 + 28;
+            b[at] = (b[at] & 0xf0) | 0x8;
+            reseal_all(&mut b);
+            b
+        }),
+        ("E006-int4-row-padding", {
+            let mut b = bytes(&int4_odd());
+            let at = chunk_at(&b, TAG_WGHT) + 16 + 28 + 1;
+            b[at] |= 0x10;
+            reseal_all(&mut b);
+            b
+        }),
         (
             "E017-last-layer-width",
             with(&|b| {

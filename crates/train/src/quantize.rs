@@ -13,7 +13,7 @@
 //!
 //! Either way the weights the last steps trained with are exactly the weights the file stores.
 
-use nsdf::{Model, Scheme};
+use nsdf::Scheme;
 
 use super::mlp::{Mlp, Prepared};
 use super::progress::Phase;
@@ -111,18 +111,10 @@ pub fn fake_quantized(net: &Mlp, scheme: Scheme) -> Prepared {
     Prepared::new(net, |s, w| scheme.round_trip(w, s.inputs))
 }
 
-/// `model`'s weights as a reader of the written file will see them.
-pub fn as_stored(model: &Model) -> Model {
-    let mut m = model.clone();
-    for l in &mut m.layers {
-        l.weights = l.scheme.round_trip(&l.weights, l.inputs);
-    }
-    m
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::mlp::Init;
+    use nsdf::Model;
     use super::*;
 
     #[test]
@@ -162,7 +154,7 @@ mod tests {
         net.initialize(Init::Glorot, 5);
         net.store_into(&mut model);
         let prepared = fake_quantized(&net, Scheme::Int8);
-        let stored = as_stored(&model);
+        let stored = model.as_stored();
         // Bit-identical to what the writer and parser produce.
         let parsed = nsdf::parse(&nsdf::to_bytes(&model).unwrap()).unwrap();
         for ((l, p), w) in stored
