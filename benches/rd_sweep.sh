@@ -8,6 +8,8 @@
 #
 #   benches/rd_sweep.sh OUT [MESH...]        (default: every mesh in ../shared/meshes)
 #   NSDF_BIN=path/to/nsdf benches/rd_sweep.sh ...   (use a prebuilt binary)
+#   RD_VARIANTS="budget-8k:--budget 8k;budget-16k:--budget 16k" benches/rd_sweep.sh ...
+#                                            (other variants: NAME:FLAGS, separated by ';')
 #
 # Variants are trained with the same seed and default epochs; the network's curve is what
 # `nsdf pack` gives today at each size, not a tuned optimum. 6x32 and 8x40 land near the 8 kB and
@@ -36,6 +38,9 @@ variants=(
     "8x32-f16:--layers 8 --width 32 --quant f16"
     "8x64-int8:--layers 8 --width 64 --quant int8"
 )
+if [ -n "${RD_VARIANTS:-}" ]; then
+    IFS=';' read -r -a variants <<< "$RD_VARIANTS"
+fi
 total=$(( ${#meshes[@]} * ${#variants[@]} ))
 done_n=0
 start=$(date +%s)

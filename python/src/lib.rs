@@ -694,7 +694,7 @@ fn pack(
         fit.train.time_budget = Some(Duration::from_secs_f64(t));
     }
     fit.train.seed = seed;
-    fit.train.scheme = scheme;
+    fit = fit.with_scheme(scheme);
     let opts = Options {
         fit,
         probe: 100_000,

@@ -29,7 +29,7 @@ use nsdf::Scheme;
 
 use nsdf_train::analytic::{Cuboid, Sphere, Torus};
 use nsdf_train::mlp::Prepared;
-use nsdf_train::quantize::{fake_quantized, QatMethod};
+use nsdf_train::quantize::QatMethod;
 use nsdf_train::{
     fit, trainer, Arch, FitConfig, Init, Kernel, Loss, MeshTarget, Probe, Progress, Samples,
     Sampling, Schedule, Target, TrainConfig,
@@ -137,6 +137,18 @@ struct FitArgs {
     /// Quantization-aware method: progressive or ste.
     #[arg(long)]
     qat_method: Option<String>,
+    /// Clip int4 rows at this many times their RMS (inf: at their max).
+    #[arg(long)]
+    int4_clip: Option<f32>,
+    /// Hard-example resampling at these progress fractions (e.g. 0.3 0.5 0.7; none: off).
+    #[arg(long, num_args = 0..)]
+    resample_at: Option<Vec<f32>>,
+    /// Share of the samples each resampling replaces.
+    #[arg(long, default_value_t = 0.2)]
+    resample_fraction: f32,
+    /// Share of the resampling candidates off the surface, and their offset scale.
+    #[arg(long, num_args = 2)]
+    resample_off: Option<Vec<f32>>,
     #[arg(long, default_value = "int8")]
     quant: Scheme,
     #[arg(long)]
@@ -278,7 +290,13 @@ fn run_fit(a: &FitArgs) {
         ..FitConfig::default()
     };
     config.train.seed = a.seed;
-    config.train.scheme = a.quant;
+    config = config.with_scheme(a.quant);
+    if let Some(h) = &mut config.hard_examples {
+        h.fraction = a.resample_fraction;
+        if let Some(o) = &a.resample_off {
+            (h.off_surface, h.off_sigma) = (o[0], o[1]);
+        }
+    }
     if let Some(v) = a.samples {
         config.samples = v;
     }
@@ -327,6 +345,12 @@ fn run_fit(a: &FitArgs) {
     }
     if let Some(q) = a.qat {
         t.qat_fraction = q;
+    }
+    if let Some(c) = a.int4_clip {
+        t.int4_clip = c;
+    }
+    if let Some(at) = &a.resample_at {
+        t.resample_at = at.clone();
     }
     match a.qat_method.as_deref() {
         Some("ste") => t.qat_method = QatMethod::Ste,
@@ -397,10 +421,11 @@ fn run_fit(a: &FitArgs) {
         let net = nsdf_train::Mlp::from_model(&fitted.model);
         let kernel = Kernel::detect();
         let plain = Prepared::plain(&net);
-        let stored = fake_quantized(&net, a.quant);
+        let stored_net = nsdf_train::Mlp::from_model(&fitted.model.as_stored());
+        let stored = Prepared::plain(&stored_net);
         (
             probe.measure(|p, out| trainer::evaluate(&net, &plain, p, out, kernel)),
-            probe.measure(|p, out| trainer::evaluate(&net, &stored, p, out, kernel)),
+            probe.measure(|p, out| trainer::evaluate(&stored_net, &stored, p, out, kernel)),
         )
     });
     println!(

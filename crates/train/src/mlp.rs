@@ -187,13 +187,14 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    /// `transform(layer, weights)` gives the weights the passes see (identity for plain f32).
-    pub fn new(net: &Mlp, transform: impl Fn(&LayerShape, &[f32]) -> Vec<f32>) -> Prepared {
+    /// `transform(index, layer, weights)` gives the weights the passes see (identity for plain
+    /// f32).
+    pub fn new(net: &Mlp, transform: impl Fn(usize, &LayerShape, &[f32]) -> Vec<f32>) -> Prepared {
         let weights: Vec<Vec<f32>> = net
             .layers
             .iter()
             .enumerate()
-            .map(|(i, s)| transform(s, net.weights(i)))
+            .map(|(i, s)| transform(i, s, net.weights(i)))
             .collect();
         let transposed = net
             .layers
@@ -217,7 +218,7 @@ impl Prepared {
 
     /// The weights exactly as stored in `net`.
     pub fn plain(net: &Mlp) -> Prepared {
-        Prepared::new(net, |_, w| w.to_vec())
+        Prepared::new(net, |_, _, w| w.to_vec())
     }
 }
 

@@ -25,10 +25,48 @@ pub enum QatMethod {
     Ste,
 }
 
+/// The scheme of each of `layers` layers when the file stores a network as `scheme`. For int4
+/// the first layer (3 inputs per row) and the last (one output row) stay int8: together 1.7%
+/// of Davies' weights, and the two layers where one rounded weight moves the output most.
+pub fn layer_schemes(scheme: Scheme, layers: usize) -> Vec<Scheme> {
+    (0..layers)
+        .map(|l| {
+            if scheme == Scheme::Int4 && layers >= 3 && (l == 0 || l + 1 == layers) {
+                Scheme::Int8
+            } else {
+                scheme
+            }
+        })
+        .collect()
+}
+
+/// One layer's weights as stored, when training chooses them: int4 rows are clipped at `clip`
+/// times their root mean square before the `max / 7` step is taken, because a row's largest
+/// weight is usually an outlier and its step would leave most weights on 3 or 4 levels. The
+/// clipped weights land on ±7 steps, so the writer's `max / 7` rule finds the same step and
+/// stores exactly these values. Other schemes: [`Scheme::round_trip`].
+pub fn stored_weights(scheme: Scheme, weights: &[f32], cols: usize, clip: f32) -> Vec<f32> {
+    if scheme != Scheme::Int4 || !clip.is_finite() {
+        return scheme.round_trip(weights, cols);
+    }
+    let mut out = Vec::with_capacity(weights.len());
+    for row in weights.chunks(cols.max(1)) {
+        let max = row.iter().fold(0.0f32, |m, w| m.max(w.abs()));
+        let rms = (row.iter().map(|w| w * w).sum::<f32>() / row.len() as f32).sqrt();
+        let c = max.min(clip * rms);
+        let clipped: Vec<f32> = row.iter().map(|w| w.clamp(-c, c)).collect();
+        out.extend(Scheme::Int4.round_trip(&clipped, cols));
+    }
+    out
+}
+
 /// The quantization-aware part of a training run: from progress `start` to the end.
 #[derive(Clone, Debug)]
 pub struct Qat {
-    scheme: Scheme,
+    /// Per layer.
+    schemes: Vec<Scheme>,
+    /// Int4 rows are clipped at this many RMS ([`stored_weights`]).
+    clip: f32,
     method: QatMethod,
     start: f32,
     /// Rounded weights of the layers frozen so far (progressive method).
@@ -37,15 +75,16 @@ pub struct Qat {
 
 impl Qat {
     /// Quantization-aware training over the last `fraction` of progress, for weights stored with
-    /// `scheme` (nothing happens for f32).
-    pub fn new(scheme: Scheme, method: QatMethod, fraction: f32) -> Qat {
-        let fraction = if scheme == Scheme::F32 {
+    /// `schemes` (one per layer; nothing happens for f32).
+    pub fn new(schemes: Vec<Scheme>, clip: f32, method: QatMethod, fraction: f32) -> Qat {
+        let fraction = if schemes.iter().all(|&s| s == Scheme::F32) {
             0.0
         } else {
             fraction.clamp(0.0, 1.0)
         };
         Qat {
-            scheme,
+            schemes,
+            clip,
             method,
             start: 1.0 - fraction,
             frozen: Vec::new(),
@@ -70,7 +109,7 @@ impl Qat {
             return Prepared::plain(net);
         }
         match self.method {
-            QatMethod::Ste => fake_quantized(net, self.scheme),
+            QatMethod::Ste => self.fake_quantized(net),
             QatMethod::Progressive => {
                 // Layer l freezes at start + (1 − start)·l/(L + 1): the last one leaves 2/(L + 1)
                 // of the phase for the biases alone.
@@ -80,7 +119,8 @@ impl Qat {
                 while self.frozen.len() < due {
                     let l = self.frozen.len();
                     let s = net.layers[l];
-                    let rounded = self.scheme.round_trip(net.weights(l), s.inputs);
+                    let rounded =
+                        stored_weights(self.schemes[l], net.weights(l), s.inputs, self.clip);
                     net.params[s.offset..s.offset + rounded.len()].copy_from_slice(&rounded);
                     self.frozen.push(rounded);
                 }
@@ -90,11 +130,30 @@ impl Qat {
     }
 
     /// Ends training: a time budget may stop it before the last layers were due, so they are
-    /// rounded now (for the straight-through method the writer's rounding is the same thing).
+    /// rounded now; the straight-through method's weights become the stored ones.
     pub fn finish(&mut self, net: &mut Mlp) {
-        if self.method == QatMethod::Progressive && self.start < 1.0 {
-            self.prepare(net, 1.0);
+        if self.start >= 1.0 {
+            return;
         }
+        match self.method {
+            QatMethod::Progressive => {
+                self.prepare(net, 1.0);
+            }
+            QatMethod::Ste => {
+                let stored = self.fake_quantized(net);
+                for (l, w) in stored.weights.iter().enumerate() {
+                    let o = net.layers[l].offset;
+                    net.params[o..o + w.len()].copy_from_slice(w);
+                }
+            }
+        }
+    }
+
+    /// The passes' view of `net`: every layer's weights as stored.
+    fn fake_quantized(&self, net: &Mlp) -> Prepared {
+        Prepared::new(net, |l, s, w| {
+            stored_weights(self.schemes[l], w, s.inputs, self.clip)
+        })
     }
 
     /// Undoes the optimizer's changes to frozen weights (call after every step).
@@ -106,22 +165,22 @@ impl Qat {
     }
 }
 
-/// The passes' view of `net` when the file stores its weights with `scheme`.
-pub fn fake_quantized(net: &Mlp, scheme: Scheme) -> Prepared {
-    Prepared::new(net, |s, w| scheme.round_trip(w, s.inputs))
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::mlp::Init;
-    use nsdf::Model;
     use super::*;
+    use nsdf::Model;
 
     #[test]
     fn progressive_freezes_layers_in_order_and_keeps_them() {
         let mut net = Mlp::from_model(&Model::davies());
         net.initialize(Init::Glorot, 1);
-        let mut qat = Qat::new(Scheme::Int8, QatMethod::Progressive, 0.5);
+        let mut qat = Qat::new(
+            vec![Scheme::Int8; 9],
+            f32::INFINITY,
+            QatMethod::Progressive,
+            0.5,
+        );
         assert_eq!(qat.phase(0.4), Phase::Train);
         qat.prepare(&mut net, 0.4);
         assert!(qat.frozen.is_empty());
@@ -142,30 +201,50 @@ mod tests {
         }
         // f32 storage needs nothing.
         assert_eq!(
-            Qat::new(Scheme::F32, QatMethod::Progressive, 0.5).phase(0.9),
+            Qat::new(
+                vec![Scheme::F32; 9],
+                f32::INFINITY,
+                QatMethod::Progressive,
+                0.5
+            )
+            .phase(0.9),
             Phase::Train
         );
     }
 
     #[test]
-    fn fake_quantized_weights_are_the_stored_ones() {
-        let mut model = Model::davies().with_scheme(Scheme::Int8);
-        let mut net = Mlp::from_model(&model);
-        net.initialize(Init::Glorot, 5);
-        net.store_into(&mut model);
-        let prepared = fake_quantized(&net, Scheme::Int8);
-        let stored = model.as_stored();
-        // Bit-identical to what the writer and parser produce.
-        let parsed = nsdf::parse(&nsdf::to_bytes(&model).unwrap()).unwrap();
-        for ((l, p), w) in stored
-            .layers
-            .iter()
-            .zip(&parsed.model.layers)
-            .zip(&prepared.weights)
-        {
-            assert_eq!(&l.weights, w);
-            assert_eq!(&p.weights, w);
+    fn straight_through_weights_are_the_stored_ones() {
+        for scheme in [Scheme::Int8, Scheme::Int4] {
+            let mut model = Model::davies();
+            let schemes = layer_schemes(scheme, model.layers.len());
+            for (l, &s) in model.layers.iter_mut().zip(&schemes) {
+                l.scheme = s;
+            }
+            let mut net = Mlp::from_model(&model);
+            net.initialize(Init::Glorot, 5);
+            let before = net.weights(1).to_vec();
+            let mut qat = Qat::new(schemes, 2.5, QatMethod::Ste, 0.5);
+            let prepared = qat.prepare(&mut net, 0.9);
+            qat.finish(&mut net);
+            net.store_into(&mut model);
+            // Bit-identical to what the writer and parser produce, clipped int4 rows included.
+            let parsed = nsdf::parse(&nsdf::to_bytes(&model).unwrap()).unwrap();
+            for (l, (p, w)) in parsed
+                .model
+                .layers
+                .iter()
+                .zip(&prepared.weights)
+                .enumerate()
+            {
+                assert_eq!(&p.weights, w, "{scheme:?} layer {l}");
+                assert_eq!(&model.as_stored().layers[l].weights, w);
+            }
+            assert_ne!(prepared.weights[1], before);
         }
-        assert_ne!(prepared.weights[1], net.weights(1));
+        let s = layer_schemes(Scheme::Int4, 9);
+        assert_eq!(
+            (s[0], s[1], s[7], s[8]),
+            (Scheme::Int8, Scheme::Int4, Scheme::Int4, Scheme::Int8)
+        );
     }
 }

@@ -18,7 +18,7 @@ use super::kernels::Kernel;
 use super::loss::Loss;
 use super::mlp::{backward, forward, Mlp, Prepared, Workspace};
 use super::progress::{Callback, Progress};
-use super::quantize::{Qat, QatMethod};
+use super::quantize::{layer_schemes, Qat, QatMethod};
 use super::rng::Rng;
 use super::sampling::Samples;
 use super::schedule::Schedule;
@@ -43,6 +43,12 @@ pub struct TrainConfig {
     pub scheme: Scheme,
     pub qat_fraction: f32,
     pub qat_method: QatMethod,
+    /// Progress fractions at which [`train_with`]'s hook may replace some samples (hard-example
+    /// resampling; empty: never).
+    pub resample_at: Vec<f32>,
+    /// Int4 rows are clipped at this many times their RMS before rounding
+    /// ([`quantize::stored_weights`](super::quantize::stored_weights)); infinity: at their max.
+    pub int4_clip: f32,
     /// Samples per unit of parallel work (rounded up to a multiple of 16).
     pub chunk: usize,
     pub kernel: Kernel,
@@ -67,6 +73,8 @@ impl Default for TrainConfig {
             scheme: Scheme::Int8,
             qat_fraction: 0.1,
             qat_method: QatMethod::Progressive,
+            int4_clip: 3.0,
+            resample_at: Vec::new(),
             chunk: 256,
             kernel: Kernel::detect(),
             report_every: 50,
@@ -196,6 +204,22 @@ pub fn train(
     config: &TrainConfig,
     progress: Callback,
 ) -> Result<Report, Cancelled> {
+    let mut samples = samples.clone();
+    train_with(net, &mut samples, config, progress, &mut |_, _| {})
+}
+
+/// A hook that may rewrite the training samples (same count) given the network so far.
+pub type Resample<'a> = &'a mut dyn FnMut(&Mlp, &mut Samples);
+
+/// [`train`], calling `resample` at the first epoch boundary past each of
+/// `config.resample_at`.
+pub fn train_with(
+    net: &mut Mlp,
+    samples: &mut Samples,
+    config: &TrainConfig,
+    progress: Callback,
+    resample: Resample,
+) -> Result<Report, Cancelled> {
     let n = samples.len();
     let batch = config.batch.max(1).min(n.max(1));
     let steps_per_epoch = n.div_ceil(batch);
@@ -215,15 +239,25 @@ pub fn train(
 
     let mut gradients = Gradients::new(net, config.chunk, batch);
     let mut adam = Adam::new(net.params.len(), config.adam);
-    let mut qat = Qat::new(config.scheme, config.qat_method, config.qat_fraction);
+    let schemes = layer_schemes(config.scheme, net.layers.len());
+    let mut qat = Qat::new(
+        schemes,
+        config.int4_clip,
+        config.qat_method,
+        config.qat_fraction,
+    );
     let mut order: Vec<u32> = (0..n as u32).collect();
     // Point and distance side by side: one cache line per random access instead of two.
-    let packed: Vec<[f32; 4]> = samples
-        .points
-        .iter()
-        .zip(&samples.distances)
-        .map(|(p, &d)| [p[0], p[1], p[2], d])
-        .collect();
+    let pack = |s: &Samples| -> Vec<[f32; 4]> {
+        s.points
+            .iter()
+            .zip(&s.distances)
+            .map(|(p, &d)| [p[0], p[1], p[2], d])
+            .collect()
+    };
+    let mut packed = pack(samples);
+    // Resampling points already passed (the list is taken as a set of fractions).
+    let mut resampled = 0;
     let budget = config.time_budget.map(|b| b.as_secs_f64().max(1e-3));
     // Loss sum, samples and start time since the last report; the same for the epoch.
     let mut since_report = (0.0f64, 0usize, Instant::now());
@@ -232,6 +266,17 @@ pub fn train(
     let mut fraction = 0.0f32;
 
     'epochs: for epoch in 0..config.epochs {
+        let due = config
+            .resample_at
+            .iter()
+            .filter(|&&f| f <= fraction)
+            .count();
+        if due > resampled {
+            resampled = due;
+            resample(net, samples);
+            assert_eq!(samples.len(), n, "resampling must keep the sample count");
+            packed = pack(samples);
+        }
         Rng::stream(config.seed, epoch as u64).shuffle(&mut order);
         epoch_loss = (0.0, 0);
         for batch_indices in order.chunks(batch) {

@@ -34,9 +34,8 @@ fn run(target: &dyn Target, config: &FitConfig) -> Fit {
 
 /// Accuracy of the model as stored (weights rounded by its scheme).
 fn stored_accuracy(fitted: &Fit, probe: &Probe) -> nsdf_train::Accuracy {
-    let net = Mlp::from_model(&fitted.model);
-    let scheme = fitted.model.layers[0].scheme;
-    let prepared = nsdf_train::quantize::fake_quantized(&net, scheme);
+    let net = Mlp::from_model(&fitted.model.as_stored());
+    let prepared = Prepared::plain(&net);
     probe.measure(|p, out| evaluate(&net, &prepared, p, out, Kernel::detect()))
 }
 
@@ -88,6 +87,8 @@ fn learns_a_torus_with_sine_units_from_siren_init() {
     config.arch.activation = sine;
     config.init = defaults.init;
     config.train.learning_rate = defaults.train.learning_rate;
+    config.hard_examples = defaults.hard_examples;
+    config.train.resample_at = defaults.train.resample_at;
     // The smaller rate needs more steps than the ReLU tests' 300.
     config.train.epochs = 20;
     let probe = Probe::new(&torus, 20_000, 9);

@@ -42,7 +42,9 @@ pub struct Args {
     /// and summary.json there, and say which shards or meshes are missing.
     #[arg(long, conflicts_with_all = ["output", "out_dir", "shard", "render"])]
     pub summarize: bool,
-    /// Weight storage.
+    /// Weight storage: int8, int4 (format 1.1: hidden layers in int4 with f16 scales and biases,
+    /// the first and last layer int8; half the bytes of int8, less accurate per byte on the meshes
+    /// measured so far), f16 or f32.
     #[arg(long, default_value = "int8", value_parser = parse_scheme)]
     pub quant: Scheme,
     /// The most bytes the file may have, e.g. 4k, 8k, 16k or 10720 (k = 1024): the largest
@@ -128,7 +130,7 @@ impl Args {
         fit.train.epochs = self.epochs as usize;
         fit.train.time_budget = self.time_budget;
         fit.train.seed = self.seed;
-        fit.train.scheme = self.quant;
+        fit = fit.with_scheme(self.quant);
         Options {
             fit,
             probe: self.probe as usize,

@@ -63,7 +63,7 @@ pub fn describe(
 fn recipe(opts: &Options) -> String {
     let f = &opts.fit;
     let t = &f.train;
-    serde_json::json!({
+    let mut recipe = serde_json::json!({
         "layers": f.arch.layers,
         "width": f.arch.width,
         "activation": f.arch.activation.name(),
@@ -78,9 +78,14 @@ fn recipe(opts: &Options) -> String {
         "loss": format!("{:?}", t.loss),
         "qat_fraction": short(t.qat_fraction),
         "qat_method": format!("{:?}", t.qat_method),
+        "resample_at": t.resample_at.iter().map(|&x| short(x)).collect::<Vec<_>>(),
+        "resample_fraction": f.hard_examples.map(|h| short(h.fraction)),
         "threads": opts.threads,
-    })
-    .to_string()
+    });
+    if t.scheme == nsdf::Scheme::Int4 {
+        recipe["int4_clip"] = short(t.int4_clip).into();
+    }
+    recipe.to_string()
 }
 
 /// An f32 as the f64 with the same shortest decimal form (0.005, not 0.004999999888241291).

@@ -363,7 +363,7 @@ fn architecture(
         path: input.to_path_buf(),
         source,
     };
-    let mut model = opts.fit.arch.model().with_scheme(scheme);
+    let mut model = opts.fit.arch.model_stored_as(scheme);
     let bare = nsdf::to_bytes(&model).map_err(output_error)?.len();
     let report = train::Report {
         steps: 0,
