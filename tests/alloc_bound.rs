@@ -11,8 +11,9 @@ use std::cell::Cell;
 /// The bound the spec states: total bytes requested while parsing, as a multiple of the file.
 const PARSE_FACTOR: usize = 8;
 const PARSE_CONSTANT: usize = 16 << 10;
-/// `Shape::from_bytes` also lays out the weights for the kernels (row-major and transposed).
-const SHAPE_FACTOR: usize = 16;
+/// `Shape::from_bytes` also lays out the weights for the kernels (row-major and transposed):
+/// three f32 copies of weights that int4 stores in half a byte each.
+const SHAPE_FACTOR: usize = 24;
 const SHAPE_CONSTANT: usize = 64 << 10;
 
 struct Counting;
@@ -179,4 +180,7 @@ fn parsing_allocates_a_bounded_multiple_of_the_file_size() {
             .for_each(|(i, w)| *w = (i % 7) as f32 - 3.0)
     });
     check("int8 40 × 256", &nsdf::to_bytes(&big).unwrap());
+    // int4 widens each stored byte (two weights) to 8 bytes: the bound's worst case.
+    let big = big.with_scheme(nsdf::Scheme::Int4);
+    check("int4 40 × 256", &nsdf::to_bytes(&big).unwrap());
 }

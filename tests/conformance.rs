@@ -71,7 +71,7 @@ fn cases() -> Vec<Case> {
         far_points,
     };
     let mut v = Vec::new();
-    for scheme in [Scheme::F32, Scheme::F16, Scheme::Int8] {
+    for scheme in [Scheme::F32, Scheme::F16, Scheme::Int8, Scheme::Int4] {
         v.push(case(
             format!("davies {}", scheme.name()),
             davies(11, scheme),

@@ -49,6 +49,7 @@ fn shapes() -> &'static [(&'static str, Shape)] {
             ("davies_f32", davies(1, Scheme::F32)),
             ("davies_f16", davies(2, Scheme::F16)),
             ("davies_int8", davies(3, Scheme::Int8)),
+            ("davies_int4", davies(4, Scheme::Int4)),
             (
                 "fourier",
                 small(
