@@ -72,9 +72,10 @@ def pack(
 
     ``mesh`` is a mesh file (OBJ, PLY, STL, glTF) or a ``(vertices, faces)`` pair of arrays
     (a trimesh mesh passes as ``(m.vertices, m.faces)``). ``budget`` (bytes, or ``"8k"``)
-    picks the largest network whose file fits; ``quant`` is ``"int8"`` (default), ``"int4"``, ``"f16"`` or
-    ``"f32"``. ``progress`` is called with dicts: ``{"event": "phase", "phase": ...}``,
-    ``{"event": "training", "fraction", "loss", "samples_per_second", "elapsed", "eta", ...}``
+    picks the largest network whose file fits and trains it 150 epochs unless ``epochs`` is
+    given; ``quant`` is ``"int8"`` (default), ``"int4"`` (format 1.1), ``"f16"`` or ``"f32"``.
+    ``progress`` is called with dicts: ``{"event": "phase", "phase": ...}``, ``{"event":
+    "training", "fraction", "loss", "samples_per_second", "elapsed", "eta", ...}``
     and ``{"event": "warning", "message": ...}``; an exception it raises stops packing. Ctrl-C
     stops it too (``KeyboardInterrupt``). A result whose sign agrees with the mesh's at under
     75% of near-surface points raises ``NsdfError`` (code ``"inaccurate"``) unless

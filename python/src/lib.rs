@@ -684,7 +684,12 @@ fn pack(
     }
     fit.arch.layers = at_most("layers", layers, packing::MAX_LAYERS)?.unwrap_or(fit.arch.layers);
     fit.arch.width = at_most("width", width, packing::MAX_WIDTH)?.unwrap_or(fit.arch.width);
-    fit.train.epochs = at_most("epochs", epochs, packing::MAX_EPOCHS)?.unwrap_or(fit.train.epochs);
+    let default_epochs = if budget.is_some() {
+        packing::BUDGET_EPOCHS
+    } else {
+        fit.train.epochs
+    };
+    fit.train.epochs = at_most("epochs", epochs, packing::MAX_EPOCHS)?.unwrap_or(default_epochs);
     if let Some(t) = time_budget {
         if !(t.is_finite() && t > 0.0 && t < 1e9) {
             return Err(PyValueError::new_err(format!(
