@@ -556,8 +556,11 @@ fn gpu_matches_cpu(
                 worst_g = worst_g.max(ratio);
             }
         }
+        // At most 2% skipped, so the comparison covers the shape (measured up to 24 of 4096 for
+        // f32/f16/int8 Davies networks, 50 for int4, whose coarse rows leave more
+        // pre-activations near zero).
         assert!(
-            kinks * 100 <= n,
+            kinks * 50 <= n,
             "{what}: {kinks} of {n} points on a ReLU kink"
         );
         println!(
