@@ -11,9 +11,10 @@
 #   RD_VARIANTS="budget-8k:--budget 8k;budget-16k:--budget 16k" benches/rd_sweep.sh ...
 #                                            (other variants: NAME:FLAGS, separated by ';')
 #
-# Variants are trained with the same seed and default epochs; the network's curve is what
-# `nsdf pack` gives today at each size, not a tuned optimum. 6x32 and 8x40 land near the 8 kB and
-# 16 kB marks of the fidelity issue. The network's surface is marching cubes at 256³.
+# Variants are trained with the same seed and the epochs `nsdf pack` picks (60; 150 under
+# --budget); the network's curve is what `nsdf pack` gives today at each size, not a tuned
+# optimum. 6x32 and 8x40 (what --budget 8k and 16k pick) land near the 8 kB and 16 kB marks of
+# the fidelity issue. The network's surface is marching cubes at 256³.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 out="${1:?usage: benches/rd_sweep.sh OUT [MESH...]}"
