@@ -78,8 +78,8 @@ def pack(
     "training", "fraction", "loss", "samples_per_second", "elapsed", "eta", ...}``
     and ``{"event": "warning", "message": ...}``; an exception it raises stops packing. Ctrl-C
     stops it too (``KeyboardInterrupt``). A result whose sign agrees with the mesh's at under
-    75% of near-surface points raises ``NsdfError`` (code ``"inaccurate"``) unless
-    ``keep_inaccurate``. ``time_budget`` (seconds) stops training early; the file then depends
+    75% of near-surface points, or whose F1 score there is under 0.25, raises ``NsdfError``
+    (code ``"inaccurate"``) unless ``keep_inaccurate``. ``time_budget`` (seconds) stops training early; the file then depends
     on the machine's speed.
     """
     if isinstance(mesh, (str, os.PathLike)):

@@ -87,8 +87,8 @@ pub struct Args {
     #[arg(long, value_name = "PNG")]
     pub render: Option<PathBuf>,
     /// Write the file even when the trained network's sign agrees with the mesh's at under 75%
-    /// of near-surface points (an inside-out or untrained result, refused by default); its
-    /// stored statistics say how bad it is.
+    /// of near-surface points or its F1 score there is under 0.25 (an inside-out, untrained or
+    /// surfaceless result, refused by default); its stored statistics say how bad it is.
     #[arg(long)]
     pub keep_inaccurate: bool,
     /// Print nothing but errors (no bar, no warnings, no summary).

@@ -125,6 +125,11 @@ pub enum PackError {
 /// of the 11 shared meshes measure 0.909 (boot) to 0.996 (cube).
 pub const MIN_SIGN_AGREEMENT: f64 = 0.75;
 
+/// Below this F1 score of the inside near the surface, a packed network is refused too: a thin
+/// shape (the sword) has most near-surface points outside, so a network with no surface at all
+/// (a constant) still agrees in sign at 77%, but its F1 is 0.
+pub const MIN_F1_NEAR: f64 = 0.25;
+
 /// What `pack` accepts for hidden layers, units per layer and epochs: one set of limits for the
 /// command line and the Python package.
 pub const MAX_LAYERS: usize = 64;
@@ -151,12 +156,14 @@ impl std::fmt::Display for PackError {
                 f,
                 "{}: the trained network is not a usable distance field, so nothing was \
                  written: its sign agrees with the mesh's at {:.1}% of near-surface points \
-                 (chance is 50%; a file needs at least {:.0}%), surface error {:.4} (canonical \
-                 units). Look at the mesh warnings above, change the training options \
+                 (chance is 50%; a file needs at least {:.0}%), its F1 score of the inside near \
+                 the surface is {:.3} (a file needs {MIN_F1_NEAR}; a network with no surface \
+                 scores 0), surface error {:.4} (canonical units). Look at the mesh warnings above, change the training options \
                  (--activation, --epochs, --arch), or pass --keep-inaccurate to write it anyway",
                 input.display(),
                 100.0 * accuracy.sign_near,
                 100.0 * MIN_SIGN_AGREEMENT,
+                accuracy.f1_near,
                 accuracy.surface_mean
             ),
             PackError::OverBudget {
@@ -320,7 +327,10 @@ pub fn pack_mesh(
         .with_threads(rayon::current_num_threads());
     let (accuracy, gradient_bound) = verify(&shape, &target, opts);
     if !opts.keep_inaccurate
-        && (accuracy.sign_near.is_nan() || accuracy.sign_near < MIN_SIGN_AGREEMENT)
+        && (accuracy.sign_near.is_nan()
+            || accuracy.sign_near < MIN_SIGN_AGREEMENT
+            || accuracy.f1_near.is_nan()
+            || accuracy.f1_near < MIN_F1_NEAR)
     {
         return Err(PackError::Inaccurate {
             input: input.to_path_buf(),
