@@ -30,6 +30,7 @@ SIDES = [
     ("grid8", "8-bit distance grid", "tab:green", "D", "-"),
     ("grid16", "16-bit distance grid", "tab:olive", "D", "--"),
 ]
+NET_COLOURS = ["k", "tab:purple", "tab:brown"]
 PANELS = [
     ("chamfer_l1", "Chamfer L1 / R"),
     ("hausdorff", "Hausdorff / R"),
@@ -45,9 +46,21 @@ def main():
         by_mesh[os.path.splitext(os.path.basename(r["mesh"]))[0]].append(r)
     for mesh, rs in sorted(by_mesh.items()):
         rs.sort(key=lambda r: r["bytes_nsdf"])
-        fig, axes = plt.subplots(1, len(PANELS), figsize=(15, 4.4))
+        fig, axes = plt.subplots(1, len(PANELS), figsize=(15, 5.2))
+        # Rows may carry a "series" (e.g. two trainers in one plot): one network line each.
+        series = sorted({r.get("series", "") for r in rs})
         for ax, (metric, label) in zip(axes, PANELS):
-            for key, name, colour, marker, style in SIDES:
+            for k, sname in enumerate(series):
+                pts = [
+                    (r["bytes_nsdf"], r.get(f"net_{metric}"))
+                    for r in rs
+                    if r.get("series", "") == sname and r.get(f"net_{metric}")
+                ]
+                if pts:
+                    xs, ys = zip(*pts)
+                    ax.plot(xs, ys, "-", color=NET_COLOURS[k % len(NET_COLOURS)], marker="o",
+                            label=sname or SIDES[0][1], lw=2)
+            for key, name, colour, marker, style in SIDES[1:]:
                 pts = [
                     (r.get(f"{key}_bytes") or r["bytes_nsdf"], r.get(f"{key}_{metric}"))
                     for r in rs
@@ -62,9 +75,11 @@ def main():
             ax.set_xlabel("bytes")
             ax.set_title(label)
             ax.grid(True, which="both", alpha=0.3)
-        axes[0].legend(fontsize=8)
+        # One legend under the panels: the band panel has every line (grids included).
+        handles, labels = axes[-1].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=8)
         fig.suptitle(f"{mesh}: error against bytes (lower is better)")
-        fig.tight_layout()
+        fig.tight_layout(rect=(0, 0.13, 1, 1))
         fig.savefig(os.path.join(out, f"rd-{mesh}.png"), dpi=90)
         plt.close(fig)
     text = table(rows)

@@ -53,7 +53,11 @@ for mesh in "${meshes[@]}"; do
         flags="${v#*:}"
         file="$out/$name-$tag.nsdf"
         # shellcheck disable=SC2086
-        [ -f "$file" ] || "$bin" pack "$mesh" -o "$file" --quiet $flags
+        # A pack that nsdf refuses (an unusable network) is reported and skipped.
+        if [ ! -f "$file" ] && ! "$bin" pack "$mesh" -o "$file" --quiet $flags; then
+            echo "$name $tag: nsdf pack refused or failed; no row" >&2
+            continue
+        fi
         "$bin" compare "$mesh" "$file" --json --quiet --resolution 256 |
             python3 -c 'import json,sys; r=json.load(sys.stdin); r["variant"]=sys.argv[1]; print(json.dumps(r))' "$tag" \
             >> "$out/sweep.jsonl"
