@@ -183,14 +183,6 @@ impl Scheme {
             _ => bias,
         }
     }
-
-    /// The lowest format minor version that defines this scheme.
-    pub fn minor_version(self) -> u16 {
-        match self {
-            Scheme::Int4 => 1,
-            _ => 0,
-        }
-    }
 }
 
 /// `relu`, `tanh`, `identity` (or `linear`), `leaky-relu[:ALPHA]` (default 0.01) and

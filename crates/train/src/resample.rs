@@ -2,8 +2,9 @@
 //! the surface, which is where the Hausdorff distance comes from (a surface point whose network
 //! distance is far from zero: a thin feature lost, a facet cut too deep).
 //!
-//! At each call, `candidates` surface points (true distance 0) are evaluated; the worst
-//! `fraction × n / 2` of them each give two new samples, jittered by the fine and half the fine
+//! At each call, `candidates × n` points are evaluated: surface points (true distance 0) and a
+//! share `off_surface` moved off it and labelled exactly. The `fraction × n / 2` with the
+//! largest `|f − d|` each give two new samples, jittered by the fine and half the fine
 //! offset scale and labelled with exact distances, which replace as many training samples chosen
 //! at random. The sample count does not change.
 
@@ -78,6 +79,8 @@ impl HardExamples {
         let k = worst_count.min(order.len());
         order.select_nth_unstable_by_key(k - 1, key);
         order.truncate(k);
+        // Worst first: the order decides which slot each new sample takes (the measured runs
+        // used this order, so it stays).
         order.par_sort_unstable_by_key(key);
         let worst: Vec<[f32; 3]> = order.iter().map(|&i| surface[i as usize]).collect();
         surface.clear();
