@@ -123,6 +123,17 @@ def main():
     write(corpus, "mesh_stl", "cube_bin.stl", stl_binary(p, t))
     write(corpus, "mesh_gltf", "cube.glb", glb(p, t))
     write(corpus, "mesh_gltf", "cube.gltf", gltf_json(p, t))
+    # Point clouds: the cube's corners and edge midpoints (20 points), with and without normals,
+    # as text and as a vertex-only binary PLY.
+    cloud = [[(a + b) / 2 for a, b in zip(p[i], p[j])] for i in range(8) for j in range(i, 8)][:20]
+    xyz = "".join("%g %g %g\n" % tuple(q) for q in cloud).encode()
+    write(corpus, "mesh_points", "cloud.xyz", xyz)
+    write(corpus, "mesh_points", "cloud_normals.pts", ("%d\n" % len(cloud)).encode()
+          + "".join("%g %g %g 0 0 1\n" % tuple(q) for q in cloud).encode())
+    header = ("ply\nformat binary_little_endian 1.0\nelement vertex %d\n" % len(cloud)
+              + "".join("property float %s\n" % k for k in ["x", "y", "z", "nx", "ny", "nz"]) + "end_header\n")
+    write(corpus, "mesh_ply", "cloud.ply", header.encode()
+          + b"".join(struct.pack("<6f", *q, 0, 0, 1) for q in cloud))
     # The GLB-wrapping half of mesh_gltf splits its input at the first NUL: JSON, then binary.
     doc, bin_ = gltf_parts(p, t)
     write(corpus, "mesh_gltf", "cube_split", json.dumps(doc).encode() + b"\0" + bin_)

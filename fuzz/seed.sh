@@ -24,6 +24,6 @@ for m in cube torus; do
 done
 if [ ${#shared[@]} -eq 0 ]; then echo "SKIP: ../../shared/meshes not present; mesh targets seeded with generated files only"; fi
 python3 mesh_seeds.py corpus "${shared[@]}"
-for t in mesh_obj mesh_ply mesh_stl mesh_gltf; do
+for t in mesh_obj mesh_ply mesh_points mesh_stl mesh_gltf; do
   echo "seeded corpus/$t with $(ls corpus/$t | wc -l) files"
 done

@@ -16,6 +16,8 @@ pub enum MeshError {
     Empty,
     /// Vertices but no triangles.
     NoFaces { vertices: usize },
+    /// A point cloud with too few points to describe a surface.
+    TooFewPoints { points: usize, min: usize },
     /// A face refers to a vertex that does not exist.
     IndexOutOfRange {
         face: usize,
@@ -77,8 +79,15 @@ impl fmt::Display for MeshError {
             ),
             MeshError::Empty => write!(f, "the mesh is empty (no vertices, no faces)"),
             MeshError::NoFaces { vertices } => {
-                write!(f, "the mesh has {vertices} vertices but no faces")
+                write!(
+                    f,
+                    "the mesh has {vertices} vertices but no faces (a point cloud: `nsdf pack` reads one from PLY, .xyz or .pts)"
+                )
             }
+            MeshError::TooFewPoints { points, min } => write!(
+                f,
+                "the point cloud has {points} points; a surface needs at least {min}"
+            ),
             MeshError::IndexOutOfRange {
                 face,
                 index,

@@ -32,7 +32,7 @@ pub mod surface;
 pub use check::{Topology, Warning};
 pub use distance::{Sdf, SdfOptions, SignMethod};
 pub use error::MeshError;
-pub use io::{load, load_bytes, Format, Loaded};
+pub use io::{load, load_bytes, load_input, load_input_bytes, Format, Input, Loaded, PointCloud};
 
 /// An indexed triangle mesh: welded (no two vertices share a position), no degenerate
 /// triangles, every index in range, every coordinate finite.

@@ -47,12 +47,16 @@ fn bound(format: Format) -> (usize, usize) {
         Format::Ply => (PLY.0, PLY.1),
         Format::Stl => (STL.0, STL.1),
         Format::Gltf => (GLTF.0, GLTF.1),
+        Format::Points => (POINTS.0, POINTS.1),
     }
 }
 const OBJ: (usize, usize) = (256, 64 << 10);
 const PLY: (usize, usize) = (512, 64 << 10);
 const STL: (usize, usize) = (32, 64 << 10);
 const GLTF: (usize, usize) = (64, 64 << 10);
+/// Point clouds (`io/points.rs`): 24 bytes per point of at least 6 bytes of text, plus the
+/// normalised normals' copy and vector doubling.
+const POINTS: (usize, usize) = (16, 64 << 10);
 /// glTF: bytes per instanced triangle and per instanced vertex, beyond the file-length bound.
 const GLTF_PER_INSTANCED: usize = 512;
 
@@ -211,4 +215,30 @@ fn hostile_files_stay_within_the_bound() {
     );
     let (json, _) = gltf_parts(r#"{"mesh":0}"#, "0", Some(&uri));
     measure("gltf: 1 MiB data URI", Format::Gltf, json.as_bytes(), 0);
+}
+
+#[test]
+fn point_clouds_stay_within_the_bound() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    // The densest text: one-digit coordinates, with and without normals.
+    for (name, rest) in [("xyz", "\n"), ("xyz with normals", " 0 0 1\n")] {
+        let mut text = String::new();
+        for i in 0..100_000 {
+            text += &format!("{} {} {}{rest}", i % 10, i / 10 % 10, i / 100 % 10);
+        }
+        let before = REQUESTED.load(Ordering::Relaxed);
+        let r = nsdf_mesh::load_input_bytes(text.as_bytes(), Format::Points);
+        let used = REQUESTED.load(Ordering::Relaxed) - before;
+        let limit = POINTS.0 * text.len() + POINTS.1;
+        println!(
+            "{name:40} {:>9} B  requested {used:>10} B ({:6.2}x)  {}",
+            text.len(),
+            used as f64 / text.len() as f64,
+            r.map_or_else(|e| e.to_string(), |_| "ok".into())
+        );
+        assert!(
+            used <= limit,
+            "{name}: requested {used} bytes, limit {limit}"
+        );
+    }
 }

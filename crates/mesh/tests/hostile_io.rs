@@ -5,7 +5,7 @@
 mod fixtures;
 
 use fixtures::*;
-use nsdf_mesh::{load_bytes, Format, Loaded, MeshError};
+use nsdf_mesh::{load_bytes, load_input_bytes, Format, Input, Loaded, MeshError, PointCloud};
 
 fn expect_err(r: Result<Loaded, MeshError>, needle: &str) -> MeshError {
     match r {
@@ -435,6 +435,141 @@ fn shared_meshes_skip_visibly_when_absent() {
     for cut in (0..bytes.len()).step_by(bytes.len() / 50) {
         if let Ok(l) = load_bytes(&bytes[..cut], Format::Obj) {
             assert_valid(&l);
+        }
+    }
+}
+
+// ---- point clouds ----
+
+/// `n` points on a unit sphere (a deterministic spiral), as `.xyz` text with normals.
+fn cloud_xyz(n: usize) -> String {
+    (0..n)
+        .map(|i| {
+            let z = 1.0 - 2.0 * (i as f32 + 0.5) / n as f32;
+            let r = (1.0 - z * z).sqrt();
+            let a = i as f32 * 2.399_963;
+            let p = [r * a.cos(), r * a.sin(), z];
+            format!("{} {} {} {} {} {}\n", p[0], p[1], p[2], p[0], p[1], p[2])
+        })
+        .collect()
+}
+
+/// The same points as a binary PLY with only a vertex element (x, y, z, nx, ny, nz).
+fn cloud_ply(n: usize) -> Vec<u8> {
+    let mut f = format!(
+        "ply\nformat binary_little_endian 1.0\nelement vertex {n}\nproperty float x\nproperty float y\nproperty float z\nproperty float nx\nproperty float ny\nproperty float nz\nend_header\n"
+    )
+    .into_bytes();
+    for line in cloud_xyz(n).lines() {
+        for v in line.split_whitespace() {
+            f.extend_from_slice(&v.parse::<f32>().unwrap().to_le_bytes());
+        }
+    }
+    f
+}
+
+fn load_cloud(bytes: &[u8], format: Format) -> Result<PointCloud, MeshError> {
+    match load_input_bytes(bytes, format)? {
+        Input::Points(c) => Ok(c),
+        Input::Mesh(_) => panic!("a point cloud loaded as a mesh"),
+    }
+}
+
+fn assert_valid_cloud(c: &PointCloud) {
+    assert!(c.positions.len() >= nsdf_mesh::io::MIN_POINTS);
+    assert!(c.positions.iter().flatten().all(|x| x.is_finite()));
+    if let Some(n) = &c.normals {
+        assert_eq!(n.len(), c.positions.len());
+        assert!(n
+            .iter()
+            .all(|n| ((n[0] * n[0] + n[1] * n[1] + n[2] * n[2]) - 1.0).abs() < 1e-4));
+    }
+}
+
+#[test]
+fn point_clouds_load_from_vertex_only_ply_and_xyz() {
+    for (name, cloud) in [
+        ("xyz", load_cloud(cloud_xyz(100).as_bytes(), Format::Points)),
+        ("ply", load_cloud(&cloud_ply(100), Format::Ply)),
+    ] {
+        let c = cloud.unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_valid_cloud(&c);
+        assert_eq!(c.positions.len(), 100, "{name}");
+        assert!(c.normals.is_some(), "{name}");
+    }
+    // Without normals; a zero normal drops them all (they are optional, and partial ones
+    // would only mislead).
+    let plain: String = cloud_xyz(100)
+        .lines()
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" ") + "\n")
+        .collect();
+    assert!(load_cloud(plain.as_bytes(), Format::Points)
+        .unwrap()
+        .normals
+        .is_none());
+    let zero = cloud_xyz(100).replacen('\n', " \n", 1);
+    let mut lines: Vec<String> = zero.lines().map(String::from).collect();
+    lines[5] = "0.5 0.5 0.5 0 0 0".into();
+    assert!(load_cloud(lines.join("\n").as_bytes(), Format::Points)
+        .unwrap()
+        .normals
+        .is_none());
+    // A mesh file stays a mesh, and the mesh loader names a cloud for what it is.
+    assert!(matches!(
+        load_input_bytes(
+            b"v 0 0 0\nv 1 0 0\nv 0 1 0\nv 0 0 1\nf 1 2 3\nf 1 3 4\n",
+            Format::Obj
+        ),
+        Ok(Input::Mesh(_))
+    ));
+    expect_err(load_bytes(&cloud_ply(100), Format::Ply), "point cloud");
+}
+
+#[test]
+fn point_cloud_errors_name_the_problem() {
+    let bad = |bytes: &[u8], format, needle: &str| {
+        let e = load_cloud(bytes, format)
+            .err()
+            .unwrap_or_else(|| panic!("expected {needle:?}"))
+            .to_string();
+        assert!(e.contains(needle), "{e:?} lacks {needle:?}");
+    };
+    bad(
+        cloud_xyz(15).as_bytes(),
+        Format::Points,
+        "15 points; a surface needs at least 16",
+    );
+    let mut nan = cloud_xyz(20);
+    nan.insert_str(0, "NaN 0 0 0 0 1\n");
+    bad(nan.as_bytes(), Format::Points, "vertex 0 has a NaN");
+    let flat: String = (0..20).map(|i| format!("{i} {} 0\n", i * i)).collect();
+    bad(flat.as_bytes(), Format::Points, "zero size along z");
+    bad(b"0 0 0\n1 1\n", Format::Points, "line 2");
+    bad(b"\xff\xfe", Format::Points, "not text");
+    let mut counted = String::from("40\n");
+    counted += &cloud_xyz(20);
+    bad(
+        counted.as_bytes(),
+        Format::Points,
+        "declares 40 points, but the file holds 20",
+    );
+}
+
+/// Every strict prefix of a binary PLY cloud fails (its count promises more); a prefix of the
+/// text cloud may load the points before the cut, which must then be a valid cloud.
+#[test]
+fn every_strict_prefix_of_a_point_cloud_errs_or_loads_a_valid_cloud() {
+    let ply = cloud_ply(20);
+    for cut in 0..ply.len() {
+        assert!(
+            load_input_bytes(&ply[..cut], Format::Ply).is_err(),
+            "ply prefix of {cut} bytes loaded"
+        );
+    }
+    let xyz = cloud_xyz(20);
+    for cut in 0..xyz.len() {
+        if let Ok(Input::Points(c)) = load_input_bytes(&xyz.as_bytes()[..cut], Format::Points) {
+            assert_valid_cloud(&c);
         }
     }
 }

@@ -15,6 +15,7 @@
 pub mod bvh;
 pub mod crossing;
 pub mod morton;
+pub mod points;
 pub mod triangle;
 pub mod wide;
 pub mod winding;

@@ -120,6 +120,7 @@ pub(crate) fn read(bytes: &[u8], dir: Option<&Path>) -> Result<Raw, MeshError> {
     let mut raw = Raw {
         positions: Vec::new(),
         triangles: Vec::new(),
+        normals: Vec::new(),
     };
     match scene {
         Some(scene) => {

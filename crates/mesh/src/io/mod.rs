@@ -1,6 +1,7 @@
 //! Reading a mesh file into one welded, checked [`Mesh`].
 //!
-//! Readers: `obj.rs`, `ply.rs`, `stl.rs`, `gltf.rs`; writers: `write.rs`. Each reader only turns bytes into positions and triangles; the
+//! Readers: `obj.rs`, `ply.rs`, `stl.rs`, `gltf.rs`, `points.rs` (point clouds, which
+//! [`load_input`] returns as a [`PointCloud`]); writers: `write.rs`. Each reader only turns bytes into positions and triangles; the
 //! checks every format needs live here, in `finish`: finite coordinates, indices in range,
 //! welding of exact duplicate positions (OBJ seams, STL soups, glTF per-primitive vertices),
 //! dropping degenerate triangles, a non-flat bounding box, orientation repair (`orient.rs`),
@@ -19,6 +20,7 @@
 pub mod gltf;
 pub mod obj;
 pub mod ply;
+pub mod points;
 pub mod stl;
 pub mod write;
 
@@ -37,6 +39,8 @@ pub enum Format {
     Stl,
     /// glTF JSON (`.gltf`) or binary (`.glb`); told apart by the magic bytes.
     Gltf,
+    /// Point-cloud text, `.xyz` or `.pts` (`points.rs`): positions, perhaps normals, no faces.
+    Points,
 }
 
 impl Format {
@@ -48,6 +52,7 @@ impl Format {
             "ply" => Some(Format::Ply),
             "stl" => Some(Format::Stl),
             "gltf" | "glb" => Some(Format::Gltf),
+            "xyz" | "pts" => Some(Format::Points),
             _ => None,
         }
     }
@@ -65,6 +70,91 @@ pub struct Loaded {
 pub(crate) struct Raw {
     pub positions: Vec<[f32; 3]>,
     pub triangles: Vec<[u32; 3]>,
+    /// One per position where the file has them (PLY `nx ny nz`, six-column `.xyz`), else empty.
+    pub normals: Vec<[f32; 3]>,
+}
+
+/// Points sampled on a surface, as a scanner or a photogrammetry tool writes them: every
+/// position finite, normals (unit length, unoriented as far as anyone knows) where the file
+/// had them for every point.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PointCloud {
+    pub positions: Vec<[f32; 3]>,
+    pub normals: Option<Vec<[f32; 3]>>,
+}
+
+/// Fewest points [`load_input`] takes as a point cloud: fewer cannot describe a surface.
+pub const MIN_POINTS: usize = 16;
+
+/// What a file holds: a mesh, or points with no faces.
+#[derive(Clone, Debug)]
+pub enum Input {
+    Mesh(Loaded),
+    Points(PointCloud),
+}
+
+/// Reads the file at `path` as a mesh or, when it has vertices and no faces (a vertex-only PLY,
+/// `.xyz`, `.pts`), as a point cloud. OBJ files are always meshes.
+pub fn load_input(path: &Path) -> Result<Input, MeshError> {
+    let format = Format::from_path(path).ok_or_else(|| MeshError::UnknownFormat {
+        path: path.to_path_buf(),
+    })?;
+    if format == Format::Gltf {
+        return load(path).map(Input::Mesh);
+    }
+    let bytes = std::fs::read(path).map_err(|source| MeshError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    load_input_bytes(&bytes, format)
+}
+
+/// [`load_input`] from memory.
+pub fn load_input_bytes(bytes: &[u8], format: Format) -> Result<Input, MeshError> {
+    let raw = read_raw(bytes, format, None)?;
+    if raw.triangles.is_empty() && !raw.positions.is_empty() {
+        return finish_points(raw).map(Input::Points);
+    }
+    finish(raw.positions, raw.triangles).map(Input::Mesh)
+}
+
+/// The checks for a point cloud: enough points, finite coordinates, a solid bounding box;
+/// normals kept only when every point has a usable one (they are normalised).
+fn finish_points(raw: Raw) -> Result<PointCloud, MeshError> {
+    let positions = raw.positions;
+    if let Some(v) = positions
+        .iter()
+        .position(|p| p.iter().any(|x| !x.is_finite()))
+    {
+        return Err(MeshError::NonFinite { vertex: v });
+    }
+    if positions.len() < MIN_POINTS {
+        return Err(MeshError::TooFewPoints {
+            points: positions.len(),
+            min: MIN_POINTS,
+        });
+    }
+    let cloud_bounds = positions.iter().fold(
+        ([f32::INFINITY; 3], [f32::NEG_INFINITY; 3]),
+        |(lo, hi), p| (crate::geom::min3(lo, *p), crate::geom::max3(hi, *p)),
+    );
+    for (k, axis) in ['x', 'y', 'z'].into_iter().enumerate() {
+        if cloud_bounds.1[k] <= cloud_bounds.0[k] {
+            return Err(MeshError::FlatBounds { axis });
+        }
+    }
+    let normals = (raw.normals.len() == positions.len())
+        .then(|| {
+            raw.normals
+                .iter()
+                .map(|n| {
+                    let len = (n[0] * n[0] + n[1] * n[1] + n[2] * n[2]).sqrt();
+                    (len.is_finite() && len > 0.0).then(|| n.map(|x| x / len))
+                })
+                .collect::<Option<Vec<_>>>()
+        })
+        .flatten();
+    Ok(PointCloud { positions, normals })
 }
 
 /// Reads the mesh at `path` (format from the extension).
@@ -95,6 +185,7 @@ fn read_raw(bytes: &[u8], format: Format, dir: Option<&Path>) -> Result<Raw, Mes
         Format::Ply => ply::read(bytes),
         Format::Stl => stl::read(bytes),
         Format::Gltf => gltf::read(bytes, dir),
+        Format::Points => points::read(bytes),
     }
 }
 

@@ -46,6 +46,7 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Raw, MeshError> {
     let mut raw = Raw {
         positions: Vec::with_capacity(positions),
         triangles: Vec::with_capacity(triangles),
+        normals: Vec::new(),
     };
     for model in &models {
         let m = &model.mesh;

@@ -2,7 +2,8 @@
 //! is small, and reading it ourselves keeps every count checked against the bytes actually
 //! present (a hostile header cannot make us allocate or loop beyond the file size).
 //!
-//! Reads `vertex` (x, y, z of any numeric type) and `face` (a list property named
+//! Reads `vertex` (x, y, z of any numeric type, and nx, ny, nz where all three are declared:
+//! a point cloud's normals) and `face` (a list property named
 //! `vertex_indices` or `vertex_index`, else the first list), fan-triangulating polygons;
 //! other elements and properties are skipped.
 //!
@@ -88,6 +89,7 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Raw, MeshError> {
     let mut raw = Raw {
         positions: Vec::new(),
         triangles: Vec::new(),
+        normals: Vec::new(),
     };
     let mut polygon: Vec<u32> = Vec::new();
     for el in &elements {
@@ -152,6 +154,23 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Raw, MeshError> {
         } else {
             Vec::new()
         };
+        // Normals are read only when all three components are there.
+        let normal: Vec<usize> = if is_vertex {
+            ["nx", "ny", "nz"]
+                .iter()
+                .filter_map(|c| {
+                    el.props
+                        .iter()
+                        .position(|p| matches!(p, Prop::Scalar { name, .. } if name == c))
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let has_normals = normal.len() == 3;
+        if has_normals {
+            raw.normals.reserve(el.count as usize);
+        }
         let list = if is_face {
             let named = el.props.iter().position(
                 |p| matches!(p, Prop::List { name, .. } if name == "vertex_indices" || name == "vertex_index"),
@@ -169,12 +188,16 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Raw, MeshError> {
         };
         for i in 0..el.count {
             let mut p = [0f32; 3];
+            let mut n = [0f32; 3];
             for (k, prop) in el.props.iter().enumerate() {
                 match prop {
                     Prop::Scalar { ty, .. } => {
                         let v = values.next(*ty).ok_or_else(|| truncated(&at(i)))?;
                         if let Some(axis) = xyz.iter().position(|&x| x == k) {
                             p[axis] = v as f32;
+                        }
+                        if let Some(axis) = normal.iter().position(|&x| x == k) {
+                            n[axis] = v as f32;
                         }
                     }
                     Prop::List { count, item, .. } => {
@@ -222,6 +245,9 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Raw, MeshError> {
             }
             if is_vertex {
                 raw.positions.push(p);
+                if has_normals {
+                    raw.normals.push(n);
+                }
             }
         }
     }

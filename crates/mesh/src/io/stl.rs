@@ -137,6 +137,7 @@ fn read_ascii(bytes: &[u8]) -> Result<Raw, MeshError> {
     Ok(Raw {
         positions,
         triangles,
+        normals: Vec::new(),
     })
 }
 
@@ -147,5 +148,6 @@ fn soup(positions: Vec<[f32; 3]>) -> Raw {
     Raw {
         positions,
         triangles,
+        normals: Vec::new(),
     }
 }
