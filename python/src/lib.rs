@@ -18,7 +18,7 @@ use pyo3::types::{PyDict, PyList};
 
 use nsdf::{Activation, Encoding, Scheme, Value};
 use nsdf_train::pack::{self as packing, Event, Options, PackError};
-use nsdf_train::FitConfig;
+use nsdf_train::{FitConfig, Recipe};
 
 pyo3::create_exception!(
     nsdf_shapes,
@@ -577,14 +577,14 @@ fn map_file(path: &Path) -> Result<Bytes, nsdf::Error> {
     }
 }
 
-/// The mesh to pack: a path, or `(vertices, faces)` arrays.
+/// The mesh to pack: a path (of a mesh or a point cloud), or `(vertices, faces)` arrays.
 fn mesh_arg(
     py: Python<'_>,
     mesh: &Bound<'_, PyAny>,
-) -> PyResult<(nsdf_mesh::Loaded, PathBuf, Vec<u8>)> {
+) -> PyResult<(nsdf_mesh::Input, PathBuf, Vec<u8>)> {
     if let Ok(path) = mesh.extract::<PathBuf>() {
         let (loaded, source) = py
-            .detach(|| packing::load_file(&path))
+            .detach(|| packing::load_input_file(&path))
             .map_err(|e| pack_error(py, e))?;
         return Ok((loaded, path, source));
     }
@@ -606,7 +606,11 @@ fn mesh_arg(
     }
     let loaded = nsdf_mesh::Mesh::from_soup(vertices, faces)
         .map_err(|e| error(py, format!("(vertices, faces): {e}"), "mesh", None))?;
-    Ok((loaded, PathBuf::from("arrays"), source))
+    Ok((
+        nsdf_mesh::Input::Mesh(loaded),
+        PathBuf::from("arrays"),
+        source,
+    ))
 }
 
 /// An `(F, 3)` array-like of vertex indices as u32 (negative or too large indices refused).
@@ -649,9 +653,10 @@ fn faces_arg(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Vec<[u32; 3]>> 
     Ok(out)
 }
 
-/// Trains a shape of `mesh` (a path, or a `(vertices, faces)` pair) as `nsdf pack` does.
+/// Trains a shape of `mesh` (a path of a mesh or point cloud, or a `(vertices, faces)` pair)
+/// as `nsdf pack` does; `recipe` is `"davies"` or `"sald"` (point clouds: always sald).
 #[pyfunction]
-#[pyo3(signature = (mesh, *, budget=None, quant=None, epochs=None, seed=0, threads=None, progress=None, layers=None, width=None, activation=None, keep_inaccurate=false, time_budget=None))]
+#[pyo3(signature = (mesh, *, budget=None, quant=None, epochs=None, seed=0, threads=None, progress=None, layers=None, width=None, activation=None, keep_inaccurate=false, time_budget=None, recipe=None))]
 #[allow(clippy::too_many_arguments)]
 fn pack(
     py: Python<'_>,
@@ -667,6 +672,7 @@ fn pack(
     activation: Option<&str>,
     keep_inaccurate: bool,
     time_budget: Option<f64>,
+    recipe: Option<&str>,
 ) -> PyResult<PyShape> {
     let activation: Activation = match activation {
         Some(a) => a.parse().map_err(PyValueError::new_err)?,
@@ -700,6 +706,9 @@ fn pack(
     }
     fit.train.seed = seed;
     fit = fit.with_scheme(scheme);
+    if let Some(r) = recipe {
+        fit = fit.with_recipe(r.parse::<Recipe>().map_err(PyValueError::new_err)?);
+    }
     let opts = Options {
         fit,
         probe: 100_000,
@@ -734,8 +743,13 @@ fn pack(
                     Err(_) => ControlFlow::Continue(()),
                 })
             };
-            packing::with_threads(opts.threads, || {
-                packing::pack_mesh(loaded, &input, &source, &opts, &mut events)
+            packing::with_threads(opts.threads, || match loaded {
+                nsdf_mesh::Input::Mesh(mesh) => {
+                    packing::pack_mesh(mesh, &input, &source, &opts, &mut events)
+                }
+                nsdf_mesh::Input::Points(cloud) => {
+                    packing::pack_points(&cloud, &input, &source, &opts, &mut events)
+                }
             })
             .and_then(|r| r)
         });

@@ -165,3 +165,22 @@ def test_mesh_render_and_compare(box, tmp_path):
     assert set(m) >= {"hausdorff", "near_mae_canon", "uniform_mae_canon", "normal_error_deg"}
     with pytest.raises(ns.NsdfError):
         shape.compare(str(tmp_path / "none.obj"))
+
+
+def test_pack_reads_a_point_cloud_and_trains_it_sign_agnostically(tmp_path):
+    # A torus sampled as 10,000 points (no normals), written as .xyz text.
+    u, v = np.meshgrid(np.linspace(0, 2 * np.pi, 100, endpoint=False),
+                       np.linspace(0, 2 * np.pi, 100, endpoint=False))
+    r = 2.0 + 0.7 * np.cos(v)
+    points = np.stack([r * np.cos(u), r * np.sin(u), 0.7 * np.sin(v)], -1).reshape(-1, 3)
+    path = tmp_path / "ring.xyz"
+    np.savetxt(path, points)
+    shape = ns.pack(str(path), epochs=10, threads=2, keep_inaccurate=True)
+    meta = shape.info["metadata"]
+    assert meta["nsdf.source.triangles"] == 0
+    assert '"recipe":"sald"' in meta["nsdf.train.recipe"]
+    # In the tube, and far outside: the sign came from training on unsigned distances.
+    d = shape.distance([[2.0, 0.0, 0.0], [0.0, 0.0, 3.0]])
+    assert d[0] < 0 < d[1], d
+    with pytest.raises(ValueError, match="unknown recipe"):
+        ns.pack(str(path), recipe="magic", **QUICK)

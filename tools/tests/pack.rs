@@ -157,6 +157,79 @@ fn packs_a_box_into_a_file_that_answers_in_world_units() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// `n` points on a torus (major radius 2, minor 0.7) around `CENTRE`, axis z, as `.xyz` text
+/// (a deterministic lattice of angles; no normals).
+fn torus_xyz(n: usize) -> String {
+    let side = (n as f32).sqrt() as usize;
+    let mut s = String::new();
+    for i in 0..side {
+        for j in 0..side {
+            let (u, v) = (
+                std::f32::consts::TAU * i as f32 / side as f32,
+                std::f32::consts::TAU * (j as f32 + 0.5 * (i % 2) as f32) / side as f32,
+            );
+            let r = 2.0 + 0.7 * v.cos();
+            let p = [r * u.cos(), r * u.sin(), 0.7 * v.sin()];
+            s += &format!(
+                "{} {} {}\n",
+                CENTRE[0] + p[0],
+                CENTRE[1] + p[1],
+                CENTRE[2] + p[2]
+            );
+        }
+    }
+    s
+}
+
+#[test]
+fn packs_a_point_cloud_with_the_sign_agnostic_recipe() {
+    let dir = temp_dir("cloud");
+    let cloud = dir.join("ring.xyz");
+    write(&cloud, &torus_xyz(40_000));
+    let out = pack_epochs(&[cloud.to_str().unwrap()], "20");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(files(&dir), ["ring.nsdf", "ring.xyz"]);
+    let shape = Shape::open(dir.join("ring.nsdf")).unwrap();
+    // Inside the tube, in the hole, outside: the sign came from training on unsigned
+    // distances, starting from a sphere that had no hole.
+    let at = |p: [f32; 3]| shape.distance([CENTRE[0] + p[0], CENTRE[1] + p[1], CENTRE[2] + p[2]]);
+    // (These settings are tiny: the sign is what is checked, not the distance's size.)
+    let tube = at([2.0, 0.0, 0.0]);
+    let hole = at([0.0, 0.0, 0.0]);
+    let (above, beside) = (at([0.0, 0.0, 2.0]), at([4.0, 0.0, 0.0]));
+    eprintln!("tube {tube} hole {hole} above {above} beside {beside}");
+    assert!(tube < -0.05, "in the tube (0.7 inside): {tube}");
+    assert!(hole > 0.2, "in the hole (1.3 outside): {hole}");
+    assert!(above > 0.2 && beside > 0.2, "{above} {beside}");
+    let meta = |k: &str| shape.meta(k).cloned();
+    assert_eq!(meta("nsdf.source.triangles"), Some(Value::Int(0)));
+    assert!(
+        matches!(meta("nsdf.train.recipe"), Some(Value::String(r)) if r.contains("\"recipe\":\"sald\"") && r.contains("SignAgnostic"))
+    );
+    let v = nsdf(&["validate", dir.join("ring.nsdf").to_str().unwrap()]);
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
+
+    // Too few points, an unknown recipe, and the signed recipe on raw data: clear errors,
+    // nothing written.
+    let few = dir.join("few.xyz");
+    write(&few, &torus_xyz(9));
+    let out = pack(&[few.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("9 points; a surface needs at least 16"),
+        "{}",
+        stderr(&out)
+    );
+    let out = pack(&[cloud.to_str().unwrap(), "--recipe", "magic", "-o", "x.nsdf"]);
+    assert!(
+        stderr(&out).contains("unknown recipe `magic` (expected one of: davies, sald)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(files(&dir), ["few.xyz", "ring.nsdf", "ring.xyz"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn an_untrained_network_is_refused_and_nothing_is_written() {
     let dir = temp_dir("untrained");

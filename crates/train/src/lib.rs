@@ -5,7 +5,8 @@
 //! finishing quantization-aware ([`quantize`]), and return an [`nsdf::Model`] ready to write.
 //!
 //! - `target.rs`: the [`Target`] trait and the training frame; `analytic.rs`: exact shapes;
-//!   `mesh_target.rs`: a mesh, normalised like Davies et al.
+//!   `mesh_target.rs`: a mesh, normalised like Davies et al.; `cloud_target.rs`: a point cloud
+//!   (unsigned distances, for the sign-agnostic [`Recipe::Sald`]).
 //! - `sampling.rs`: Davies' importance sampling and near-surface sampling.
 //! - `mlp.rs`: parameters, forward and backward passes; `kernels/`: their matrix products.
 //! - `loss.rs`, `adam.rs`, `schedule.rs`: the optimisation pieces; `trainer.rs`: the loop.
@@ -70,6 +71,7 @@
 
 pub mod adam;
 pub mod analytic;
+pub mod cloud_target;
 pub mod kernels;
 pub mod loss;
 pub mod mesh_target;
@@ -90,6 +92,7 @@ use std::time::{Duration, Instant};
 
 use nsdf::{Activation, Encoding, Model, Scheme};
 
+pub use cloud_target::CloudTarget;
 pub use kernels::Kernel;
 pub use loss::Loss;
 pub use mesh_target::MeshTarget;
@@ -189,6 +192,8 @@ impl Arch {
 /// Everything [`fit`] needs besides the target.
 #[derive(Clone, Debug)]
 pub struct FitConfig {
+    /// The recipe these settings follow ([`FitConfig::with_recipe`]); recorded in the metadata.
+    pub recipe: Recipe,
     pub arch: Arch,
     pub init: Init,
     pub samples: usize,
@@ -205,6 +210,7 @@ impl Default for FitConfig {
     /// samples, Glorot initialisation, and [`TrainConfig::default`].
     fn default() -> FitConfig {
         FitConfig {
+            recipe: Recipe::Davies,
             arch: Arch::DAVIES,
             init: Init::Glorot,
             samples: 1 << 20,
@@ -253,6 +259,69 @@ impl FitConfig {
     }
 }
 
+/// A training recipe of the source reports (`../shared/seeds/`): which loss, initialisation
+/// and samples fit which input. Recorded in the file's metadata.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Recipe {
+    /// Davies et al.: L1 on exact signed distances of a mesh (with this crate's measured
+    /// defaults: near-surface samples, cosine schedule, hard examples).
+    Davies,
+    /// Atzmon & Lipman's sign-agnostic learning (SAL/SALD) for raw data: unsigned distances to
+    /// a point cloud, `||f| − d|`, from a sphere (geometric initialisation) so the sign comes
+    /// out right.
+    Sald,
+}
+
+impl Recipe {
+    pub const ALL: [Recipe; 2] = [Recipe::Davies, Recipe::Sald];
+
+    /// The name `--recipe` takes and the metadata records.
+    pub fn name(self) -> &'static str {
+        match self {
+            Recipe::Davies => "davies",
+            Recipe::Sald => "sald",
+        }
+    }
+}
+
+impl std::str::FromStr for Recipe {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Recipe, String> {
+        Recipe::ALL
+            .into_iter()
+            .find(|r| r.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Recipe::ALL.iter().map(|r| r.name()).collect();
+                format!(
+                    "unknown recipe `{s}` (expected one of: {})",
+                    names.join(", ")
+                )
+            })
+    }
+}
+
+impl FitConfig {
+    /// These settings changed to follow `recipe` where it differs from Davies' (which changes
+    /// nothing).
+    pub fn with_recipe(mut self, recipe: Recipe) -> FitConfig {
+        self.recipe = recipe;
+        if recipe == Recipe::Sald {
+            self.init = Init::Geometric {
+                radius: SALD_SPHERE_RADIUS,
+            };
+            self.train.loss = Loss::SignAgnostic;
+            // Hard examples rank samples by their signed error, which raw data does not have.
+            self.hard_examples = None;
+            self.train.resample_at.clear();
+        }
+        self
+    }
+}
+
+/// Radius of the sphere sign-agnostic training starts from, in the training frame (the shape
+/// fills the ball of radius 0.9).
+pub const SALD_SPHERE_RADIUS: f32 = 0.5;
+
 /// The result of [`fit`].
 #[derive(Clone, Debug)]
 pub struct Fit {
@@ -270,6 +339,9 @@ pub fn fit(target: &dyn Target, config: &FitConfig, progress: Callback) -> Resul
         .num_threads(config.threads)
         .build()
         .map_err(|e| FitError::Threads(e.to_string()))?;
+    if !target.is_signed() && config.train.loss != Loss::SignAgnostic {
+        return Err(FitError::UnsignedTarget);
+    }
     pool.install(|| {
         let seed = config.train.seed;
         let sampling_started = Instant::now();
@@ -329,6 +401,8 @@ pub enum FitError {
     Cancelled,
     /// The worker threads could not be started.
     Threads(String),
+    /// The target's distances are unsigned (raw data) but the loss needs signed ones.
+    UnsignedTarget,
 }
 
 impl std::fmt::Display for FitError {
@@ -336,6 +410,9 @@ impl std::fmt::Display for FitError {
         match self {
             FitError::Cancelled => f.write_str("training was cancelled"),
             FitError::Threads(e) => write!(f, "cannot start training threads: {e}"),
+            FitError::UnsignedTarget => {
+                f.write_str("raw data has unsigned distances only: train it with the sald recipe")
+            }
         }
     }
 }

@@ -8,6 +8,10 @@ pub enum Loss {
     L1,
     /// `|clamp(f, ±δ) − clamp(d, ±δ)|` (DeepSDF).
     ClampedL1(f32),
+    /// `||f| − d|` against an *unsigned* distance `d` (Atzmon & Lipman's SAL): raw data has no
+    /// inside, so either sign fits and the sign comes from the initialisation (a sphere) and
+    /// the smoothness of the network, not from the targets.
+    SignAgnostic,
 }
 
 impl Loss {
@@ -24,6 +28,10 @@ impl Loss {
                 let e = cf - cd;
                 let inside = (f > -delta && f < delta) as u32 as f32;
                 (e.abs(), sign(e) * inside)
+            }
+            Loss::SignAgnostic => {
+                let e = f.abs() - d;
+                (e.abs(), sign(e) * sign(f))
             }
         }
     }
@@ -58,7 +66,7 @@ mod tests {
 
     #[test]
     fn derivatives_match_differences() {
-        for loss in [Loss::L1, Loss::ClampedL1(0.1)] {
+        for loss in [Loss::L1, Loss::ClampedL1(0.1), Loss::SignAgnostic] {
             for &(f, d) in &[
                 (0.3f32, 0.1f32),
                 (-0.05, 0.02),
@@ -74,6 +82,9 @@ mod tests {
                 );
             }
         }
+        // Sign-agnostic: either sign of the right size is a perfect fit.
+        assert_eq!(Loss::SignAgnostic.eval(-0.2, 0.2), (0.0, 0.0));
+        assert_eq!(Loss::SignAgnostic.eval(0.2, 0.2), (0.0, 0.0));
         // Both beyond the clamp on the same side: no loss, no pull.
         assert_eq!(Loss::ClampedL1(0.1).eval(0.5, 0.7), (0.0, 0.0));
     }

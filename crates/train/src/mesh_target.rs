@@ -44,3 +44,20 @@ impl Target for MeshTarget {
         sample_surface(&self.mesh, n, seed).points
     }
 }
+
+/// A mesh's *unsigned* distances, for the sign-agnostic recipe ([`crate::Recipe::Sald`]) on a
+/// mesh whose orientation cannot be trusted (a soup): the sign then comes from training, not
+/// from the triangles' winding.
+pub struct UnsignedMesh<'a>(pub &'a MeshTarget);
+
+impl Target for UnsignedMesh<'_> {
+    fn distances(&self, points: &[[f32; 3]], out: &mut [f32]) {
+        self.0.sdf.unsigned_distances(points, out)
+    }
+    fn surface_points(&self, n: usize, seed: u64) -> Vec<[f32; 3]> {
+        self.0.surface_points(n, seed)
+    }
+    fn is_signed(&self) -> bool {
+        false
+    }
+}

@@ -19,6 +19,12 @@ pub trait Target: Sync {
     /// `n` points distributed uniformly by area on the surface; the same `seed` gives the same
     /// points.
     fn surface_points(&self, n: usize, seed: u64) -> Vec<[f32; 3]>;
+
+    /// Whether [`Target::distances`] are signed. Raw data (a point cloud) answers unsigned
+    /// distances, which only a sign-agnostic loss can fit.
+    fn is_signed(&self) -> bool {
+        true
+    }
 }
 
 impl<T: Target + ?Sized> Target for &T {
@@ -27,5 +33,8 @@ impl<T: Target + ?Sized> Target for &T {
     }
     fn surface_points(&self, n: usize, seed: u64) -> Vec<[f32; 3]> {
         (**self).surface_points(n, seed)
+    }
+    fn is_signed(&self) -> bool {
+        (**self).is_signed()
     }
 }

@@ -8,14 +8,15 @@ use nsdf_mesh::Format;
 use nsdf_train::pack::batch::{self, Shard, ShardSpec};
 use nsdf_train::pack::summary::{Row, Status};
 use nsdf_train::pack::{self as packing, Options, PackError};
-use nsdf_train::FitConfig;
+use nsdf_train::{FitConfig, Recipe};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-/// Train a compact neural SDF of a mesh and write it as a .nsdf file.
+/// Train a compact neural SDF of a mesh or point cloud and write it as a .nsdf file.
 ///
-/// Reads OBJ, PLY, STL and glTF/GLB. The mesh is normalised by its minimal enclosing sphere
+/// Reads OBJ, PLY, STL and glTF/GLB meshes, and point clouds (PLY with vertices only, .xyz,
+/// .pts; normals optional), which train with the sald recipe. The mesh is normalised by its minimal enclosing sphere
 /// and the inverse is stored, so the file answers in the mesh's own units. The stored
 /// (quantized) model is measured on held-out points and the figures go into the file.
 /// Same input, seed and thread count give a byte-identical file.
@@ -63,6 +64,11 @@ pub struct Args {
     /// Hidden activation: relu, tanh, leaky-relu[:ALPHA] (default 0.01), sine[:OMEGA0] (default 30).
     #[arg(long, default_value = "relu")]
     pub activation: Activation,
+    /// Training recipe: davies (L1 on the mesh's signed distances; the default for meshes) or
+    /// sald (sign-agnostic learning from unsigned distances, starting from a sphere; the
+    /// default for point clouds, and for a mesh whose orientation cannot be trusted).
+    #[arg(long, value_parser = parse_recipe)]
+    pub recipe: Option<Recipe>,
     /// Training samples (points with exact distances).
     #[arg(long, default_value_t = FitConfig::default().samples as u64, value_parser = clap::value_parser!(u64).range(1..=1 << 28))]
     pub samples: u64,
@@ -94,6 +100,10 @@ pub struct Args {
     /// Print nothing but errors (no bar, no warnings, no summary).
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+fn parse_recipe(s: &str) -> Result<Recipe, String> {
+    s.parse()
 }
 
 fn parse_scheme(s: &str) -> Result<Scheme, String> {
@@ -136,6 +146,9 @@ impl Args {
         fit.train.time_budget = self.time_budget;
         fit.train.seed = self.seed;
         fit = fit.with_scheme(self.quant);
+        if let Some(recipe) = self.recipe {
+            fit = fit.with_recipe(recipe);
+        }
         Options {
             fit,
             probe: self.probe as usize,

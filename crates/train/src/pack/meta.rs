@@ -64,6 +64,7 @@ fn recipe(opts: &Options) -> String {
     let f = &opts.fit;
     let t = &f.train;
     let mut recipe = serde_json::json!({
+        "recipe": f.recipe.name(),
         "layers": f.arch.layers,
         "width": f.arch.width,
         "activation": f.arch.activation.name(),

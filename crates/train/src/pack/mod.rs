@@ -15,7 +15,10 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::{self as train, Accuracy, FitConfig, MeshTarget, Phase, Probe};
+use crate::mesh_target::UnsignedMesh;
+use crate::{
+    self as train, Accuracy, CloudTarget, FitConfig, MeshTarget, Phase, Probe, Recipe, Target,
+};
 use nsdf::{Shape, Transform};
 use nsdf_mesh;
 use nsdf_mesh::{MeshError, Warning};
@@ -218,9 +221,12 @@ pub fn pack_file(
     };
     let _ = events(Event::Phase("load"));
     let started = Instant::now();
-    let (loaded, source) = load_file(input)?;
+    let (loaded, source) = load_input_file(input)?;
     let load_time = started.elapsed();
-    let (bytes, mut packed) = pack_mesh(loaded, input, &source, opts, events)?;
+    let (bytes, mut packed) = match loaded {
+        nsdf_mesh::Input::Mesh(mesh) => pack_mesh(mesh, input, &source, opts, events)?,
+        nsdf_mesh::Input::Points(cloud) => pack_points(&cloud, input, &source, opts, events)?,
+    };
     packed.timings.load += load_time;
     if events(Event::Phase("write")).is_break() {
         return Err(PackError::Cancelled);
@@ -230,6 +236,32 @@ pub fn pack_file(
     packed.timings.verify += started.elapsed();
     packed.output = output.to_path_buf();
     Ok(packed)
+}
+
+/// Reads and checks the mesh or point cloud at `input`; returns it with the file's bytes (for
+/// its hash).
+pub fn load_input_file(input: &Path) -> Result<(nsdf_mesh::Input, Vec<u8>), PackError> {
+    let mesh_error = |source| PackError::Mesh {
+        input: input.to_path_buf(),
+        source,
+    };
+    let format = nsdf_mesh::Format::from_path(input).ok_or_else(|| {
+        mesh_error(MeshError::UnknownFormat {
+            path: input.to_path_buf(),
+        })
+    })?;
+    if format == nsdf_mesh::Format::Gltf {
+        let (mesh, source) = load_file(input)?;
+        return Ok((nsdf_mesh::Input::Mesh(mesh), source));
+    }
+    let source = std::fs::read(input).map_err(|source| {
+        mesh_error(MeshError::Io {
+            path: input.to_path_buf(),
+            source,
+        })
+    })?;
+    let loaded = nsdf_mesh::load_input_bytes(&source, format).map_err(mesh_error)?;
+    Ok((loaded, source))
 }
 
 /// Reads and checks the mesh at `input`; returns it with the file's bytes (for its hash).
@@ -300,7 +332,12 @@ pub fn pack_mesh(
         return Err(PackError::Cancelled);
     }
 
-    let fit = train_model(&target, opts, events, &mut timings).map_err(|e| match e {
+    let unsigned = UnsignedMesh(&target);
+    let training: &dyn Target = match opts.fit.recipe {
+        Recipe::Sald => &unsigned,
+        Recipe::Davies => &target,
+    };
+    let fit = train_model(training, opts, events, &mut timings).map_err(|e| match e {
         train::FitError::Cancelled => PackError::Cancelled,
         source => PackError::Train {
             input: input.to_path_buf(),
@@ -361,6 +398,148 @@ pub fn pack_mesh(
     Ok((bytes, packed))
 }
 
+/// Packs a point cloud (raw data: no faces, no inside) into `.nsdf` bytes with the
+/// sign-agnostic recipe ([`Recipe::Sald`], chosen here when `opts` asks for Davies' default,
+/// which needs a mesh). The statistics compare the network with the cloud itself: surface
+/// error at its points, and the sign against the cloud's flood-filled occupancy
+/// ([`CloudTarget::occupancy`]) where that decides it. A network whose outside is not positive
+/// there is refused as inside out. Call inside [`with_threads`].
+pub fn pack_points(
+    cloud: &nsdf_mesh::PointCloud,
+    input: &Path,
+    source: &[u8],
+    opts: &Options,
+    events: &mut Events<'_>,
+) -> Result<(Vec<u8>, Packed), PackError> {
+    let output_error = |source| PackError::Output {
+        path: input.to_path_buf(),
+        source,
+    };
+    let mut timings = Timings::default();
+    let started = Instant::now();
+    let fit = match opts.fit.recipe {
+        Recipe::Davies => opts.fit.clone().with_recipe(Recipe::Sald),
+        _ => opts.fit.clone(),
+    };
+    let opts = &Options {
+        fit: FitConfig {
+            arch: architecture(opts, input, source, 0)?,
+            ..fit
+        },
+        ..opts.clone()
+    };
+    let target = CloudTarget::new(cloud);
+    let bounds = cloud.positions.iter().fold(
+        ([f32::INFINITY; 3], [f32::NEG_INFINITY; 3]),
+        |(lo, hi), p| {
+            (
+                [0, 1, 2].map(|i| lo[i].min(p[i])),
+                [0, 1, 2].map(|i| hi[i].max(p[i])),
+            )
+        },
+    );
+    timings.load = started.elapsed();
+    let fit = train_model(&target, opts, events, &mut timings).map_err(|e| match e {
+        train::FitError::Cancelled => PackError::Cancelled,
+        source => PackError::Train {
+            input: input.to_path_buf(),
+            source,
+        },
+    })?;
+    if events(Event::Phase("verify")).is_break() {
+        return Err(PackError::Cancelled);
+    }
+    let started = Instant::now();
+    let mut model = fit.model;
+    model.transform = Transform {
+        scale: target.scale as f32,
+        translation: target.offset.map(|x| x as f32),
+        distance_scale: (1.0 / target.scale) as f32,
+        bounds: [bounds.0, bounds.1],
+    };
+    meta::describe(&mut model, input, source, 0, opts, &fit.report);
+    let unverified = nsdf::to_bytes(&model).map_err(output_error)?;
+    let shape = Shape::from_bytes(&unverified)
+        .map_err(output_error)?
+        .with_threads(rayon::current_num_threads());
+    let frame = Frame {
+        scale: target.scale,
+        offset: target.offset,
+    };
+    let seed = opts.fit.train.seed ^ 0xACC0_5EED_0000_0001;
+    let accuracy = target.accuracy(opts.probe, seed, |pts, out| frame.eval(&shape, pts, out));
+    let gradient_bound = gradient_bound(&shape, &frame, &target.surface_points(opts.probe, seed));
+    if !opts.keep_inaccurate
+        && (accuracy.sign_uniform.is_nan() || accuracy.sign_uniform < MIN_SIGN_AGREEMENT)
+    {
+        return Err(PackError::Inaccurate {
+            input: input.to_path_buf(),
+            accuracy: Box::new(accuracy),
+        });
+    }
+    let samples = u32::try_from(opts.probe).unwrap_or(u32::MAX);
+    // The statistics chunk needs both sign figures; a cloud whose occupancy decides no point
+    // near its surface (the usual case: the margin is wider than the probe's offsets) gets its
+    // figures in the summary only, not in the file.
+    model.stats = (accuracy.sign_near.is_finite() && accuracy.sign_uniform.is_finite())
+        .then(|| accuracy.to_stats(target.world_radius as f32, samples, gradient_bound));
+    let bytes = nsdf::to_bytes(&model).map_err(output_error)?;
+    if let Some(budget) = opts.budget.filter(|&b| bytes.len() > b) {
+        return Err(PackError::OverBudget {
+            input: input.to_path_buf(),
+            bytes: bytes.len(),
+            budget,
+        });
+    }
+    timings.verify = started.elapsed();
+    let packed = Packed {
+        output: PathBuf::new(),
+        bytes: bytes.len(),
+        triangles: 0,
+        timings,
+        accuracy,
+        warnings: Vec::new(),
+    };
+    Ok((bytes, packed))
+}
+
+/// The similarity between the world and the training frame: `p_train = scale · p_world + offset`.
+struct Frame {
+    scale: f64,
+    offset: [f64; 3],
+}
+
+impl Frame {
+    fn to_world(&self, p: &[f32; 3]) -> [f32; 3] {
+        [0, 1, 2].map(|i| ((p[i] as f64 - self.offset[i]) / self.scale) as f32)
+    }
+
+    /// The shape's distances at training-frame points, in training-frame units.
+    fn eval(&self, shape: &Shape, points: &[[f32; 3]], out: &mut [f32]) {
+        let world: Vec<[f32; 3]> = points.iter().map(|p| self.to_world(p)).collect();
+        shape.distances(&world, out);
+        for d in out.iter_mut() {
+            *d = (*d as f64 * self.scale) as f32;
+        }
+    }
+}
+
+/// A gradient bound in world units: the largest |∇f| seen at `points` (training frame), times
+/// 1.25 for the space between them, and never below 1 (a distance field's gradient has norm 1
+/// almost everywhere).
+fn gradient_bound(shape: &Shape, frame: &Frame, points: &[[f32; 3]]) -> f32 {
+    let world: Vec<[f32; 3]> = points.iter().map(|p| frame.to_world(p)).collect();
+    let mut dist = vec![0.0; world.len()];
+    let mut grad = vec![[0.0; 3]; world.len()];
+    shape.gradients(&world, &mut dist, &mut grad);
+    let max = grad
+        .iter()
+        .map(|g| (g[0] * g[0] + g[1] * g[1] + g[2] * g[2]).sqrt())
+        .filter(|g| g.is_finite())
+        .fold(0.0f32, f32::max);
+    (max * 1.25).max(1.0)
+}
+
 /// The network to train: `opts.fit.arch`, or under `--budget` the largest of the ladder
 /// ([`crate::Arch::for_budget`]) whose file, with the metadata and statistics this mesh's file
 /// will carry (measured on a stand-in model), fits.
@@ -409,7 +588,7 @@ fn architecture(
 
 /// Samples and trains, recording when the quantization-aware phase starts.
 fn train_model(
-    target: &MeshTarget,
+    target: &dyn Target,
     opts: &Options,
     events: &mut Events<'_>,
     timings: &mut Timings,
@@ -440,33 +619,20 @@ fn verify(shape: &Shape, target: &MeshTarget, opts: &Options) -> (Accuracy, f32)
     // Held out: a seed the training samples never use.
     let seed = opts.fit.train.seed ^ 0xACC0_5EED_0000_0001;
     let probe = Probe::new(target, opts.probe, seed);
-    let to_world =
-        |p: &[f32; 3]| [0, 1, 2].map(|i| ((p[i] as f64 - target.offset[i]) / target.scale) as f32);
+    let frame = Frame {
+        scale: target.scale,
+        offset: target.offset,
+    };
     // The probe works in the training frame: points in, training-frame distances out.
-    let accuracy = probe.measure(|pts, out| {
-        let world: Vec<[f32; 3]> = pts.iter().map(to_world).collect();
-        shape.distances(&world, out);
-        for d in out.iter_mut() {
-            *d = (*d as f64 * target.scale) as f32;
-        }
-    });
+    let accuracy = probe.measure(|pts, out| frame.eval(shape, pts, out));
     let points: Vec<[f32; 3]> = probe
         .surface
         .iter()
         .chain(&probe.near.points)
         .chain(&probe.uniform.points)
-        .map(to_world)
+        .copied()
         .collect();
-    let mut dist = vec![0.0; points.len()];
-    let mut grad = vec![[0.0; 3]; points.len()];
-    shape.gradients(&points, &mut dist, &mut grad);
-    let max = grad
-        .iter()
-        .map(|g| (g[0] * g[0] + g[1] * g[1] + g[2] * g[2]).sqrt())
-        .filter(|g| g.is_finite())
-        .fold(0.0f32, f32::max);
-    // Never below 1: a distance field's gradient has norm 1 almost everywhere.
-    (accuracy, (max * 1.25).max(1.0))
+    (accuracy, gradient_bound(shape, &frame, &points))
 }
 
 /// The file name for a mesh's output: its stem with the `.nsdf` extension.
