@@ -4,14 +4,14 @@
 //! (8 and 16 bits, trilinear). Definitions: `docs/metrics.md` and [`nsdf_mesh::metrics`].
 
 use super::{open_shape, CmdResult, Failure};
+use nsdf_mesh;
 use nsdf_mesh::metrics::codec::Codec;
 use nsdf_mesh::metrics::decimate::decimate_to_bytes;
 use nsdf_mesh::metrics::grid::Grid;
 use nsdf_mesh::metrics::sizes::{binary_ply, zstd_size, ZSTD_LEVEL};
 use nsdf_mesh::metrics::{
-    compare_meshes, field_accuracy, measure_shape, normal_error, Measured, Reference, METRIC_KEYS,
+    field_accuracy, measure_mesh, measure_shape, normal_error, Measured, Reference, METRIC_KEYS,
 };
-use nsdf_mesh::{self, Sdf};
 use serde_json::{json, Map, Value};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -80,6 +80,7 @@ const LABELS: [&str; METRIC_KEYS.len()] = [
     "Chamfer L1 / R",
     "Chamfer L2 / R²",
     "Hausdorff / R",
+    "EMD / R (1000 samples)",
     "Chamfer L1, world",
     "Hausdorff, world",
     "normal consistency",
@@ -242,23 +243,10 @@ fn compare_one(mesh_path: &Path, nsdf_path: &Path, args: &Args) -> Result<Row, F
                     (None, _) => "budget not reached: no usable decimation".to_string(),
                 };
                 let side = match &dec.mesh {
-                    Some(m) => {
-                        let sdf = Sdf::new(m);
-                        Measured {
-                            bytes: Some(dec.bytes),
-                            acc: Some(field_accuracy(&r, |p, o| sdf.signed_distances(p, o))),
-                            dist: Some(compare_meshes(
-                                &r.mesh,
-                                &r.sdf,
-                                &r.surface,
-                                m,
-                                n,
-                                args.seed ^ 0x0064_6563,
-                            )),
-                            normals: None,
-                            triangles: Some(m.triangles.len()),
-                        }
-                    }
+                    Some(m) => Measured {
+                        bytes: Some(dec.bytes),
+                        ..measure_mesh(m, &r, args.seed ^ 0x0064_6563)
+                    },
                     None => Measured::default(),
                 };
                 (status, side)

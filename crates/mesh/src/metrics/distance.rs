@@ -8,7 +8,9 @@
 //! - Hausdorff = max(max_{p∈P_a} d(p, B), max_{q∈P_b} d(q, A))
 //! - normal consistency = ½ (mean |n_a(p) · n_B(p')| + mean |n_b(q) · n_A(q')|), where p' is the
 //!   nearest point of B to p and n_B(p') the normal of the triangle it lies on (1 = parallel).
+//! - Earth Mover's distance between the first [`EMD_SAMPLES`] of P_a and of P_b ([`super::emd`]).
 
+use super::emd::{earth_movers, EMD_SAMPLES};
 use crate::geom::{cross, dot, len2, sub};
 use crate::sample::{sample_surface, SurfaceSamples};
 use crate::{Mesh, Sdf};
@@ -21,6 +23,8 @@ pub struct MeshDistance {
     pub chamfer_l2: f64,
     pub hausdorff: f64,
     pub normal_consistency: f64,
+    /// Earth Mover's distance on [`EMD_SAMPLES`] samples of each (NaN where not measurable).
+    pub emd: f64,
 }
 
 impl MeshDistance {
@@ -31,6 +35,7 @@ impl MeshDistance {
             chamfer_l2: self.chamfer_l2 / (r * r),
             hausdorff: self.hausdorff / r,
             normal_consistency: self.normal_consistency,
+            emd: self.emd / r,
         }
     }
 }
@@ -111,7 +116,26 @@ pub fn compare_meshes(
         chamfer_l2: 0.5 * (mean(a.sum2, &a) + mean(b.sum2, &b)),
         hausdorff: a.max.max(b.max),
         normal_consistency: 0.5 * (mean(a.normal, &a) + mean(b.normal, &b)),
+        emd: earth_movers(
+            &gt_samples.points,
+            &rec_samples.points,
+            EMD_SAMPLES,
+            extent(&gt_samples.points),
+        )
+        .unwrap_or(f64::NAN),
     }
+}
+
+/// The diagonal of the points' bounding box (the EMD weights' scale).
+fn extent(points: &[[f32; 3]]) -> f64 {
+    let (mut lo, mut hi) = ([f64::INFINITY; 3], [f64::NEG_INFINITY; 3]);
+    for p in points {
+        for k in 0..3 {
+            lo[k] = lo[k].min(p[k] as f64);
+            hi[k] = hi[k].max(p[k] as f64);
+        }
+    }
+    (0..3).map(|k| (hi[k] - lo[k]).powi(2)).sum::<f64>().sqrt()
 }
 
 #[cfg(test)]
@@ -137,6 +161,8 @@ mod tests {
         assert!((m.chamfer_l2 - (h * h) as f64).abs() < 1e-6, "{m:?}");
         assert!((m.hausdorff - h as f64).abs() < 1e-6, "{m:?}");
         assert!((m.normal_consistency - 1.0).abs() < 1e-6, "{m:?}");
+        // Matched one to one, each sample moves at least h (sideways too: two random samples).
+        assert!(m.emd >= h as f64 - 1e-6 && m.emd < 0.3, "{m:?}");
         let c = m.canonical(0.5);
         assert!((c.chamfer_l1 - 0.5).abs() < 1e-5 && (c.chamfer_l2 - 0.25).abs() < 1e-5);
     }

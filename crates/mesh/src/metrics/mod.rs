@@ -14,11 +14,12 @@
 //!   The volumetric IoU is the uniform-point IoU.
 //! - **Mesh metrics** ([`distance::compare_meshes`]): Chamfer, Hausdorff and normal
 //!   consistency between area-uniform samples of each mesh and the *exact* nearest point on the
-//!   other mesh's triangles.
+//!   other mesh's triangles; Earth Mover's distance on a subsample ([`emd`]).
 
 pub mod codec;
 pub mod decimate;
 pub mod distance;
+pub mod emd;
 pub mod grid;
 pub mod occupancy;
 pub mod sizes;
@@ -296,7 +297,7 @@ pub struct Measured {
 }
 
 /// The figures of [`Measured::values`], in report order (`nsdf compare`'s columns).
-pub const METRIC_KEYS: [&str; 20] = [
+pub const METRIC_KEYS: [&str; 21] = [
     "bytes",
     "surface_mean",
     "surface_max",
@@ -313,6 +314,7 @@ pub const METRIC_KEYS: [&str; 20] = [
     "chamfer_l1",
     "chamfer_l2",
     "hausdorff",
+    "emd",
     "chamfer_l1_world",
     "hausdorff_world",
     "normal_consistency",
@@ -322,7 +324,7 @@ pub const METRIC_KEYS: [&str; 20] = [
 impl Measured {
     /// Every figure under its [`METRIC_KEYS`] name; `r` is the reference's radius (canonical
     /// units divide by it).
-    pub fn values(&self, r: f64) -> [(&'static str, Option<f64>); 20] {
+    pub fn values(&self, r: f64) -> [(&'static str, Option<f64>); 21] {
         let (acc, dist) = (self.acc, self.dist);
         let canon = dist.map(|d| d.canonical(r));
         METRIC_KEYS.map(|key| {
@@ -343,6 +345,7 @@ impl Measured {
                 "chamfer_l1" => canon.map(|d| d.chamfer_l1),
                 "chamfer_l2" => canon.map(|d| d.chamfer_l2),
                 "hausdorff" => canon.map(|d| d.hausdorff),
+                "emd" => canon.map(|d| d.emd).filter(|e| e.is_finite()),
                 "chamfer_l1_world" => dist.map(|d| d.chamfer_l1),
                 "hausdorff_world" => dist.map(|d| d.hausdorff),
                 "normal_consistency" => dist.map(|d| d.normal_consistency),
@@ -351,6 +354,27 @@ impl Measured {
             };
             (key, v)
         })
+    }
+}
+
+/// A mesh's side of a comparison (an equal-bytes decimation, another tool's reconstruction):
+/// its exact signed distance on the reference's point sets, and its surface against the
+/// reference mesh. `bytes` is left for the caller.
+pub fn measure_mesh(mesh: &Mesh, reference: &Reference, seed: u64) -> Measured {
+    let sdf = Sdf::new(mesh);
+    Measured {
+        bytes: None,
+        acc: Some(field_accuracy(reference, |p, o| sdf.signed_distances(p, o))),
+        dist: Some(compare_meshes(
+            &reference.mesh,
+            &reference.sdf,
+            &reference.surface,
+            mesh,
+            reference.samples,
+            seed,
+        )),
+        normals: None,
+        triangles: Some(mesh.triangles.len()),
     }
 }
 
