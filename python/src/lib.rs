@@ -654,7 +654,8 @@ fn faces_arg(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Vec<[u32; 3]>> 
 }
 
 /// Trains a shape of `mesh` (a path of a mesh or point cloud, or a `(vertices, faces)` pair)
-/// as `nsdf pack` does; `recipe` is `"davies"` or `"sald"` (point clouds: always sald).
+/// as `nsdf pack` does; `recipe` is `"davies"`, `"curriculum"`, `"siren"`, `"sal"` or `"sald"` (point clouds: sal
+/// unless sald).
 #[pyfunction]
 #[pyo3(signature = (mesh, *, budget=None, quant=None, epochs=None, seed=0, threads=None, progress=None, layers=None, width=None, activation=None, keep_inaccurate=false, time_budget=None, recipe=None))]
 #[allow(clippy::too_many_arguments)]
@@ -683,6 +684,9 @@ fn pack(
         None => Scheme::Int8,
     };
     let mut fit = FitConfig::for_activation(activation);
+    if let Some(r) = recipe {
+        fit = fit.with_recipe(r.parse::<Recipe>().map_err(PyValueError::new_err)?);
+    }
     if budget.is_some() && (layers.is_some() || width.is_some()) {
         return Err(PyValueError::new_err(
             "give budget, or layers and width, not both",
@@ -706,9 +710,6 @@ fn pack(
     }
     fit.train.seed = seed;
     fit = fit.with_scheme(scheme);
-    if let Some(r) = recipe {
-        fit = fit.with_recipe(r.parse::<Recipe>().map_err(PyValueError::new_err)?);
-    }
     let opts = Options {
         fit,
         probe: 100_000,

@@ -178,7 +178,7 @@ def test_pack_reads_a_point_cloud_and_trains_it_sign_agnostically(tmp_path):
     shape = ns.pack(str(path), epochs=10, threads=2, keep_inaccurate=True)
     meta = shape.info["metadata"]
     assert meta["nsdf.source.triangles"] == 0
-    assert '"recipe":"sald"' in meta["nsdf.train.recipe"]
+    assert '"recipe":"sal"' in meta["nsdf.train.recipe"]
     # In the tube, and far outside: the sign came from training on unsigned distances.
     d = shape.distance([[2.0, 0.0, 0.0], [0.0, 0.0, 3.0]])
     assert d[0] < 0 < d[1], d

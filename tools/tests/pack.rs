@@ -204,7 +204,7 @@ fn packs_a_point_cloud_with_the_sign_agnostic_recipe() {
     let meta = |k: &str| shape.meta(k).cloned();
     assert_eq!(meta("nsdf.source.triangles"), Some(Value::Int(0)));
     assert!(
-        matches!(meta("nsdf.train.recipe"), Some(Value::String(r)) if r.contains("\"recipe\":\"sald\"") && r.contains("SignAgnostic"))
+        matches!(meta("nsdf.train.recipe"), Some(Value::String(r)) if r.contains("\"recipe\":\"sal\"") && r.contains("SignAgnostic"))
     );
     let v = nsdf(&["validate", dir.join("ring.nsdf").to_str().unwrap()]);
     assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
@@ -222,7 +222,9 @@ fn packs_a_point_cloud_with_the_sign_agnostic_recipe() {
     );
     let out = pack(&[cloud.to_str().unwrap(), "--recipe", "magic", "-o", "x.nsdf"]);
     assert!(
-        stderr(&out).contains("unknown recipe `magic` (expected one of: davies, sald)"),
+        stderr(&out).contains(
+            "unknown recipe `magic` (expected one of: davies, sal, sald, curriculum, siren)"
+        ),
         "{}",
         stderr(&out)
     );

@@ -31,8 +31,8 @@ use nsdf_train::analytic::{Cuboid, Sphere, Torus};
 use nsdf_train::mlp::Prepared;
 use nsdf_train::quantize::QatMethod;
 use nsdf_train::{
-    fit, trainer, Arch, FitConfig, Init, Kernel, Loss, MeshTarget, Probe, Progress, Samples,
-    Sampling, Schedule, Target, TrainConfig,
+    fit, trainer, Arch, CloudTarget, FitConfig, Init, Kernel, Loss, MeshTarget, Probe, Progress,
+    Samples, Sampling, Schedule, Target, TrainConfig,
 };
 
 #[derive(Parser)]
@@ -100,6 +100,16 @@ struct FitArgs {
     /// enclosing sphere mapped to radius 0.9), e.g. ../shared/meshes/bunny_hr.obj.
     #[arg(long)]
     mesh: Option<std::path::PathBuf>,
+    /// Train on this point cloud (PLY, .xyz, .pts) with the sald recipe, and measure against
+    /// --mesh (the shape it was sampled from).
+    #[arg(long, requires = "mesh")]
+    cloud: Option<std::path::PathBuf>,
+    /// Training recipe (davies, sal, sald, curriculum).
+    #[arg(long)]
+    recipe: Option<nsdf_train::Recipe>,
+    /// Weight of SALD's derivative term (0: off).
+    #[arg(long)]
+    gradient_weight: Option<f32>,
     /// Training time budget; 0 trains for exactly --epochs.
     #[arg(long, default_value_t = 10.0)]
     seconds: f64,
@@ -284,11 +294,26 @@ fn run_fit(a: &FitArgs) {
         (None, ShapeName::Torus) => (Box::new(Torus::default()), "torus".into()),
         (None, ShapeName::Box) => (Box::new(Cuboid::default()), "box".into()),
     };
+    let cloud = a.cloud.as_ref().map(|path| {
+        match nsdf_mesh::load_input(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())) {
+            nsdf_mesh::Input::Points(c) => CloudTarget::new(&c),
+            nsdf_mesh::Input::Mesh(_) => panic!("{} is a mesh, not a point cloud", path.display()),
+        }
+    });
     let loading = loading.elapsed();
     let mut config = FitConfig {
         threads: a.threads,
         ..FitConfig::default()
     };
+    match (a.recipe, &cloud) {
+        (Some(r), _) => config = config.with_recipe(r),
+        (None, Some(_)) => config = config.with_recipe(nsdf_train::Recipe::Sal),
+        (None, None) => {}
+    }
+    if let Some(w) = a.gradient_weight {
+        config.train.gradient_loss =
+            (w > 0.0).then_some(nsdf_train::input_gradient::GradientLoss::SignAgnostic(w));
+    }
     config.train.seed = a.seed;
     config = config.with_scheme(a.quant);
     if let Some(h) = &mut config.hard_examples {
@@ -409,7 +434,27 @@ fn run_fit(a: &FitArgs) {
         ControlFlow::Continue(())
     };
     let load_before = load();
-    let fitted = fit(&*target, &config, &mut callback).expect("fit");
+    let training: &dyn Target = match &cloud {
+        Some(c) => c,
+        None => &*target,
+    };
+    let fitted = fit(training, &config, &mut callback).expect("fit");
+    // A cloud's training frame differs from the mesh's: map probe points (mesh frame) into the
+    // cloud's, and distances back.
+    let frames = cloud.as_ref().map(|c| {
+        let mesh = load_mesh(a.mesh.as_ref().expect("--cloud requires --mesh"));
+        (c.scale, c.offset, mesh.scale, mesh.offset)
+    });
+    let to_net = |p: &[[f32; 3]]| -> Vec<[f32; 3]> {
+        match frames {
+            Some((sc, oc, sm, om)) => p
+                .iter()
+                .map(|q| [0, 1, 2].map(|i| (((q[i] as f64 - om[i]) / sm) * sc + oc[i]) as f32))
+                .collect(),
+            None => p.to_vec(),
+        }
+    };
+    let distance_factor = frames.map_or(1.0, |(sc, _, sm, _)| (sm / sc) as f32);
     let r = &fitted.report;
 
     let pool = rayon::ThreadPoolBuilder::new()
@@ -423,9 +468,13 @@ fn run_fit(a: &FitArgs) {
         let plain = Prepared::plain(&net);
         let stored_net = nsdf_train::Mlp::from_model(&fitted.model.as_stored());
         let stored = Prepared::plain(&stored_net);
+        let eval = |net: &nsdf_train::Mlp, prepared: &Prepared, p: &[[f32; 3]], out: &mut [f32]| {
+            trainer::evaluate(net, prepared, &to_net(p), out, kernel);
+            out.iter_mut().for_each(|d| *d *= distance_factor);
+        };
         (
-            probe.measure(|p, out| trainer::evaluate(&net, &plain, p, out, kernel)),
-            probe.measure(|p, out| trainer::evaluate(&stored_net, &stored, p, out, kernel)),
+            probe.measure(|p, out| eval(&net, &plain, p, out)),
+            probe.measure(|p, out| eval(&stored_net, &stored, p, out)),
         )
     });
     println!(

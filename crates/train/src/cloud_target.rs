@@ -1,6 +1,7 @@
 //! A point cloud as a training [`Target`]: Davies' normalisation into the training frame, then
-//! *unsigned* distances to the nearest point (SAL's targets; a cloud has no inside). Trained
-//! with [`crate::Loss::SignAgnostic`] from a sphere ([`crate::Recipe::Sald`]).
+//! *unsigned* distances to the nearest point (SAL's targets; a cloud has no inside) and their
+//! directions (SALD's). Trained with [`crate::Loss::SignAgnostic`] from a sphere
+//! ([`crate::Recipe::Sal`], [`crate::Recipe::Sald`]).
 
 use super::rng::Rng;
 use super::target::{Target, SHAPE_RADIUS};
@@ -84,6 +85,24 @@ impl Target for CloudTarget {
         (0..n)
             .map(|_| self.points[rng.below(self.points.len())])
             .collect()
+    }
+
+    /// The direction away from the nearest point; zero (unknown) closer than
+    /// [`GRADIENT_MIN_SPACINGS`] spacings, where the nearest sample's direction is mostly
+    /// sideways to the surface.
+    fn gradients(&self, points: &[[f32; 3]], out: &mut [[f32; 3]]) -> bool {
+        let mut nearest = vec![(0u32, 0.0f32); points.len()];
+        self.tree.nearest_batch(points, &mut nearest);
+        let min = GRADIENT_MIN_SPACINGS * self.spacing();
+        for ((o, p), (i, d)) in out.iter_mut().zip(points).zip(nearest) {
+            let q = self.points[i as usize];
+            *o = if d > min && d > 0.0 {
+                [0, 1, 2].map(|k| (p[k] - q[k]) / d)
+            } else {
+                [0.0; 3]
+            };
+        }
+        true
     }
 
     fn is_signed(&self) -> bool {
@@ -251,6 +270,13 @@ impl CloudTarget {
 
 /// Grid resolution of the occupancy [`CloudTarget::accuracy`] measures against.
 pub const OCCUPANCY_GRID: usize = 128;
+
+/// Nearer to the cloud than this many [spacings](CloudTarget::spacing), the direction to the
+/// nearest point says little about the surface's normal, and SALD's derivative term gets no
+/// target there. On bunny_hr's 100k-point cloud (8×32, 60 epochs, λ 0.1; surface error / F1
+/// near against the mesh): everywhere 0.00187 / 0.921, beyond 2 spacings 0.00150 / 0.939,
+/// beyond 5 0.00150 / 0.940; without the term (SAL) 0.00155 / 0.940.
+pub const GRADIENT_MIN_SPACINGS: f32 = 5.0;
 
 #[cfg(test)]
 mod tests {

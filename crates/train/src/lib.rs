@@ -9,7 +9,11 @@
 //!   (unsigned distances, for the sign-agnostic [`Recipe::Sald`]).
 //! - `sampling.rs`: Davies' importance sampling and near-surface sampling.
 //! - `mlp.rs`: parameters, forward and backward passes; `kernels/`: their matrix products.
-//! - `loss.rs`, `adam.rs`, `schedule.rs`: the optimisation pieces; `trainer.rs`: the loop.
+//! - `loss.rs`, `adam.rs`, `schedule.rs`: the optimisation pieces; `trainer.rs`: the loop;
+//!   `input_gradient.rs`: losses on the network's input gradient (SALD's derivative term,
+//!   SIREN's eikonal and normal terms) by second-order backpropagation.
+//! - [`Recipe`]: the training recipes of the source reports (Davies, SAL/SALD, Sergeev et al.'s
+//!   curriculum, SIREN), each a set of these settings ([`FitConfig::with_recipe`]).
 //! - `quantize.rs`: int8/f16 quantization-aware training; `metrics.rs`: accuracy figures.
 //! - `progress.rs`: reports for a progress bar; `rng.rs`: the seeded generator.
 //!
@@ -72,6 +76,7 @@
 pub mod adam;
 pub mod analytic;
 pub mod cloud_target;
+pub mod input_gradient;
 pub mod kernels;
 pub mod loss;
 pub mod mesh_target;
@@ -266,20 +271,42 @@ pub enum Recipe {
     /// Davies et al.: L1 on exact signed distances of a mesh (with this crate's measured
     /// defaults: near-surface samples, cosine schedule, hard examples).
     Davies,
-    /// Atzmon & Lipman's sign-agnostic learning (SAL/SALD) for raw data: unsigned distances to
-    /// a point cloud, `||f| − d|`, from a sphere (geometric initialisation) so the sign comes
-    /// out right.
+    /// Atzmon & Lipman's sign-agnostic learning (SAL) for raw data: unsigned distances to a
+    /// point cloud, `||f| − d|`, from a sphere (geometric initialisation) so the sign comes out
+    /// right. The default for point clouds.
+    Sal,
+    /// SAL plus SALD's derivative term, `λ·min(|∇f − ∇d|, |∇f + ∇d|)` with λ =
+    /// [`SALD_GRADIENT_WEIGHT`] (second-order backpropagation, [`input_gradient`]). On
+    /// bunny_hr's cloud as accurate as SAL for 3.3× the training time.
     Sald,
+    /// Sergeev et al.'s high-resolution recipe: the curriculum loss of their Table 2 (clamped
+    /// L1 at 0.1 with a shrinking tolerance ε and a growing weight λ on wrong signs), near-
+    /// surface samples at their two scales, Adam at a constant 1e-3.
+    Curriculum,
+    /// SIREN (Sitzmann et al.): sine units (ω0 = 30) with SIREN's initialisation and linear
+    /// output, trained from oriented surface points and uniform points with SIREN's SDF loss
+    /// (surface |f|, normal alignment, eikonal, exp(−100|f|) off the surface), not from exact
+    /// distances; Adam at a constant 1e-4.
+    Siren,
 }
 
 impl Recipe {
-    pub const ALL: [Recipe; 2] = [Recipe::Davies, Recipe::Sald];
+    pub const ALL: [Recipe; 5] = [
+        Recipe::Davies,
+        Recipe::Sal,
+        Recipe::Sald,
+        Recipe::Curriculum,
+        Recipe::Siren,
+    ];
 
     /// The name `--recipe` takes and the metadata records.
     pub fn name(self) -> &'static str {
         match self {
             Recipe::Davies => "davies",
+            Recipe::Sal => "sal",
             Recipe::Sald => "sald",
+            Recipe::Curriculum => "curriculum",
+            Recipe::Siren => "siren",
         }
     }
 }
@@ -305,11 +332,61 @@ impl FitConfig {
     /// nothing).
     pub fn with_recipe(mut self, recipe: Recipe) -> FitConfig {
         self.recipe = recipe;
-        if recipe == Recipe::Sald {
+        if recipe == Recipe::Siren {
+            if !matches!(self.arch.activation, Activation::Sine(_)) {
+                self.arch.activation = Activation::Sine(30.0);
+            }
+            self.arch.output = Activation::Identity;
+            self.init = Init::for_activation(self.arch.activation);
+            // SIREN's weights (its sdf_loss: 3e3, 1e2, 1e2, 5e1).
+            self.train.loss = Loss::Siren {
+                surface: 3e3,
+                off_surface: 1e2,
+                alpha: 100.0,
+            };
+            self.train.gradient_loss = Some(input_gradient::GradientLoss::Siren {
+                eikonal: 5e1,
+                normal: 1e2,
+            });
+            self.train.learning_rate = 1e-4;
+            self.train.schedule = Schedule::Constant;
+            // Sine units with second-order passes train at about 0.13 M samples/s on 2 cores;
+            // 10 epochs reach F1 near 0.951 on bunny_hr (81 s).
+            self.train.epochs = SIREN_EPOCHS;
+            self.sampling = Sampling::SurfaceAndUniform { surface: 0.5 };
+            self.hard_examples = None;
+            self.train.resample_at.clear();
+        }
+        if recipe == Recipe::Curriculum {
+            // Their unit sphere is our ball of radius 0.9: lengths scale by 0.9.
+            self.train.loss = Loss::Curriculum {
+                delta: 0.1 * SHAPE_RADIUS,
+                epsilon: 0.0,
+                lambda: 0.0,
+            };
+            self.train.learning_rate = 1e-3;
+            self.train.schedule = Schedule::Constant;
+            // Variances 1e-5 and 1e-4 around the surface, half the samples each but for the
+            // 5% they put on the surface itself, which here are uniform in the cube (their
+            // far field is clamped away; ours still needs the volume's sign).
+            self.sampling = Sampling::NearSurface {
+                sigmas: [1e-5f32.sqrt() * SHAPE_RADIUS, 1e-4f32.sqrt() * SHAPE_RADIUS],
+                fractions: [0.476, 0.476],
+            };
+            // The λ weight is their own hard-example emphasis.
+            self.hard_examples = None;
+            self.train.resample_at.clear();
+        }
+        if matches!(recipe, Recipe::Sal | Recipe::Sald) {
             self.init = Init::Geometric {
                 radius: SALD_SPHERE_RADIUS,
             };
             self.train.loss = Loss::SignAgnostic;
+            if recipe == Recipe::Sald {
+                self.train.gradient_loss = Some(input_gradient::GradientLoss::SignAgnostic(
+                    SALD_GRADIENT_WEIGHT,
+                ));
+            }
             // Hard examples rank samples by their signed error, which raw data does not have.
             self.hard_examples = None;
             self.train.resample_at.clear();
@@ -317,6 +394,12 @@ impl FitConfig {
         self
     }
 }
+
+/// Epochs of the SIREN recipe (unless given).
+pub const SIREN_EPOCHS: usize = 10;
+
+/// Weight of SALD's derivative term (see [`TrainConfig::gradient_loss`]).
+pub const SALD_GRADIENT_WEIGHT: f32 = 0.1;
 
 /// Radius of the sphere sign-agnostic training starts from, in the training frame (the shape
 /// fills the ball of radius 0.9).
@@ -368,6 +451,16 @@ pub fn fit(target: &dyn Target, config: &FitConfig, progress: Callback) -> Resul
 
         let mut model = config.arch.model_stored_as(config.train.scheme);
         let mut net = Mlp::from_model(&model);
+        if config.train.gradient_loss.is_some() {
+            if let Some(why) = input_gradient::unsupported(&net) {
+                return Err(FitError::Unsupported(why));
+            }
+            if !samples.add_gradients(target) {
+                return Err(FitError::Unsupported(
+                    "the derivative term needs a target with distance gradients".into(),
+                ));
+            }
+        }
         net.initialize(config.init, rng::Rng::stream(seed, 2).next_u64());
         let mut calls = 0;
         let mut resample = |net: &Mlp, samples: &mut Samples| {
@@ -403,6 +496,8 @@ pub enum FitError {
     Threads(String),
     /// The target's distances are unsigned (raw data) but the loss needs signed ones.
     UnsignedTarget,
+    /// The settings ask for something this network or target cannot do (the message says what).
+    Unsupported(String),
 }
 
 impl std::fmt::Display for FitError {
@@ -410,9 +505,10 @@ impl std::fmt::Display for FitError {
         match self {
             FitError::Cancelled => f.write_str("training was cancelled"),
             FitError::Threads(e) => write!(f, "cannot start training threads: {e}"),
-            FitError::UnsignedTarget => {
-                f.write_str("raw data has unsigned distances only: train it with the sald recipe")
-            }
+            FitError::UnsignedTarget => f.write_str(
+                "raw data has unsigned distances only: train it with the sal or sald recipe",
+            ),
+            FitError::Unsupported(why) => f.write_str(why),
         }
     }
 }

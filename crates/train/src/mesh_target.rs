@@ -40,12 +40,45 @@ impl Target for MeshTarget {
     fn distances(&self, points: &[[f32; 3]], out: &mut [f32]) {
         self.sdf.signed_distances(points, out)
     }
+
+    /// The signed distance's gradient: on the surface (closer than 1e-6) the outward normal of
+    /// the nearest triangle, elsewhere the direction away from the nearest point, reversed
+    /// inside.
+    fn gradients(&self, points: &[[f32; 3]], out: &mut [[f32; 3]]) -> bool {
+        use nsdf_mesh::geom::{cross, len2, sub};
+        use rayon::prelude::*;
+        out.par_iter_mut()
+            .zip(points.par_iter())
+            .with_min_len(256)
+            .for_each(|(o, p)| {
+                let (q, d, tri) = self.sdf.closest_point(*p);
+                *o = if d > 1e-6 {
+                    let s = if self.sdf.signed_distance(*p) < 0.0 {
+                        -1.0
+                    } else {
+                        1.0
+                    };
+                    [0, 1, 2].map(|k| s * (p[k] - q[k]) / d)
+                } else {
+                    let [a, b, c] =
+                        self.mesh.triangles[tri as usize].map(|v| self.mesh.positions[v as usize]);
+                    let n = cross(sub(b, a), sub(c, a));
+                    let len = len2(n).sqrt();
+                    if len > 0.0 {
+                        n.map(|x| x / len)
+                    } else {
+                        [0.0; 3]
+                    }
+                };
+            });
+        true
+    }
     fn surface_points(&self, n: usize, seed: u64) -> Vec<[f32; 3]> {
         sample_surface(&self.mesh, n, seed).points
     }
 }
 
-/// A mesh's *unsigned* distances, for the sign-agnostic recipe ([`crate::Recipe::Sald`]) on a
+/// A mesh's *unsigned* distances, for the sign-agnostic recipes ([`crate::Recipe::Sal`], [`crate::Recipe::Sald`]) on a
 /// mesh whose orientation cannot be trusted (a soup): the sign then comes from training, not
 /// from the triangles' winding.
 pub struct UnsignedMesh<'a>(pub &'a MeshTarget);
@@ -57,6 +90,23 @@ impl Target for UnsignedMesh<'_> {
     fn surface_points(&self, n: usize, seed: u64) -> Vec<[f32; 3]> {
         self.0.surface_points(n, seed)
     }
+    /// The direction away from the closest point of the mesh.
+    fn gradients(&self, points: &[[f32; 3]], out: &mut [[f32; 3]]) -> bool {
+        use rayon::prelude::*;
+        out.par_iter_mut()
+            .zip(points.par_iter())
+            .with_min_len(256)
+            .for_each(|(o, p)| {
+                let (q, d, _) = self.0.sdf.closest_point(*p);
+                *o = if d > 0.0 {
+                    [0, 1, 2].map(|k| (p[k] - q[k]) / d)
+                } else {
+                    [0.0; 3]
+                };
+            });
+        true
+    }
+
     fn is_signed(&self) -> bool {
         false
     }

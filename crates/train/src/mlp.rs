@@ -361,6 +361,17 @@ impl Workspace {
     pub fn valid(&self) -> usize {
         self.valid
     }
+
+    /// Outputs of layer `l` (`outputs × chunk`, valid after [`forward`]).
+    pub fn activations(&self, l: usize) -> &[f32] {
+        &self.a[l]
+    }
+
+    /// Pre-activations of layer `l` where its activation needs them kept (sine units), else
+    /// empty.
+    pub fn pre_activations(&self, l: usize) -> &[f32] {
+        &self.z[l]
+    }
 }
 
 /// Forward pass over the loaded chunk; [`Workspace::output`] then holds the network's values.
@@ -400,6 +411,21 @@ pub fn backward(
     weights: &Prepared,
     ws: &mut Workspace,
     d_output: &[f32],
+    grad: &mut [f32],
+    kernel: Kernel,
+) {
+    backward_with(net, weights, ws, d_output, None, grad, kernel)
+}
+
+/// [`backward`], adding `extra[l]` (`outputs × chunk`, per hidden layer) to ∂loss/∂z of hidden
+/// layer `l`: the terms a loss on the input gradient sends through the curvature of sine units
+/// ([`super::input_gradient`]).
+pub fn backward_with(
+    net: &Mlp,
+    weights: &Prepared,
+    ws: &mut Workspace,
+    d_output: &[f32],
+    extra: Option<&[Vec<f32>]>,
     grad: &mut [f32],
     kernel: Kernel,
 ) {
@@ -456,6 +482,10 @@ pub fn backward(
                     }
                 }
             }
+        }
+        if let Some(e) = extra.and_then(|e| e.get(l - 1)).filter(|e| !e.is_empty()) {
+            let n = s.inputs * c;
+            prev[..n].iter_mut().zip(&e[..n]).for_each(|(d, e)| *d += e);
         }
         std::mem::swap(cur, prev);
     }

@@ -88,13 +88,19 @@ impl HardExamples {
         jitter(&mut fine, self.sigma, seed ^ 0x71);
         jitter(&mut finer, 0.5 * self.sigma, seed ^ 0x72);
         fine.append(&mut finer);
-        let fresh = Samples::label(target, fine);
+        let mut fresh = Samples::label(target, fine);
+        if !samples.gradients.is_empty() {
+            fresh.add_gradients(target);
+        }
         // Distinct random slots: the first `fresh.len()` of a seeded shuffle.
         let mut slots: Vec<u32> = (0..n as u32).collect();
         Rng::new(seed ^ 0x73).shuffle(&mut slots);
         for (j, &slot) in slots.iter().take(fresh.len()).enumerate() {
             samples.points[slot as usize] = fresh.points[j];
             samples.distances[slot as usize] = fresh.distances[j];
+            if let Some(g) = fresh.gradients.get(j) {
+                samples.gradients[slot as usize] = *g;
+            }
         }
     }
 }

@@ -25,6 +25,9 @@ const BLOCK: usize = 4096;
 pub struct Samples {
     pub points: Vec<[f32; 3]>,
     pub distances: Vec<f32>,
+    /// Unit gradients of the distance at the points, for a loss on the network's gradient
+    /// ([`Samples::add_gradients`]); empty otherwise.
+    pub gradients: Vec<[f32; 3]>,
 }
 
 impl Samples {
@@ -40,7 +43,21 @@ impl Samples {
     pub fn label(target: &dyn Target, points: Vec<[f32; 3]>) -> Samples {
         let mut distances = vec![0.0; points.len()];
         target.distances(&points, &mut distances);
-        Samples { points, distances }
+        Samples {
+            points,
+            distances,
+            gradients: Vec::new(),
+        }
+    }
+
+    /// Fills [`Samples::gradients`] from `target`; false (and empty) where it has none.
+    pub fn add_gradients(&mut self, target: &dyn Target) -> bool {
+        self.gradients = vec![[0.0; 3]; self.points.len()];
+        if !target.gradients(&self.points, &mut self.gradients) {
+            self.gradients.clear();
+            return false;
+        }
+        true
     }
 }
 
@@ -61,6 +78,9 @@ pub enum Sampling {
         /// Fractions of the samples at each scale; the rest are uniform in the cube.
         fractions: [f32; 2],
     },
+    /// SIREN's: this fraction of the samples on the surface itself (distance exactly 0, which
+    /// marks them for [`crate::Loss::Siren`]), the rest uniform in the cube.
+    SurfaceAndUniform { surface: f32 },
 }
 
 impl Sampling {
@@ -82,6 +102,9 @@ impl Sampling {
         match *self {
             Sampling::Importance { pool_factor, .. } => n * pool_factor.max(1),
             Sampling::NearSurface { .. } => n,
+            Sampling::SurfaceAndUniform { surface } => {
+                n - ((surface.clamp(0.0, 1.0) as f64 * n as f64).round() as usize).min(n)
+            }
         }
     }
 
@@ -93,6 +116,20 @@ impl Sampling {
             }
             Sampling::NearSurface { sigmas, fractions } => {
                 near_surface(target, n, sigmas, fractions, seed)
+            }
+            Sampling::SurfaceAndUniform { surface } => {
+                let m = ((surface.clamp(0.0, 1.0) as f64 * n as f64).round() as usize).min(n);
+                let on = target.surface_points(m, seed);
+                let mut off = Samples::label(target, uniform_points(n - m, seed ^ 0x53));
+                let mut points = on;
+                let mut distances = vec![0.0; points.len()];
+                points.append(&mut off.points);
+                distances.append(&mut off.distances);
+                Samples {
+                    points,
+                    distances,
+                    gradients: Vec::new(),
+                }
             }
         }
     }
@@ -160,6 +197,7 @@ pub fn importance(
     Samples {
         points: chosen.iter().map(|&i| pool.points[i as usize]).collect(),
         distances: chosen.iter().map(|&i| pool.distances[i as usize]).collect(),
+        gradients: Vec::new(),
     }
 }
 

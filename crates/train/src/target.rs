@@ -20,6 +20,12 @@ pub trait Target: Sync {
     /// points.
     fn surface_points(&self, n: usize, seed: u64) -> Vec<[f32; 3]>;
 
+    /// Unit gradients of [`Target::distances`] at `points` into `out` (for losses on the
+    /// network's gradient, SALD's derivative term); false where the target has none.
+    fn gradients(&self, _points: &[[f32; 3]], _out: &mut [[f32; 3]]) -> bool {
+        false
+    }
+
     /// Whether [`Target::distances`] are signed. Raw data (a point cloud) answers unsigned
     /// distances, which only a sign-agnostic loss can fit.
     fn is_signed(&self) -> bool {
@@ -33,6 +39,9 @@ impl<T: Target + ?Sized> Target for &T {
     }
     fn surface_points(&self, n: usize, seed: u64) -> Vec<[f32; 3]> {
         (**self).surface_points(n, seed)
+    }
+    fn gradients(&self, points: &[[f32; 3]], out: &mut [[f32; 3]]) -> bool {
+        (**self).gradients(points, out)
     }
     fn is_signed(&self) -> bool {
         (**self).is_signed()

@@ -14,9 +14,10 @@ use nsdf::Scheme;
 use rayon::prelude::*;
 
 use super::adam::{Adam, AdamConfig};
+use super::input_gradient::{self, GradientLoss, Tangents};
 use super::kernels::Kernel;
 use super::loss::Loss;
-use super::mlp::{backward, forward, Mlp, Prepared, Workspace};
+use super::mlp::{backward, backward_with, forward, Mlp, Prepared, Workspace};
 use super::progress::{Callback, Progress};
 use super::quantize::{layer_schemes, Qat, QatMethod};
 use super::rng::Rng;
@@ -33,6 +34,9 @@ pub struct TrainConfig {
     pub learning_rate: f32,
     pub schedule: Schedule,
     pub loss: Loss,
+    /// A loss on the network's input gradient (SALD's derivative term, SIREN's eikonal and
+    /// normal terms; [`input_gradient`](super::input_gradient)); needs samples with gradients.
+    pub gradient_loss: Option<GradientLoss>,
     pub adam: AdamConfig,
     /// Seed of the sample order (initialisation has its own, see `Mlp::initialize`).
     pub seed: u64,
@@ -67,6 +71,7 @@ impl Default for TrainConfig {
                 floor: 0.01,
             },
             loss: Loss::L1,
+            gradient_loss: None,
             adam: AdamConfig::default(),
             seed: 0,
             time_budget: None,
@@ -114,6 +119,33 @@ struct Scratch {
     points: Vec<[f32; 3]>,
     targets: Vec<f32>,
     d_output: Vec<f32>,
+    /// The derivative term's passes (only with a gradient weight).
+    tangents: Option<Tangents>,
+    u_bar: Vec<f32>,
+    /// The tangent pass's part of the gradient.
+    second: Vec<f32>,
+}
+
+/// The samples as the steps read them.
+struct SampleTable {
+    /// Point and distance side by side: one cache line per random access instead of two.
+    values: Vec<[f32; 4]>,
+    /// The distance's gradients (for a gradient loss; else empty).
+    gradients: Vec<[f32; 3]>,
+}
+
+impl SampleTable {
+    fn new(s: &Samples) -> SampleTable {
+        SampleTable {
+            values: s
+                .points
+                .iter()
+                .zip(&s.distances)
+                .map(|(p, &d)| [p[0], p[1], p[2], d])
+                .collect(),
+            gradients: s.gradients.clone(),
+        }
+    }
 }
 
 /// Computes mini-batch gradients: chunks in parallel, then a fixed-order sum.
@@ -128,15 +160,20 @@ struct Gradients {
 }
 
 impl Gradients {
-    fn new(net: &Mlp, chunk: usize, batch: usize) -> Gradients {
+    fn new(net: &Mlp, chunk: usize, batch: usize, derivatives: bool) -> Gradients {
         let chunk = Workspace::new(net, chunk).chunk();
         let scratch = (0..rayon::current_num_threads())
             .map(|_| {
+                let ws = Workspace::new(net, chunk);
+                let tangents = derivatives.then(|| Tangents::new(net, &ws));
                 Mutex::new(Scratch {
-                    ws: Workspace::new(net, chunk),
+                    ws,
                     points: Vec::with_capacity(chunk),
                     targets: Vec::with_capacity(chunk),
                     d_output: vec![0.0; chunk],
+                    tangents,
+                    u_bar: vec![0.0; if derivatives { 3 * chunk } else { 0 }],
+                    second: vec![0.0; if derivatives { net.params.len() } else { 0 }],
                 })
             })
             .collect();
@@ -150,17 +187,19 @@ impl Gradients {
         }
     }
 
-    /// Fills `self.grad` for the samples `batch` (indices into `packed`: x, y, z, distance) and
-    /// returns the summed loss.
+    /// Fills `self.grad` for the samples `batch` (indices into `packed`) and returns the summed
+    /// loss.
     fn compute(
         &mut self,
         net: &Mlp,
         weights: &Prepared,
-        packed: &[[f32; 4]],
+        packed: &SampleTable,
         batch: &[u32],
         config: &TrainConfig,
+        fraction: f32,
     ) -> f64 {
         let scale = 1.0 / batch.len() as f32;
+        let step_loss = config.loss.at(fraction);
         let scratch = &self.scratch;
         self.chunk_grads
             .par_iter_mut()
@@ -174,18 +213,56 @@ impl Gradients {
                     points,
                     targets,
                     d_output,
+                    tangents,
+                    u_bar,
+                    second,
                 } = &mut *guard;
                 points.clear();
                 targets.clear();
                 for &i in indices {
-                    let s = packed[i as usize];
+                    let s = packed.values[i as usize];
                     points.push([s[0], s[1], s[2]]);
                     targets.push(s[3]);
                 }
                 ws.load(net.encoding, points);
                 forward(net, weights, ws, config.kernel);
-                *loss = config.loss.batch(ws.output(), targets, scale, d_output);
-                backward(net, weights, ws, d_output, grad, config.kernel);
+                *loss = step_loss.batch(ws.output(), targets, scale, d_output);
+                let (Some(tg), Some(gradient_loss)) = (tangents, config.gradient_loss) else {
+                    backward(net, weights, ws, d_output, grad, config.kernel);
+                    return;
+                };
+                // The loss on ∇f: the tangent pass, the loss per sample, then the tangent
+                // backward pass (into `second`, filling the sine curvature terms) before the
+                // ordinary one (see input_gradient).
+                input_gradient::forward(net, weights, ws, tg, config.kernel);
+                let c = ws.chunk();
+                let out_act = net.layers[net.layers.len() - 1].activation;
+                u_bar.fill(0.0);
+                for (t, &i) in indices.iter().enumerate() {
+                    let (slope, curve) = input_gradient::output_slopes(out_act, ws.output()[t]);
+                    let g = [0, 1, 2].map(|k| slope * tg.u(t, k));
+                    let (e, dg) = gradient_loss.eval(g, packed.gradients[i as usize], targets[t]);
+                    *loss += e as f64;
+                    for k in 0..3 {
+                        let w = scale * dg[k];
+                        u_bar[k * c + t] = w * slope;
+                        d_output[t] += w * tg.u(t, k) * curve;
+                    }
+                }
+                second.fill(0.0);
+                input_gradient::backward(net, weights, tg, u_bar, second, config.kernel);
+                backward_with(
+                    net,
+                    weights,
+                    ws,
+                    d_output,
+                    Some(&tg.extra),
+                    grad,
+                    config.kernel,
+                );
+                grad.iter_mut()
+                    .zip(second.iter())
+                    .for_each(|(g, s)| *g += s);
             });
         // Chunk 0 + chunk 1 + ...: the same order whatever thread ran which chunk.
         let used = batch.len().div_ceil(self.chunk);
@@ -237,7 +314,12 @@ pub fn train_with(
         return Ok(report);
     }
 
-    let mut gradients = Gradients::new(net, config.chunk, batch);
+    let derivatives = config.gradient_loss.is_some();
+    assert!(
+        !derivatives || samples.gradients.len() == n,
+        "a gradient loss needs samples with gradients"
+    );
+    let mut gradients = Gradients::new(net, config.chunk, batch, derivatives);
     let mut adam = Adam::new(net.params.len(), config.adam);
     let schemes = layer_schemes(config.scheme, net.layers.len());
     let mut qat = Qat::new(
@@ -247,15 +329,7 @@ pub fn train_with(
         config.qat_fraction,
     );
     let mut order: Vec<u32> = (0..n as u32).collect();
-    // Point and distance side by side: one cache line per random access instead of two.
-    let pack = |s: &Samples| -> Vec<[f32; 4]> {
-        s.points
-            .iter()
-            .zip(&s.distances)
-            .map(|(p, &d)| [p[0], p[1], p[2], d])
-            .collect()
-    };
-    let mut packed = pack(samples);
+    let mut packed = SampleTable::new(samples);
     // Resampling points already passed (the list is taken as a set of fractions).
     let mut resampled = 0;
     let budget = config.time_budget.map(|b| b.as_secs_f64().max(1e-3));
@@ -275,7 +349,7 @@ pub fn train_with(
             resampled = due;
             resample(net, samples);
             assert_eq!(samples.len(), n, "resampling must keep the sample count");
-            packed = pack(samples);
+            packed = SampleTable::new(samples);
         }
         Rng::stream(config.seed, epoch as u64).shuffle(&mut order);
         epoch_loss = (0.0, 0);
@@ -283,7 +357,7 @@ pub fn train_with(
             let phase = qat.phase(fraction);
             let lr = config.schedule.rate(config.learning_rate, fraction);
             let weights = qat.prepare(net, fraction);
-            let loss = gradients.compute(net, &weights, &packed, batch_indices, config);
+            let loss = gradients.compute(net, &weights, &packed, batch_indices, config, fraction);
             adam.step(&mut net.params, &gradients.grad, lr);
             qat.after_step(net);
 

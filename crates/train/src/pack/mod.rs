@@ -65,7 +65,11 @@ impl Timings {
 pub struct Packed {
     pub output: PathBuf,
     pub bytes: usize,
+    /// The mesh's triangles (0 for a point cloud).
     pub triangles: usize,
+    /// The point cloud's points (0 for a mesh); its accuracy figures are against the cloud
+    /// ([`CloudTarget::accuracy`]).
+    pub points: usize,
     pub timings: Timings,
     /// Accuracy of the stored model, canonical units.
     pub accuracy: Accuracy,
@@ -334,8 +338,8 @@ pub fn pack_mesh(
 
     let unsigned = UnsignedMesh(&target);
     let training: &dyn Target = match opts.fit.recipe {
-        Recipe::Sald => &unsigned,
-        Recipe::Davies => &target,
+        Recipe::Sal | Recipe::Sald => &unsigned,
+        Recipe::Davies | Recipe::Curriculum | Recipe::Siren => &target,
     };
     let fit = train_model(training, opts, events, &mut timings).map_err(|e| match e {
         train::FitError::Cancelled => PackError::Cancelled,
@@ -391,6 +395,7 @@ pub fn pack_mesh(
         output: PathBuf::new(),
         bytes: bytes.len(),
         triangles,
+        points: 0,
         timings,
         accuracy,
         warnings,
@@ -399,7 +404,7 @@ pub fn pack_mesh(
 }
 
 /// Packs a point cloud (raw data: no faces, no inside) into `.nsdf` bytes with the
-/// sign-agnostic recipe ([`Recipe::Sald`], chosen here when `opts` asks for Davies' default,
+/// sign-agnostic recipe ([`Recipe::Sal`], chosen here when `opts` asks for Davies' default,
 /// which needs a mesh). The statistics compare the network with the cloud itself: surface
 /// error at its points, and the sign against the cloud's flood-filled occupancy
 /// ([`CloudTarget::occupancy`]) where that decides it. A network whose outside is not positive
@@ -418,7 +423,7 @@ pub fn pack_points(
     let mut timings = Timings::default();
     let started = Instant::now();
     let fit = match opts.fit.recipe {
-        Recipe::Davies => opts.fit.clone().with_recipe(Recipe::Sald),
+        Recipe::Davies => opts.fit.clone().with_recipe(Recipe::Sal),
         _ => opts.fit.clone(),
     };
     let opts = &Options {
@@ -496,6 +501,7 @@ pub fn pack_points(
         output: PathBuf::new(),
         bytes: bytes.len(),
         triangles: 0,
+        points: cloud.positions.len(),
         timings,
         accuracy,
         warnings: Vec::new(),
@@ -649,11 +655,18 @@ pub fn output_name(input: &Path) -> PathBuf {
 pub fn summary_line(p: &Packed) -> String {
     let t = &p.timings;
     let a = &p.accuracy;
+    let (source, against) = if p.points > 0 {
+        (
+            format!("{} points", p.points),
+            " against the cloud: its points, and its flood-filled occupancy where decided",
+        )
+    } else {
+        (format!("{} triangles", p.triangles), "")
+    };
     format!(
-        "{}: {} bytes, {} triangles | {:.2} s: load {:.2}, sampling {:.2}, train {:.2}, quantize {:.2}, verify {:.2} | surface error {:.5}, F1 near {:.4}, F1 uniform {:.4} (canonical units)",
+        "{}: {} bytes, {source} | {:.2} s: load {:.2}, sampling {:.2}, train {:.2}, quantize {:.2}, verify {:.2} | surface error {:.5}, F1 near {:.4}, F1 uniform {:.4} (canonical units{against})",
         p.output.display(),
         p.bytes,
-        p.triangles,
         t.total().as_secs_f64(),
         t.load.as_secs_f64(),
         t.sampling.as_secs_f64(),
