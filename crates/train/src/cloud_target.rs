@@ -4,7 +4,7 @@
 //! ([`crate::Recipe::Sal`], [`crate::Recipe::Sald`]).
 
 use super::rng::Rng;
-use super::target::{Target, SHAPE_RADIUS};
+use super::target::{away_from, Target, SHAPE_RADIUS};
 use nsdf_mesh::distance::points::PointTree;
 use nsdf_mesh::sphere::min_enclosing_sphere;
 use nsdf_mesh::PointCloud;
@@ -96,8 +96,8 @@ impl Target for CloudTarget {
         let min = GRADIENT_MIN_SPACINGS * self.spacing();
         for ((o, p), (i, d)) in out.iter_mut().zip(points).zip(nearest) {
             let q = self.points[i as usize];
-            *o = if d > min && d > 0.0 {
-                [0, 1, 2].map(|k| (p[k] - q[k]) / d)
+            *o = if d > min {
+                away_from(*p, q, d)
             } else {
                 [0.0; 3]
             };

@@ -1,7 +1,7 @@
 //! A triangle mesh as a training [`Target`]: Davies' normalisation into the training frame, then
 //! exact signed distances (winding-number sign) from [`nsdf_mesh::Sdf`].
 
-use super::target::{Target, SHAPE_RADIUS};
+use super::target::{away_from, Target, SHAPE_RADIUS};
 use nsdf_mesh::{sample::sample_surface, sphere::min_enclosing_sphere, Mesh, Sdf};
 
 /// A mesh in the training frame, with the similarity that put it there.
@@ -58,7 +58,7 @@ impl Target for MeshTarget {
                     } else {
                         1.0
                     };
-                    [0, 1, 2].map(|k| s * (p[k] - q[k]) / d)
+                    away_from(*p, q, d).map(|x| s * x)
                 } else {
                     let [a, b, c] =
                         self.mesh.triangles[tri as usize].map(|v| self.mesh.positions[v as usize]);
@@ -98,11 +98,7 @@ impl Target for UnsignedMesh<'_> {
             .with_min_len(256)
             .for_each(|(o, p)| {
                 let (q, d, _) = self.0.sdf.closest_point(*p);
-                *o = if d > 0.0 {
-                    [0, 1, 2].map(|k| (p[k] - q[k]) / d)
-                } else {
-                    [0.0; 3]
-                };
+                *o = away_from(*p, q, d);
             });
         true
     }

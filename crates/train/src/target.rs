@@ -33,6 +33,16 @@ pub trait Target: Sync {
     }
 }
 
+/// The unit direction from `q` to `p`, which lie `d` apart (zero where they coincide): the
+/// gradient of the distance to `q` at `p`.
+pub fn away_from(p: [f32; 3], q: [f32; 3], d: f32) -> [f32; 3] {
+    if d > 0.0 {
+        [0, 1, 2].map(|k| (p[k] - q[k]) / d)
+    } else {
+        [0.0; 3]
+    }
+}
+
 impl<T: Target + ?Sized> Target for &T {
     fn distances(&self, points: &[[f32; 3]], out: &mut [f32]) {
         (**self).distances(points, out)

@@ -97,7 +97,7 @@ impl PointTree {
     /// The nearest point to `q`: its index in the points given to [`PointTree::new`] and its
     /// squared distance. `None` for an empty tree.
     pub fn nearest(&self, q: [f32; 3], stack: &mut Vec<(u32, f32)>) -> Option<(u32, f32)> {
-        self.search(q, false, stack)
+        self.search(q, false, f32::INFINITY, stack)
     }
 
     /// [`PointTree::nearest`] among the points that are not at `q` itself (for the spacing of
@@ -107,19 +107,21 @@ impl PointTree {
         q: [f32; 3],
         stack: &mut Vec<(u32, f32)>,
     ) -> Option<(u32, f32)> {
-        self.search(q, true, stack)
+        self.search(q, true, f32::INFINITY, stack)
     }
 
+    /// The nearest point closer than √`bound2` (skipping points at `q` itself if asked).
     fn search(
         &self,
         q: [f32; 3],
         skip_zero: bool,
+        bound2: f32,
         stack: &mut Vec<(u32, f32)>,
     ) -> Option<(u32, f32)> {
         if self.points.is_empty() {
             return None;
         }
-        let mut best = (u32::MAX, f32::INFINITY);
+        let mut best = (u32::MAX, bound2);
         stack.clear();
         stack.push((0, 0.0));
         while let Some((n, plane2)) = stack.pop() {
@@ -152,36 +154,7 @@ impl PointTree {
     /// Whether some point lies closer than `r` to `q`. Far cheaper than [`PointTree::nearest`]
     /// for queries far from every point: the search never leaves the ball of radius `r`.
     pub fn any_within(&self, q: [f32; 3], r: f32, stack: &mut Vec<(u32, f32)>) -> bool {
-        if self.points.is_empty() {
-            return false;
-        }
-        let r2 = r * r;
-        stack.clear();
-        stack.push((0, 0.0));
-        while let Some((n, plane2)) = stack.pop() {
-            if plane2 >= r2 {
-                continue;
-            }
-            let node = self.nodes[n as usize];
-            if node.left == 0 {
-                if self.points[node.start as usize..node.end as usize]
-                    .iter()
-                    .any(|p| len2(sub(q, *p)) < r2)
-                {
-                    return true;
-                }
-                continue;
-            }
-            let d = q[node.axis as usize] - node.split;
-            let (near, far) = if d < 0.0 {
-                (node.left, node.right)
-            } else {
-                (node.right, node.left)
-            };
-            stack.push((far, (d * d).max(plane2)));
-            stack.push((near, plane2));
-        }
-        false
+        self.search(q, false, r * r, stack).is_some()
     }
 
     /// For each query: the index of its nearest point and the distance to it.

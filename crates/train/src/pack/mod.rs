@@ -307,10 +307,6 @@ pub fn pack_mesh(
     opts: &Options,
     events: &mut Events<'_>,
 ) -> Result<(Vec<u8>, Packed), PackError> {
-    let output_error = |source| PackError::Output {
-        path: input.to_path_buf(),
-        source,
-    };
     let mut timings = Timings::default();
     let started = Instant::now();
     // Said now, not after a minute of training on a mesh the user may want to fix first.
@@ -341,31 +337,17 @@ pub fn pack_mesh(
         Recipe::Sal | Recipe::Sald => &unsigned,
         Recipe::Davies | Recipe::Curriculum | Recipe::Siren => &target,
     };
-    let fit = train_model(training, opts, events, &mut timings).map_err(|e| match e {
-        train::FitError::Cancelled => PackError::Cancelled,
-        source => PackError::Train {
-            input: input.to_path_buf(),
-            source,
-        },
-    })?;
-
-    if events(Event::Phase("verify")).is_break() {
-        return Err(PackError::Cancelled);
-    }
-    let started = Instant::now();
-    let mut model = fit.model;
-    model.transform = Transform {
-        // p_net = scale · p_world + offset; distances come back divided by the scale.
-        scale: target.scale as f32,
-        translation: target.offset.map(|x| x as f32),
-        distance_scale: (1.0 / target.scale) as f32,
-        bounds: [lo, hi],
+    let frame = Frame {
+        scale: target.scale,
+        offset: target.offset,
     };
-    meta::describe(&mut model, input, source, triangles, opts, &fit.report);
-    let unverified = nsdf::to_bytes(&model).map_err(output_error)?;
-    let shape = Shape::from_bytes(&unverified)
-        .map_err(output_error)?
-        .with_threads(rayon::current_num_threads());
+    let src = Source {
+        path: input,
+        bytes: source,
+        triangles,
+    };
+    let (mut model, shape, started) =
+        train_and_place(training, &frame, [lo, hi], &src, opts, events, &mut timings)?;
     let (accuracy, gradient_bound) = verify(&shape, &target, opts);
     if !opts.keep_inaccurate
         && (accuracy.sign_near.is_nan()
@@ -379,16 +361,8 @@ pub fn pack_mesh(
         });
     }
     let samples = u32::try_from(opts.probe).unwrap_or(u32::MAX);
-    model.stats = Some(accuracy.to_stats(target.world_radius as f32, samples, gradient_bound));
-    let bytes = nsdf::to_bytes(&model).map_err(output_error)?;
-    if let Some(budget) = opts.budget.filter(|&b| bytes.len() > b) {
-        // `architecture` measured the metadata exactly; only a bug gets here.
-        return Err(PackError::OverBudget {
-            input: input.to_path_buf(),
-            bytes: bytes.len(),
-            budget,
-        });
-    }
+    let stats = accuracy.to_stats(target.world_radius as f32, samples, gradient_bound);
+    let bytes = encode(&mut model, Some(stats), opts, input)?;
     timings.verify = started.elapsed();
 
     let packed = Packed {
@@ -416,10 +390,6 @@ pub fn pack_points(
     opts: &Options,
     events: &mut Events<'_>,
 ) -> Result<(Vec<u8>, Packed), PackError> {
-    let output_error = |source| PackError::Output {
-        path: input.to_path_buf(),
-        source,
-    };
     let mut timings = Timings::default();
     let started = Instant::now();
     let fit = match opts.fit.recipe {
@@ -444,33 +414,24 @@ pub fn pack_points(
         },
     );
     timings.load = started.elapsed();
-    let fit = train_model(&target, opts, events, &mut timings).map_err(|e| match e {
-        train::FitError::Cancelled => PackError::Cancelled,
-        source => PackError::Train {
-            input: input.to_path_buf(),
-            source,
-        },
-    })?;
-    if events(Event::Phase("verify")).is_break() {
-        return Err(PackError::Cancelled);
-    }
-    let started = Instant::now();
-    let mut model = fit.model;
-    model.transform = Transform {
-        scale: target.scale as f32,
-        translation: target.offset.map(|x| x as f32),
-        distance_scale: (1.0 / target.scale) as f32,
-        bounds: [bounds.0, bounds.1],
-    };
-    meta::describe(&mut model, input, source, 0, opts, &fit.report);
-    let unverified = nsdf::to_bytes(&model).map_err(output_error)?;
-    let shape = Shape::from_bytes(&unverified)
-        .map_err(output_error)?
-        .with_threads(rayon::current_num_threads());
     let frame = Frame {
         scale: target.scale,
         offset: target.offset,
     };
+    let src = Source {
+        path: input,
+        bytes: source,
+        triangles: 0,
+    };
+    let (mut model, shape, started) = train_and_place(
+        &target,
+        &frame,
+        [bounds.0, bounds.1],
+        &src,
+        opts,
+        events,
+        &mut timings,
+    )?;
     let seed = opts.fit.train.seed ^ 0xACC0_5EED_0000_0001;
     let accuracy = target.accuracy(opts.probe, seed, |pts, out| frame.eval(&shape, pts, out));
     let gradient_bound = gradient_bound(&shape, &frame, &target.surface_points(opts.probe, seed));
@@ -486,16 +447,9 @@ pub fn pack_points(
     // The statistics chunk needs both sign figures; a cloud whose occupancy decides no point
     // near its surface (the usual case: the margin is wider than the probe's offsets) gets its
     // figures in the summary only, not in the file.
-    model.stats = (accuracy.sign_near.is_finite() && accuracy.sign_uniform.is_finite())
+    let stats = (accuracy.sign_near.is_finite() && accuracy.sign_uniform.is_finite())
         .then(|| accuracy.to_stats(target.world_radius as f32, samples, gradient_bound));
-    let bytes = nsdf::to_bytes(&model).map_err(output_error)?;
-    if let Some(budget) = opts.budget.filter(|&b| bytes.len() > b) {
-        return Err(PackError::OverBudget {
-            input: input.to_path_buf(),
-            bytes: bytes.len(),
-            budget,
-        });
-    }
+    let bytes = encode(&mut model, stats, opts, input)?;
     timings.verify = started.elapsed();
     let packed = Packed {
         output: PathBuf::new(),
@@ -507,6 +461,85 @@ pub fn pack_points(
         warnings: Vec::new(),
     };
     Ok((bytes, packed))
+}
+
+/// What a file is packed from, for its metadata: the path, the bytes hashed, the triangles.
+struct Source<'a> {
+    path: &'a Path,
+    bytes: &'a [u8],
+    triangles: usize,
+}
+
+/// Trains on `training` and returns the model placed in the world (`frame`, `bounds`) with its
+/// metadata, a [`Shape`] of its bytes to verify, and when verification started.
+fn train_and_place(
+    training: &dyn Target,
+    frame: &Frame,
+    bounds: [[f32; 3]; 2],
+    src: &Source<'_>,
+    opts: &Options,
+    events: &mut Events<'_>,
+    timings: &mut Timings,
+) -> Result<(nsdf::Model, Shape, Instant), PackError> {
+    let fit = train_model(training, opts, events, timings).map_err(|e| match e {
+        train::FitError::Cancelled => PackError::Cancelled,
+        source => PackError::Train {
+            input: src.path.to_path_buf(),
+            source,
+        },
+    })?;
+    if events(Event::Phase("verify")).is_break() {
+        return Err(PackError::Cancelled);
+    }
+    let started = Instant::now();
+    let mut model = fit.model;
+    model.transform = Transform {
+        // p_net = scale · p_world + offset; distances come back divided by the scale.
+        scale: frame.scale as f32,
+        translation: frame.offset.map(|x| x as f32),
+        distance_scale: (1.0 / frame.scale) as f32,
+        bounds,
+    };
+    meta::describe(
+        &mut model,
+        src.path,
+        src.bytes,
+        src.triangles,
+        opts,
+        &fit.report,
+    );
+    let output_error = |source| PackError::Output {
+        path: src.path.to_path_buf(),
+        source,
+    };
+    let unverified = nsdf::to_bytes(&model).map_err(output_error)?;
+    let shape = Shape::from_bytes(&unverified)
+        .map_err(output_error)?
+        .with_threads(rayon::current_num_threads());
+    Ok((model, shape, started))
+}
+
+/// The file's bytes with `stats`, refused when over `--budget` (`architecture` measured the
+/// metadata exactly, so only a bug gets there).
+fn encode(
+    model: &mut nsdf::Model,
+    stats: Option<nsdf::Stats>,
+    opts: &Options,
+    input: &Path,
+) -> Result<Vec<u8>, PackError> {
+    model.stats = stats;
+    let bytes = nsdf::to_bytes(model).map_err(|source| PackError::Output {
+        path: input.to_path_buf(),
+        source,
+    })?;
+    if let Some(budget) = opts.budget.filter(|&b| bytes.len() > b) {
+        return Err(PackError::OverBudget {
+            input: input.to_path_buf(),
+            bytes: bytes.len(),
+            budget,
+        });
+    }
+    Ok(bytes)
 }
 
 /// The similarity between the world and the training frame: `p_train = scale · p_world + offset`.
