@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Raw data made from a mesh, as issue #13 measured `nsdf pack` on it.
 
-    raw_inputs.py MESH.obj cloud OUT.ply  [--points 100000] [--normals] [--noise 0.0] [--seed 0]
+    raw_inputs.py MESH.obj cloud OUT.ply  [--points 100000] [--normals] [--noise 0.0] [--hole 0.0] [--seed 0]
     raw_inputs.py MESH.obj cloud OUT.xyz  ...
     raw_inputs.py MESH.obj soup  OUT.obj  [--flip 0.3] [--drop 0.03] [--seed 0]
 
 cloud: points uniform by area on the surface (binary PLY with only a vertex element, or
 .xyz text), optionally with the face normals and Gaussian noise of the given standard
-deviation in canonical units (the mesh's bounding-box half-diagonal taken as radius 1).
+deviation in canonical units (the mesh's bounding-box half-diagonal taken as radius 1), and
+with a hole: the points within `--hole` (canonical units) of the surface point farthest up
+the y axis removed.
 soup: every triangle with its own three vertices (nothing shared), a fraction flipped and a
 fraction removed, in random order. Needs numpy (requirements.txt).
 """
@@ -54,6 +56,7 @@ def main():
     ap.add_argument("--points", type=int, default=100_000)
     ap.add_argument("--normals", action="store_true")
     ap.add_argument("--noise", type=float, default=0.0)
+    ap.add_argument("--hole", type=float, default=0.0)
     ap.add_argument("--flip", type=float, default=0.3)
     ap.add_argument("--drop", type=float, default=0.03)
     ap.add_argument("--seed", type=int, default=0)
@@ -64,6 +67,10 @@ def main():
         p, n = sample(v, f, args.points, rng)
         radius = 0.5 * np.linalg.norm(v.max(0) - v.min(0))
         p += rng.normal(scale=args.noise * radius, size=p.shape)
+        if args.hole > 0:
+            top = p[np.argmax(p[:, 1])]
+            keep = np.linalg.norm(p - top, axis=1) > args.hole * radius
+            p, n = p[keep], n[keep]
         cols = np.hstack([p, n]) if args.normals else p
         if args.out.endswith(".xyz"):
             np.savetxt(args.out, cols, fmt="%.7g")
