@@ -66,12 +66,16 @@ def pack(
     activation: Optional[str] = None,
     keep_inaccurate: bool = False,
     time_budget: Optional[float] = None,
+    recipe: Optional[str] = None,
 ) -> Shape:
     """Trains a shape of ``mesh`` exactly as ``nsdf pack`` does and returns it (not saved:
     call ``Shape.save``).
 
-    ``mesh`` is a mesh file (OBJ, PLY, STL, glTF) or a ``(vertices, faces)`` pair of arrays
-    (a trimesh mesh passes as ``(m.vertices, m.faces)``). ``budget`` (bytes, or ``"8k"``)
+    ``mesh`` is a mesh file (OBJ, PLY, STL, glTF), a point cloud (PLY with vertices only,
+    ``.xyz``, ``.pts``; trained with the ``"sal"`` recipe) or a ``(vertices, faces)`` pair of
+    arrays (a trimesh mesh passes as ``(m.vertices, m.faces)``). ``recipe`` is ``"davies"``
+    (meshes' default), ``"curriculum"``, ``"siren"``, ``"sal"`` or ``"sald"``, as
+    ``nsdf pack --recipe``. ``budget`` (bytes, or ``"8k"``)
     picks the largest network whose file fits and trains it 150 epochs unless ``epochs`` is
     given; ``quant`` is ``"int8"`` (default), ``"int4"`` (format 1.1), ``"f16"`` or ``"f32"``.
     ``progress`` is called with dicts: ``{"event": "phase", "phase": ...}``, ``{"event":
@@ -99,4 +103,5 @@ def pack(
         activation=activation,
         keep_inaccurate=keep_inaccurate,
         time_budget=time_budget,
+        recipe=recipe,
     )

@@ -70,4 +70,5 @@ def pack(
     activation: Optional[str] = None,
     keep_inaccurate: bool = False,
     time_budget: Optional[float] = None,
+    recipe: Optional[str] = None,
 ) -> Shape: ...
