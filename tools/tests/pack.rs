@@ -208,6 +208,20 @@ fn packs_a_point_cloud_with_the_sign_agnostic_recipe() {
     );
     let v = nsdf(&["validate", dir.join("ring.nsdf").to_str().unwrap()]);
     assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
+    // --render draws the network alone: a cloud has no surface to draw beside it.
+    let png = dir.join("ring.png");
+    let out = pack(&[
+        cloud.to_str().unwrap(),
+        "-o",
+        dir.join("again.nsdf").to_str().unwrap(),
+        "--render",
+        png.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
+    for f in ["again.nsdf", "ring.png"] {
+        std::fs::remove_file(dir.join(f)).unwrap();
+    }
 
     // Too few points, an unknown recipe, and the signed recipe on raw data: clear errors,
     // nothing written.

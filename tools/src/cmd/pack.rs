@@ -92,7 +92,7 @@ pub struct Args {
     #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(100..=10_000_000))]
     pub probe: u64,
     /// Also render the packed shape beside the mesh (left: mesh, right: network) to this PNG,
-    /// 768x384 (one mesh only).
+    /// 768x384 (one mesh only; a point cloud's network alone, 384x384).
     #[arg(long, value_name = "PNG")]
     pub render: Option<PathBuf>,
     /// Write the file even when the trained network's sign agrees with the mesh's at under 75%

@@ -175,7 +175,7 @@ pub fn beside_mesh(
     png: &Path,
     size: (u32, u32),
 ) -> Result<String, Failure> {
-    let loaded = nsdf_mesh::load(mesh).map_err(|e| Failure::new(e.to_string()))?;
+    let loaded = nsdf_mesh::load_input(mesh).map_err(|e| Failure::new(e.to_string()))?;
     let bounds = padded(shape.bounds(), 0.0);
     let view = View {
         width: (size.0 / 2).max(1),
@@ -191,18 +191,22 @@ pub fn beside_mesh(
         &Options::default(),
     )
     .map_err(Failure::new)?;
-    let reference = render(
-        &MeshField::new(&loaded.mesh),
-        bounds,
-        &view,
-        &Options::default(),
-    )
-    .map_err(Failure::new)?;
-    let image = reference.image.beside(&network.image);
+    // A point cloud has no surface to trace: the picture is the network alone.
+    let (image, what) = match &loaded {
+        nsdf_mesh::Input::Mesh(l) => {
+            let reference = render(&MeshField::new(&l.mesh), bounds, &view, &Options::default())
+                .map_err(Failure::new)?;
+            (
+                reference.image.beside(&network.image),
+                "left: mesh, right: network",
+            )
+        }
+        nsdf_mesh::Input::Points(_) => (network.image, "the network; its input is a point cloud"),
+    };
     let bytes = image.to_png().map_err(Failure::new)?;
     nsdf::write_atomic(png, &bytes).map_err(|e| Failure::file(png, e))?;
     Ok(format!(
-        "{}: {}x{} (left: mesh, right: network)",
+        "{}: {}x{} ({what})",
         png.display(),
         image.width,
         image.height
