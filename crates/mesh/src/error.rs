@@ -74,7 +74,7 @@ impl fmt::Display for MeshError {
             MeshError::Io { path, source } => write!(f, "cannot read {}: {source}", path.display()),
             MeshError::UnknownFormat { path } => write!(
                 f,
-                "{}: unknown mesh format (expected .obj, .ply, .stl, .gltf or .glb)",
+                "{}: unknown mesh format (expected .obj, .ply, .stl, .gltf or .glb; point clouds .ply, .xyz or .pts)",
                 path.display()
             ),
             MeshError::Empty => write!(f, "the mesh is empty (no vertices, no faces)"),

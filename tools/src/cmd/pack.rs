@@ -21,7 +21,7 @@ use std::time::Duration;
 /// (quantized) model is measured on held-out points and the figures go into the file.
 /// Same input, seed and thread count give a byte-identical file.
 ///
-/// Given a directory (its .obj/.ply/.stl/.gltf/.glb files, sorted) or a manifest (one mesh
+/// Given a directory (its .obj/.ply/.stl/.gltf/.glb/.xyz/.pts files, sorted) or a manifest (one mesh
 /// path per line), packs every mesh into --out-dir, skipping outputs that already exist and
 /// are valid, and writes summary-I-of-N.csv and .json there.
 #[derive(clap::Args, Debug)]
@@ -190,7 +190,7 @@ pub fn run(args: Args) -> CmdResult {
     let Some(out_dir) = &args.out_dir else {
         return Err(Failure::file(
             &args.input,
-            "not a mesh file (.obj, .ply, .stl, .gltf, .glb): a directory or manifest needs --out-dir",
+            "not a mesh or point-cloud file (.obj, .ply, .stl, .gltf, .glb, .xyz, .pts): a directory or manifest needs --out-dir",
         ));
     };
     run_batch(&args, out_dir, &opts, &bar)
