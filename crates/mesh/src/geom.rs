@@ -50,6 +50,14 @@ pub fn max3(a: V3, b: V3) -> V3 {
     [a[0].max(b[0]), a[1].max(b[1]), a[2].max(b[2])]
 }
 
+/// Axis-aligned bounding box (min, max) of `points`; inverted (±∞) when there are none.
+pub fn bounds(points: &[V3]) -> (V3, V3) {
+    points.iter().fold(
+        ([f32::INFINITY; 3], [f32::NEG_INFINITY; 3]),
+        |(lo, hi), p| (min3(lo, *p), max3(hi, *p)),
+    )
+}
+
 #[inline(always)]
 pub fn to_d(a: V3) -> D3 {
     [a[0] as f64, a[1] as f64, a[2] as f64]

@@ -45,13 +45,7 @@ pub struct Mesh {
 impl Mesh {
     /// Axis-aligned bounding box of the vertices (min, max).
     pub fn bounds(&self) -> ([f32; 3], [f32; 3]) {
-        let mut lo = [f32::INFINITY; 3];
-        let mut hi = [f32::NEG_INFINITY; 3];
-        for p in &self.positions {
-            lo = geom::min3(lo, *p);
-            hi = geom::max3(hi, *p);
-        }
-        (lo, hi)
+        geom::bounds(&self.positions)
     }
 
     /// Total surface area.

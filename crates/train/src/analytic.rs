@@ -39,7 +39,7 @@ impl Default for Sphere {
 }
 
 impl Target for Sphere {
-    fn gradients(&self, points: &[[f32; 3]], out: &mut [[f32; 3]]) -> bool {
+    fn gradients(&self, points: &[[f32; 3]], _: &[f32], out: &mut [[f32; 3]]) -> bool {
         central_differences(self, points, out)
     }
 
@@ -78,7 +78,7 @@ impl Default for Cuboid {
 }
 
 impl Target for Cuboid {
-    fn gradients(&self, points: &[[f32; 3]], out: &mut [[f32; 3]]) -> bool {
+    fn gradients(&self, points: &[[f32; 3]], _: &[f32], out: &mut [[f32; 3]]) -> bool {
         central_differences(self, points, out)
     }
 
@@ -133,7 +133,7 @@ impl Default for Torus {
 }
 
 impl Target for Torus {
-    fn gradients(&self, points: &[[f32; 3]], out: &mut [[f32; 3]]) -> bool {
+    fn gradients(&self, points: &[[f32; 3]], _: &[f32], out: &mut [[f32; 3]]) -> bool {
         central_differences(self, points, out)
     }
 

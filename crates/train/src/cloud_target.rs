@@ -15,6 +15,9 @@ pub struct CloudTarget {
     /// The points, training frame.
     pub points: Vec<[f32; 3]>,
     tree: PointTree,
+    /// Typical spacing of the points: the median distance from a point to its nearest other
+    /// point, over up to 4096 of them (training frame).
+    pub spacing: f32,
     /// `p_train = scale · p_world + offset`.
     pub scale: f64,
     pub offset: [f64; 3],
@@ -34,36 +37,36 @@ impl CloudTarget {
             .map(|p| [0, 1, 2].map(|i| (p[i] as f64 * scale + offset[i]) as f32))
             .collect();
         let tree = PointTree::new(&points);
+        let spacing = median_spacing(&points, &tree);
         CloudTarget {
             points,
             tree,
+            spacing,
             scale,
             offset,
             world_radius: SHAPE_RADIUS as f64 / scale,
         }
     }
+}
 
-    /// Typical spacing of the points: the median distance from a point to its nearest other
-    /// point, over up to 4096 of them (training frame).
-    pub fn spacing(&self) -> f32 {
-        let step = (self.points.len() / 4096).max(1);
-        let mut stack = Vec::new();
-        let mut gaps: Vec<f32> = self
-            .points
-            .iter()
-            .step_by(step)
-            .filter_map(|&p| {
-                // The nearest point is p itself: look just beside it, excluding distance 0.
-                let (_, d2) = self.tree.nearest_excluding(p, &mut stack)?;
-                Some(d2.sqrt())
-            })
-            .collect();
-        if gaps.is_empty() {
-            return 0.0;
-        }
-        let mid = gaps.len() / 2;
-        *gaps.select_nth_unstable_by(mid, f32::total_cmp).1
+/// See [`CloudTarget::spacing`].
+fn median_spacing(points: &[[f32; 3]], tree: &PointTree) -> f32 {
+    let step = (points.len() / 4096).max(1);
+    let mut stack = Vec::new();
+    let mut gaps: Vec<f32> = points
+        .iter()
+        .step_by(step)
+        .filter_map(|&p| {
+            // The nearest point is p itself: look just beside it, excluding distance 0.
+            let (_, d2) = tree.nearest_excluding(p, &mut stack)?;
+            Some(d2.sqrt())
+        })
+        .collect();
+    if gaps.is_empty() {
+        return 0.0;
     }
+    let mid = gaps.len() / 2;
+    *gaps.select_nth_unstable_by(mid, f32::total_cmp).1
 }
 
 impl Target for CloudTarget {
@@ -90,10 +93,10 @@ impl Target for CloudTarget {
     /// The direction away from the nearest point; zero (unknown) closer than
     /// [`GRADIENT_MIN_SPACINGS`] spacings, where the nearest sample's direction is mostly
     /// sideways to the surface.
-    fn gradients(&self, points: &[[f32; 3]], out: &mut [[f32; 3]]) -> bool {
+    fn gradients(&self, points: &[[f32; 3]], _: &[f32], out: &mut [[f32; 3]]) -> bool {
         let mut nearest = vec![(0u32, 0.0f32); points.len()];
         self.tree.nearest_batch(points, &mut nearest);
-        let min = GRADIENT_MIN_SPACINGS * self.spacing();
+        let min = GRADIENT_MIN_SPACINGS * self.spacing;
         for ((o, p), (i, d)) in out.iter_mut().zip(points).zip(nearest) {
             let q = self.points[i as usize];
             *o = if d > min {
@@ -166,7 +169,7 @@ impl CloudTarget {
     pub fn occupancy(&self, n: usize) -> Occupancy {
         let n = n.max(2);
         let h = 2.0 / n as f32;
-        let margin = h * 0.5 * 3f32.sqrt() + MARGIN_SPACINGS * self.spacing();
+        let margin = h * 0.5 * 3f32.sqrt() + MARGIN_SPACINGS * self.spacing;
         let centre = |i: usize| -1.0 + (i as f32 + 0.5) * h;
         let centres: Vec<[f32; 3]> = (0..n * n * n)
             .map(|k| [centre(k % n), centre(k / n % n), centre(k / (n * n))])
@@ -334,7 +337,7 @@ mod tests {
         t.distances(&[[0.0; 3], [0.0, 0.0, 0.9]], &mut d);
         assert!((d[0] - 0.9).abs() < 0.01 && d[1] < 0.05, "{d:?}");
         // 5000 points on a sphere of area 4π·0.9²: spacing about √(area / n) ≈ 0.045.
-        let s = t.spacing();
+        let s = t.spacing;
         assert!(s > 0.01 && s < 0.06, "{s}");
     }
 

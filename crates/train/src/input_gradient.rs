@@ -273,31 +273,26 @@ pub fn backward(
             c3,
         );
         g.iter_mut().zip(&dw[..n]).for_each(|(g, d)| *g += d);
+        // t̄ = Wᵀ δ. ReLU: δ below is t̄ masked. Sine: the curvature term Σ_k σ''(z)·s_k·t̄_k
+        // goes to the primal pass, and δ below is σ'(z)·t̄.
         let below = l - 1;
-        if curve[below].is_empty() {
-            kernel.matmul(
-                &weights.transposed[l],
-                None,
-                cur,
-                prev,
-                s.inputs,
-                s.outputs,
-                c3,
-                Epilogue::MaskPositive(&slope[below]),
-            );
+        let sine = !curve[below].is_empty();
+        let epilogue = if sine {
+            Epilogue::Store
         } else {
-            // Sine: t̄ = Wᵀ δ; the curvature term Σ_k σ''(z)·s_k·t̄_k goes to the primal pass,
-            // and δ below is σ'(z)·t̄.
-            kernel.matmul(
-                &weights.transposed[l],
-                None,
-                cur,
-                prev,
-                s.inputs,
-                s.outputs,
-                c3,
-                Epilogue::Store,
-            );
+            Epilogue::MaskPositive(&slope[below])
+        };
+        kernel.matmul(
+            &weights.transposed[l],
+            None,
+            cur,
+            prev,
+            s.inputs,
+            s.outputs,
+            c3,
+            epilogue,
+        );
+        if sine {
             for o in 0..s.inputs {
                 for tt in 0..c {
                     let sum: f32 = (0..3)

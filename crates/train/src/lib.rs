@@ -6,7 +6,7 @@
 //!
 //! - `target.rs`: the [`Target`] trait and the training frame; `analytic.rs`: exact shapes;
 //!   `mesh_target.rs`: a mesh, normalised like Davies et al.; `cloud_target.rs`: a point cloud
-//!   (unsigned distances, for the sign-agnostic [`Recipe::Sald`]).
+//!   (unsigned distances, for the sign-agnostic [`Recipe::Sal`] and [`Recipe::Sald`]).
 //! - `sampling.rs`: Davies' importance sampling and near-surface sampling.
 //! - `mlp.rs`: parameters, forward and backward passes; `kernels/`: their matrix products.
 //! - `loss.rs`, `adam.rs`, `schedule.rs`: the optimisation pieces; `trainer.rs`: the loop;
@@ -332,65 +332,64 @@ impl FitConfig {
     /// nothing).
     pub fn with_recipe(mut self, recipe: Recipe) -> FitConfig {
         self.recipe = recipe;
-        if recipe == Recipe::Siren {
-            if !matches!(self.arch.activation, Activation::Sine(_)) {
-                self.arch.activation = Activation::Sine(30.0);
+        match recipe {
+            Recipe::Davies => return self,
+            Recipe::Sal | Recipe::Sald => {
+                self.init = Init::Geometric {
+                    radius: SALD_SPHERE_RADIUS,
+                };
+                self.train.loss = Loss::SignAgnostic;
+                if recipe == Recipe::Sald {
+                    self.train.gradient_loss = Some(input_gradient::GradientLoss::SignAgnostic(
+                        SALD_GRADIENT_WEIGHT,
+                    ));
+                }
             }
-            self.arch.output = Activation::Identity;
-            self.init = Init::for_activation(self.arch.activation);
-            // SIREN's weights (its sdf_loss: 3e3, 1e2, 1e2, 5e1).
-            self.train.loss = Loss::Siren {
-                surface: 3e3,
-                off_surface: 1e2,
-                alpha: 100.0,
-            };
-            self.train.gradient_loss = Some(input_gradient::GradientLoss::Siren {
-                eikonal: 5e1,
-                normal: 1e2,
-            });
-            self.train.learning_rate = 1e-4;
-            self.train.schedule = Schedule::Constant;
-            // Sine units with second-order passes train at about 0.13 M samples/s on 2 cores;
-            // 10 epochs reach F1 near 0.951 on bunny_hr (81 s).
-            self.train.epochs = SIREN_EPOCHS;
-            self.sampling = Sampling::SurfaceAndUniform { surface: 0.5 };
-            self.hard_examples = None;
-            self.train.resample_at.clear();
-        }
-        if recipe == Recipe::Curriculum {
-            // Their unit sphere is our ball of radius 0.9: lengths scale by 0.9.
-            self.train.loss = Loss::Curriculum {
-                delta: 0.1 * SHAPE_RADIUS,
-                epsilon: 0.0,
-                lambda: 0.0,
-            };
-            self.train.learning_rate = 1e-3;
-            self.train.schedule = Schedule::Constant;
-            // Variances 1e-5 and 1e-4 around the surface, half the samples each but for the
-            // 5% they put on the surface itself, which here are uniform in the cube (their
-            // far field is clamped away; ours still needs the volume's sign).
-            self.sampling = Sampling::NearSurface {
-                sigmas: [1e-5f32.sqrt() * SHAPE_RADIUS, 1e-4f32.sqrt() * SHAPE_RADIUS],
-                fractions: [0.476, 0.476],
-            };
-            // The λ weight is their own hard-example emphasis.
-            self.hard_examples = None;
-            self.train.resample_at.clear();
-        }
-        if matches!(recipe, Recipe::Sal | Recipe::Sald) {
-            self.init = Init::Geometric {
-                radius: SALD_SPHERE_RADIUS,
-            };
-            self.train.loss = Loss::SignAgnostic;
-            if recipe == Recipe::Sald {
-                self.train.gradient_loss = Some(input_gradient::GradientLoss::SignAgnostic(
-                    SALD_GRADIENT_WEIGHT,
-                ));
+            Recipe::Curriculum => {
+                // Their unit sphere is our ball of radius 0.9: lengths scale by 0.9.
+                self.train.loss = Loss::Curriculum {
+                    delta: 0.1 * SHAPE_RADIUS,
+                    epsilon: 0.0,
+                    lambda: 0.0,
+                };
+                self.train.learning_rate = 1e-3;
+                self.train.schedule = Schedule::Constant;
+                // Variances 1e-5 and 1e-4 around the surface, half the samples each but for
+                // the 5% they put on the surface itself, which here are uniform in the cube
+                // (their far field is clamped away; ours still needs the volume's sign).
+                self.sampling = Sampling::NearSurface {
+                    sigmas: [1e-5f32.sqrt() * SHAPE_RADIUS, 1e-4f32.sqrt() * SHAPE_RADIUS],
+                    fractions: [0.476, 0.476],
+                };
             }
-            // Hard examples rank samples by their signed error, which raw data does not have.
-            self.hard_examples = None;
-            self.train.resample_at.clear();
+            Recipe::Siren => {
+                if !matches!(self.arch.activation, Activation::Sine(_)) {
+                    self.arch.activation = Activation::Sine(30.0);
+                }
+                self.arch.output = Activation::Identity;
+                self.init = Init::for_activation(self.arch.activation);
+                // SIREN's weights (its sdf_loss: 3e3, 1e2, 1e2, 5e1).
+                self.train.loss = Loss::Siren {
+                    surface: 3e3,
+                    off_surface: 1e2,
+                    alpha: 100.0,
+                };
+                self.train.gradient_loss = Some(input_gradient::GradientLoss::Siren {
+                    eikonal: 5e1,
+                    normal: 1e2,
+                });
+                self.train.learning_rate = 1e-4;
+                self.train.schedule = Schedule::Constant;
+                // Sine units with second-order passes train at about 0.13 M samples/s on 2
+                // cores; 10 epochs reach F1 near 0.951 on bunny_hr (81 s).
+                self.train.epochs = SIREN_EPOCHS;
+                self.sampling = Sampling::SurfaceAndUniform { surface: 0.5 };
+            }
         }
+        // Hard examples rank samples by |f − d| against exact signed distances: raw data has
+        // none, SIREN uses none, and the curriculum's λ is its own hard-example weight.
+        self.hard_examples = None;
+        self.train.resample_at.clear();
         self
     }
 }
@@ -425,6 +424,14 @@ pub fn fit(target: &dyn Target, config: &FitConfig, progress: Callback) -> Resul
     if !target.is_signed() && config.train.loss != Loss::SignAgnostic {
         return Err(FitError::UnsignedTarget);
     }
+    let mut model = config.arch.model_stored_as(config.train.scheme);
+    let mut net = Mlp::from_model(&model);
+    if let (Some(_), Some(why)) = (
+        config.train.gradient_loss,
+        input_gradient::unsupported(&net),
+    ) {
+        return Err(FitError::Unsupported(why));
+    }
     pool.install(|| {
         let seed = config.train.seed;
         let sampling_started = Instant::now();
@@ -447,20 +454,13 @@ pub fn fit(target: &dyn Target, config: &FitConfig, progress: Callback) -> Resul
             config
                 .sampling
                 .draw(target, config.samples, rng::Rng::stream(seed, 1).next_u64());
+        if config.train.gradient_loss.is_some() && !samples.add_gradients(target) {
+            return Err(FitError::Unsupported(
+                "a loss on the gradient needs a target with distance gradients".into(),
+            ));
+        }
         let sampling_time = sampling_started.elapsed();
 
-        let mut model = config.arch.model_stored_as(config.train.scheme);
-        let mut net = Mlp::from_model(&model);
-        if config.train.gradient_loss.is_some() {
-            if let Some(why) = input_gradient::unsupported(&net) {
-                return Err(FitError::Unsupported(why));
-            }
-            if !samples.add_gradients(target) {
-                return Err(FitError::Unsupported(
-                    "the derivative term needs a target with distance gradients".into(),
-                ));
-            }
-        }
         net.initialize(config.init, rng::Rng::stream(seed, 2).next_u64());
         let mut calls = 0;
         let mut resample = |net: &Mlp, samples: &mut Samples| {

@@ -43,21 +43,17 @@ impl Target for MeshTarget {
 
     /// The signed distance's gradient: on the surface (closer than 1e-6) the outward normal of
     /// the nearest triangle, elsewhere the direction away from the nearest point, reversed
-    /// inside.
-    fn gradients(&self, points: &[[f32; 3]], out: &mut [[f32; 3]]) -> bool {
+    /// where `distances` says inside.
+    fn gradients(&self, points: &[[f32; 3]], distances: &[f32], out: &mut [[f32; 3]]) -> bool {
         use nsdf_mesh::geom::{cross, len2, sub};
         use rayon::prelude::*;
         out.par_iter_mut()
-            .zip(points.par_iter())
+            .zip(points.par_iter().zip(distances.par_iter()))
             .with_min_len(256)
-            .for_each(|(o, p)| {
+            .for_each(|(o, (p, &signed))| {
                 let (q, d, tri) = self.sdf.closest_point(*p);
                 *o = if d > 1e-6 {
-                    let s = if self.sdf.signed_distance(*p) < 0.0 {
-                        -1.0
-                    } else {
-                        1.0
-                    };
+                    let s = if signed < 0.0 { -1.0 } else { 1.0 };
                     away_from(*p, q, d).map(|x| s * x)
                 } else {
                     let [a, b, c] =
@@ -91,7 +87,7 @@ impl Target for UnsignedMesh<'_> {
         self.0.surface_points(n, seed)
     }
     /// The direction away from the closest point of the mesh.
-    fn gradients(&self, points: &[[f32; 3]], out: &mut [[f32; 3]]) -> bool {
+    fn gradients(&self, points: &[[f32; 3]], _: &[f32], out: &mut [[f32; 3]]) -> bool {
         use rayon::prelude::*;
         out.par_iter_mut()
             .zip(points.par_iter())

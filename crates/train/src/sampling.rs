@@ -53,7 +53,7 @@ impl Samples {
     /// Fills [`Samples::gradients`] from `target`; false (and empty) where it has none.
     pub fn add_gradients(&mut self, target: &dyn Target) -> bool {
         self.gradients = vec![[0.0; 3]; self.points.len()];
-        if !target.gradients(&self.points, &mut self.gradients) {
+        if !target.gradients(&self.points, &self.distances, &mut self.gradients) {
             self.gradients.clear();
             return false;
         }

@@ -21,8 +21,10 @@ pub trait Target: Sync {
     fn surface_points(&self, n: usize, seed: u64) -> Vec<[f32; 3]>;
 
     /// Unit gradients of [`Target::distances`] at `points` into `out` (for losses on the
-    /// network's gradient, SALD's derivative term); false where the target has none.
-    fn gradients(&self, _points: &[[f32; 3]], _out: &mut [[f32; 3]]) -> bool {
+    /// network's gradient: SALD's derivative term, SIREN's normals), given the `distances`
+    /// already answered there (their signs need not be computed again); false where the
+    /// target has none.
+    fn gradients(&self, _points: &[[f32; 3]], _distances: &[f32], _out: &mut [[f32; 3]]) -> bool {
         false
     }
 
@@ -50,8 +52,8 @@ impl<T: Target + ?Sized> Target for &T {
     fn surface_points(&self, n: usize, seed: u64) -> Vec<[f32; 3]> {
         (**self).surface_points(n, seed)
     }
-    fn gradients(&self, points: &[[f32; 3]], out: &mut [[f32; 3]]) -> bool {
-        (**self).gradients(points, out)
+    fn gradients(&self, points: &[[f32; 3]], distances: &[f32], out: &mut [[f32; 3]]) -> bool {
+        (**self).gradients(points, distances, out)
     }
     fn is_signed(&self) -> bool {
         (**self).is_signed()

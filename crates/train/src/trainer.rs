@@ -119,7 +119,7 @@ struct Scratch {
     points: Vec<[f32; 3]>,
     targets: Vec<f32>,
     d_output: Vec<f32>,
-    /// The derivative term's passes (only with a gradient weight).
+    /// The input-gradient passes (only with a gradient loss).
     tangents: Option<Tangents>,
     u_bar: Vec<f32>,
     /// The tangent pass's part of the gradient.

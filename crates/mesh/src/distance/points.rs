@@ -64,11 +64,7 @@ impl PointTree {
         if end - start <= LEAF {
             return index;
         }
-        let (mut lo, mut hi) = ([f32::INFINITY; 3], [f32::NEG_INFINITY; 3]);
-        for p in &self.points[start..end] {
-            lo = min3(lo, *p);
-            hi = max3(hi, *p);
-        }
+        let (lo, hi) = bounds(&self.points[start..end]);
         let extent = sub(hi, lo);
         let axis = (0..3).fold(0, |a, k| if extent[k] > extent[a] { k } else { a });
         let mid = start + (end - start) / 2;

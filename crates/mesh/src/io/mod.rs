@@ -83,6 +83,13 @@ pub struct PointCloud {
     pub normals: Option<Vec<[f32; 3]>>,
 }
 
+impl PointCloud {
+    /// Axis-aligned bounding box of the points (min, max).
+    pub fn bounds(&self) -> ([f32; 3], [f32; 3]) {
+        crate::geom::bounds(&self.positions)
+    }
+}
+
 /// Fewest points [`load_input`] takes as a point cloud: fewer cannot describe a surface.
 pub const MIN_POINTS: usize = 16;
 
@@ -134,12 +141,9 @@ fn finish_points(raw: Raw) -> Result<PointCloud, MeshError> {
             min: MIN_POINTS,
         });
     }
-    let cloud_bounds = positions.iter().fold(
-        ([f32::INFINITY; 3], [f32::NEG_INFINITY; 3]),
-        |(lo, hi), p| (crate::geom::min3(lo, *p), crate::geom::max3(hi, *p)),
-    );
+    let (lo, hi) = crate::geom::bounds(&positions);
     for (k, axis) in ['x', 'y', 'z'].into_iter().enumerate() {
-        if cloud_bounds.1[k] <= cloud_bounds.0[k] {
+        if hi[k] <= lo[k] {
             return Err(MeshError::FlatBounds { axis });
         }
     }

@@ -16,6 +16,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::mesh_target::UnsignedMesh;
+use crate::metrics::NEAR_SIGMA;
+use crate::sampling::{jitter, uniform_points};
+use crate::target::SHAPE_RADIUS;
 use crate::{
     self as train, Accuracy, CloudTarget, FitConfig, MeshTarget, Phase, Probe, Recipe, Target,
 };
@@ -404,15 +407,7 @@ pub fn pack_points(
         ..opts.clone()
     };
     let target = CloudTarget::new(cloud);
-    let bounds = cloud.positions.iter().fold(
-        ([f32::INFINITY; 3], [f32::NEG_INFINITY; 3]),
-        |(lo, hi), p| {
-            (
-                [0, 1, 2].map(|i| lo[i].min(p[i])),
-                [0, 1, 2].map(|i| hi[i].max(p[i])),
-            )
-        },
-    );
+    let (lo, hi) = cloud.bounds();
     timings.load = started.elapsed();
     let frame = Frame {
         scale: target.scale,
@@ -423,18 +418,19 @@ pub fn pack_points(
         bytes: source,
         triangles: 0,
     };
-    let (mut model, shape, started) = train_and_place(
-        &target,
-        &frame,
-        [bounds.0, bounds.1],
-        &src,
-        opts,
-        events,
-        &mut timings,
-    )?;
+    let (mut model, shape, started) =
+        train_and_place(&target, &frame, [lo, hi], &src, opts, events, &mut timings)?;
     let seed = opts.fit.train.seed ^ 0xACC0_5EED_0000_0001;
     let accuracy = target.accuracy(opts.probe, seed, |pts, out| frame.eval(&shape, pts, out));
-    let gradient_bound = gradient_bound(&shape, &frame, &target.surface_points(opts.probe, seed));
+    // The bound is measured where a mesh's is (surface, near it, the whole cube).
+    let mut probe = target.surface_points(2 * opts.probe, seed ^ 0x5EED_0005);
+    jitter(
+        &mut probe[opts.probe..],
+        NEAR_SIGMA * SHAPE_RADIUS,
+        seed ^ 0x5EED_0006,
+    );
+    probe.extend(uniform_points(opts.probe, seed ^ 0x5EED_0007));
+    let gradient_bound = gradient_bound(&shape, &frame, &probe);
     if !opts.keep_inaccurate
         && (accuracy.sign_uniform.is_nan() || accuracy.sign_uniform < MIN_SIGN_AGREEMENT)
     {
@@ -444,9 +440,9 @@ pub fn pack_points(
         });
     }
     let samples = u32::try_from(opts.probe).unwrap_or(u32::MAX);
-    // The statistics chunk needs both sign figures; a cloud whose occupancy decides no point
-    // near its surface (the usual case: the margin is wider than the probe's offsets) gets its
-    // figures in the summary only, not in the file.
+    // The statistics chunk needs both sign figures: a cloud whose occupancy decides no point
+    // near its surface (the fill's margin is wider than the probe's offsets, and an open cloud
+    // decides only beyond its ball) gets its figures in the summary only, not in the file.
     let stats = (accuracy.sign_near.is_finite() && accuracy.sign_uniform.is_finite())
         .then(|| accuracy.to_stats(target.world_radius as f32, samples, gradient_bound));
     let bytes = encode(&mut model, stats, opts, input)?;
