@@ -21,16 +21,18 @@
 mod error;
 mod eval;
 mod format;
+pub mod grid;
 mod model;
 mod quant;
 mod shape;
 
 pub use error::{Error, Result, Severity, Tag};
-pub use eval::{cuda, Backend, Dense, LinearBound, Network, Range};
+pub use eval::{cuda, Backend, Dense, LinearBound, Network, PreparedGrid, Range};
 pub use format::limits;
 pub use format::{
     parse, read, to_bytes, validate, write_atomic, AtomicFile, ChunkInfo, Issue, Parsed,
 };
+pub use grid::HashGrid;
 pub use model::{Activation, Encoding, Layer, Model, Scheme, Stats, Transform, Value};
 pub use shape::Shape;
 
@@ -55,7 +57,7 @@ pub mod testing {
     pub use crate::format::testing::*;
     pub use crate::format::{
         CHUNK_ALIGN, DIR_ENTRY_LEN, FLAG_REQUIRED, HEADER_CRC_AT, HEADER_LEN, KNOWN_TAGS, MAGIC,
-        TAG_ARCH, TAG_META, TAG_STAT, TAG_WGHT, TAG_XFRM, VERSION_MAJOR, VERSION_MINOR,
+        TAG_ARCH, TAG_GRID, TAG_META, TAG_STAT, TAG_WGHT, TAG_XFRM, VERSION_MAJOR, VERSION_MINOR,
     };
 
     /// The weight encodings' arithmetic (`f16`, `int8` per row) and the bounds on how far two

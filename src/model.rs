@@ -5,6 +5,8 @@
 //! dequantized values exactly as the evaluator uses them.
 
 use crate::error::{Error, Result};
+use crate::format::limits::*;
+use crate::grid::HashGrid;
 
 /// Elementwise nonlinearity after a dense layer.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -112,6 +114,9 @@ pub enum Encoding {
     /// `(x, y, z)` followed, for k in 0..frequencies, by
     /// `sin(2^k π x), sin(2^k π y), sin(2^k π z), cos(2^k π x), cos(2^k π y), cos(2^k π z)`.
     Fourier { frequencies: u32 },
+    /// `(x, y, z)` followed by the `features` values of a multiresolution hash grid
+    /// ([`HashGrid`](crate::HashGrid), held in [`Model::grid`]): levels × features per level.
+    HashGrid { features: u32 },
 }
 
 impl Encoding {
@@ -120,6 +125,7 @@ impl Encoding {
         match self {
             Encoding::None => 3,
             Encoding::Fourier { frequencies } => 3 + 6 * frequencies as usize,
+            Encoding::HashGrid { features } => 3 + features as usize,
         }
     }
 
@@ -127,6 +133,7 @@ impl Encoding {
         match self {
             Encoding::None => 0,
             Encoding::Fourier { .. } => 1,
+            Encoding::HashGrid { .. } => 2,
         }
     }
 
@@ -134,6 +141,7 @@ impl Encoding {
         match self {
             Encoding::None => 0,
             Encoding::Fourier { frequencies } => frequencies,
+            Encoding::HashGrid { features } => features,
         }
     }
 }
@@ -347,6 +355,8 @@ pub struct Stats {
 pub struct Model {
     pub encoding: Encoding,
     pub layers: Vec<Layer>,
+    /// The hash grid's features, exactly when `encoding` is [`Encoding::HashGrid`].
+    pub grid: Option<HashGrid>,
     pub transform: Transform,
     /// Keys sorted and unique once written.
     pub metadata: Vec<(String, Value)>,
@@ -373,6 +383,7 @@ impl Model {
         Model {
             encoding,
             layers,
+            grid: None,
             transform: Transform::IDENTITY,
             metadata: Vec::new(),
             stats: None,
@@ -384,6 +395,22 @@ impl Model {
         Model::zeros(Encoding::None, &[32; 8], Activation::Relu, Activation::Tanh)
     }
 
+    /// Hash-grid encoding in front of `hidden[0] → … → 1`: a model of zeros with `grid`'s shape.
+    pub fn with_grid(
+        grid: HashGrid,
+        hidden: &[usize],
+        hidden_activation: Activation,
+        output_activation: Activation,
+    ) -> Model {
+        let encoding = Encoding::HashGrid {
+            features: grid.output_dim() as u32,
+        };
+        let mut m = Model::zeros(encoding, hidden, hidden_activation, output_activation);
+        m.grid = Some(grid);
+        m
+    }
+
+    /// Weights and biases of the dense layers (a hash grid's features not included).
     pub fn parameter_count(&self) -> usize {
         self.layers
             .iter()
@@ -408,6 +435,9 @@ impl Model {
             let scheme = l.scheme;
             l.bias.iter_mut().for_each(|b| *b = scheme.stored_bias(*b));
         }
+        if let Some(g) = &mut m.grid {
+            g.values = g.scheme.round_trip(&g.values, g.features);
+        }
         m
     }
 
@@ -431,6 +461,7 @@ impl Model {
         if self.layers.is_empty() {
             return bad("no layers".into());
         }
+        check_grid(self.encoding, self.grid.as_ref())?;
         let mut inputs = self.encoding.output_dim();
         for (i, l) in self.layers.iter().enumerate() {
             if l.inputs != inputs {
@@ -471,4 +502,66 @@ impl Model {
         }
         Ok(())
     }
+}
+
+/// A hash grid is present exactly with the hash-grid encoding, its shape within the limits of
+/// spec §6 and its features finite.
+fn check_grid(encoding: Encoding, grid: Option<&HashGrid>) -> Result<()> {
+    let bad = |reason: String| Err(Error::InvalidModel { reason });
+    let g = match (encoding, grid) {
+        (Encoding::HashGrid { .. }, None) => {
+            return bad("a hash-grid encoding without a grid".into())
+        }
+        (Encoding::HashGrid { features }, Some(g)) if g.output_dim() != features as usize => {
+            return bad(format!(
+                "the encoding says {features} grid features, the grid has {}",
+                g.output_dim()
+            ))
+        }
+        (Encoding::HashGrid { .. }, Some(g)) => g,
+        (_, Some(_)) => return bad("a hash grid without the hash-grid encoding".into()),
+        (_, None) => return Ok(()),
+    };
+    if g.resolutions.is_empty() || g.levels() > MAX_GRID_LEVELS as usize {
+        return bad(format!("a hash grid needs 1 to {MAX_GRID_LEVELS} levels"));
+    }
+    if ![1, 2, 4, 8].contains(&g.features) {
+        return bad("a hash grid has 1, 2, 4 or 8 features per level".into());
+    }
+    if !(MIN_GRID_LOG2_TABLE..=MAX_GRID_LOG2_TABLE).contains(&g.log2_table) {
+        return bad(format!(
+            "hash table size 2^{} is outside 2^{MIN_GRID_LOG2_TABLE}..=2^{MAX_GRID_LOG2_TABLE}",
+            g.log2_table
+        ));
+    }
+    if g.resolutions
+        .iter()
+        .any(|&n| n == 0 || n > MAX_GRID_RESOLUTION)
+    {
+        return bad(format!(
+            "grid resolutions must be 1 to {MAX_GRID_RESOLUTION}"
+        ));
+    }
+    if !matches!(g.scheme, Scheme::F32 | Scheme::F16) {
+        return bad("grid features are stored as f32 or f16".into());
+    }
+    let count = g.offsets()[g.levels()];
+    if count as u64 > MAX_GRID_VALUES {
+        return bad(format!(
+            "{count} grid values, over the limit of {MAX_GRID_VALUES}"
+        ));
+    }
+    if g.values.len() != count {
+        return bad(format!(
+            "the grid's shape needs {count} values, it has {}",
+            g.values.len()
+        ));
+    }
+    if g.values.iter().any(|v| !v.is_finite()) {
+        return bad("a grid feature is not finite".into());
+    }
+    if g.scheme == Scheme::F16 && g.values.iter().any(|v| v.abs() > 65504.0) {
+        return bad("a grid feature is beyond the f16 range".into());
+    }
+    Ok(())
 }

@@ -2,7 +2,7 @@
 //! per backend (the scalar one included, and the CUDA one with `--features cuda`), checks
 //! distances, gradients, single points, batch sizes around the SIMD block (64 points) and
 //! multi-threaded batches, on Davies' network in each storage scheme, odd widths, the Fourier
-//! encoding and every activation, against the f64 reference evaluator run on the stored weights
+//! and hash-grid encodings and every activation, against the f64 reference evaluator run on the stored weights
 //! (`nsdf_testing::reference`: forward and reverse mode, written from the spec, independent of
 //! `nsdf::eval`; its gradient is checked against finite differences below). Some results must be
 //! bit-identical, not just close: a threaded batch and a one-thread batch, a point wherever it
@@ -43,6 +43,7 @@
 //! such points are rare.
 
 use nsdf::{Activation, Backend, Encoding, Model, Scheme, Shape};
+use nsdf_testing::models::random_grid_model;
 use nsdf_testing::reference::{eval as reference, eval64, Eval as Reference};
 use nsdf_testing::{davies, random_model, skip, Rng};
 
@@ -114,6 +115,18 @@ fn cases() -> Vec<Case> {
             format!("fourier {frequencies} width {width}"),
             m,
             false,
+        ));
+    }
+    for (levels, features, hidden, scheme) in [
+        (4, 2, vec![16], Scheme::F32),
+        (8, 4, vec![32, 32], Scheme::F16),
+        (3, 1, vec![5, 7], Scheme::F16),
+    ] {
+        let m = random_grid_model(60 + levels as u64, levels, features, &hidden, relu, scheme);
+        v.push(case(
+            format!("hash grid {levels}×{features} {}", scheme.name()),
+            m,
+            true,
         ));
     }
     let activations = [

@@ -456,7 +456,7 @@ fn e015_chunk_length() {
 fn e016_unknown_value() {
     fails(
         &edit(|b| {
-            b[260] = 2;
+            b[260] = 3;
             reseal_all(b)
         }),
         "NSDF-E016",

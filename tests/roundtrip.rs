@@ -132,6 +132,7 @@ fn model() -> impl Strategy<Value = Model> {
                 Model {
                     encoding,
                     layers,
+                    grid: None,
                     transform,
                     metadata,
                     stats,

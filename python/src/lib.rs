@@ -484,6 +484,16 @@ fn info<'py>(py: Python<'py>, shape: &nsdf::Shape) -> PyResult<Bound<'py, PyDict
             encoding.set_item("type", "fourier")?;
             encoding.set_item("frequencies", frequencies)?;
         }
+        Encoding::HashGrid { .. } => {
+            encoding.set_item("type", "hashgrid")?;
+            if let Some(g) = &model.grid {
+                encoding.set_item("levels", g.levels())?;
+                encoding.set_item("features_per_level", g.features)?;
+                encoding.set_item("log2_table", g.log2_table)?;
+                encoding.set_item("resolutions", g.resolutions.clone())?;
+                encoding.set_item("scheme", g.scheme.name())?;
+            }
+        }
     }
     encoding.set_item("features", model.encoding.output_dim())?;
     let architecture = PyDict::new(py);

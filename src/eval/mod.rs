@@ -13,7 +13,7 @@ pub mod scalar;
 pub(crate) mod simd;
 mod threads;
 
-pub use network::{Dense, Network};
+pub use network::{Dense, Network, PreparedGrid};
 pub use scalar::range::{LinearBound, Range};
 pub use threads::{default_threads, for_each_chunk, for_each_chunk_sized};
 

@@ -1,5 +1,6 @@
 //! The evaluator's form of a model: f32 weights laid out for the kernels, built once at load.
 
+use crate::grid::HashGrid;
 use crate::model::{Activation, Encoding, Model, Transform};
 
 /// One dense layer, f32, in both layouts the kernels need.
@@ -15,10 +16,44 @@ pub struct Dense {
     pub b: Vec<f32>,
 }
 
+/// A hash grid ready to evaluate: its features, where each level starts, and each feature's
+/// range over the whole table (for bounds over boxes too large to visit).
+#[derive(Clone, Debug)]
+pub struct PreparedGrid {
+    pub grid: HashGrid,
+    pub offsets: Vec<usize>,
+    pub ranges: Vec<[f32; 2]>,
+}
+
+impl PreparedGrid {
+    pub fn new(grid: &HashGrid) -> PreparedGrid {
+        let offsets = grid.offsets();
+        PreparedGrid {
+            ranges: grid.ranges(&offsets),
+            offsets,
+            grid: grid.clone(),
+        }
+    }
+
+    /// Writes the grid features at network-frame `q` into `out[k · stride]`.
+    #[inline]
+    pub fn encode(&self, q: [f32; 3], out: &mut [f32], stride: usize) {
+        self.grid.encode(&self.offsets, q, out, stride)
+    }
+
+    /// `Σ_k g[k · stride] · ∂(feature k)/∂q`.
+    #[inline]
+    pub fn backward(&self, q: [f32; 3], g: &[f32], stride: usize) -> [f32; 3] {
+        self.grid.backward(&self.offsets, q, g, stride)
+    }
+}
+
 /// A network ready to evaluate: encoding, dense layers and world transform.
 #[derive(Clone, Debug)]
 pub struct Network {
     pub encoding: Encoding,
+    /// The hash grid, for [`Encoding::HashGrid`].
+    pub grid: Option<PreparedGrid>,
     pub layers: Vec<Dense>,
     pub transform: Transform,
     /// Widest layer input or output, for scratch buffers.
@@ -56,6 +91,7 @@ impl Network {
             .max(model.encoding.output_dim());
         Network {
             encoding: model.encoding,
+            grid: model.grid.as_ref().map(PreparedGrid::new),
             layers,
             transform: model.transform,
             max_width,
@@ -74,6 +110,25 @@ impl Network {
                     .map(|j| (std::f64::consts::PI * 2f64.powi(j as i32)).powi(2))
                     .sum::<f64>())
             .sqrt(),
+            // Along axis a, feature (l, f) changes at most by its range across a cell of width
+            // 2/N_l: slope ≤ (N_l / 2) · range, on each of the three axes.
+            Encoding::HashGrid { .. } => {
+                let g = self
+                    .grid
+                    .as_ref()
+                    .expect("a hash-grid network has its grid");
+                let f = g.grid.features;
+                let sum: f64 = g
+                    .ranges
+                    .iter()
+                    .enumerate()
+                    .map(|(k, r)| {
+                        let n = g.grid.resolutions[k / f] as f64;
+                        3.0 * (0.5 * n * (r[1] - r[0]) as f64).powi(2)
+                    })
+                    .sum();
+                (1.0 + sum).sqrt()
+            }
         };
         for l in &self.layers {
             let rows = (0..l.outputs)
@@ -101,9 +156,12 @@ impl Network {
 
 /// Writes the encoding of network-frame point `p` into `out[..encoding.output_dim()]`.
 #[inline]
-pub fn encode(encoding: Encoding, p: [f32; 3], out: &mut [f32]) {
+pub fn encode(net: &Network, p: [f32; 3], out: &mut [f32]) {
     out[..3].copy_from_slice(&p);
-    if let Encoding::Fourier { frequencies } = encoding {
+    if let Some(g) = &net.grid {
+        g.encode(p, &mut out[3..], 1);
+    }
+    if let Encoding::Fourier { frequencies } = net.encoding {
         for k in 0..frequencies as usize {
             let f = std::f32::consts::PI * (1u32 << k) as f32;
             for a in 0..3 {
@@ -117,9 +175,15 @@ pub fn encode(encoding: Encoding, p: [f32; 3], out: &mut [f32]) {
 
 /// Chain rule through the encoding: given ∂f/∂(encoded input), returns ∂f/∂p (network frame).
 #[inline]
-pub fn encode_backward(encoding: Encoding, p: [f32; 3], g_enc: &[f32]) -> [f32; 3] {
+pub fn encode_backward(net: &Network, p: [f32; 3], g_enc: &[f32]) -> [f32; 3] {
     let mut g = [g_enc[0], g_enc[1], g_enc[2]];
-    if let Encoding::Fourier { frequencies } = encoding {
+    if let Some(grid) = &net.grid {
+        let d = grid.backward(p, &g_enc[3..], 1);
+        for a in 0..3 {
+            g[a] += d[a];
+        }
+    }
+    if let Encoding::Fourier { frequencies } = net.encoding {
         for k in 0..frequencies as usize {
             let f = std::f32::consts::PI * (1u32 << k) as f32;
             for a in 0..3 {

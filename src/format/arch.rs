@@ -2,8 +2,9 @@
 //!
 //! ```text
 //! 0   u32 input_dim        must be 3
-//! 4   u32 encoding         0 none, 1 Fourier features
-//! 8   u32 encoding_param   Fourier: frequency count 1..=16; none: 0
+//! 4   u32 encoding         0 none, 1 Fourier features, 2 hash grid (1.2)
+//! 8   u32 encoding_param   Fourier: frequency count 1..=16; hash grid: its feature count
+//!                          (levels × features per level, 1..=256, the levels in `GRID`); none: 0
 //! 12  u32 layer_count      1..=MAX_LAYERS
 //! 16  layer_count × { u32 inputs, u32 outputs, u32 activation, f32 activation_param }
 //! ```
@@ -55,6 +56,19 @@ pub fn parse(b: Bytes) -> Result<Arch> {
                 });
             }
             Encoding::Fourier { frequencies: f }
+        }
+        2 => {
+            let f = b.u32(8)?;
+            let limit = MAX_GRID_LEVELS * 8;
+            if f == 0 || f > limit {
+                return Err(Error::LimitExceeded {
+                    offset: b.offset(8),
+                    what: "hash-grid feature count",
+                    value: f as u64,
+                    limit: limit as u64,
+                });
+            }
+            Encoding::HashGrid { features: f }
         }
         v => {
             return Err(Error::UnknownValue {

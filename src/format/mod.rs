@@ -19,6 +19,7 @@
 mod arch;
 mod bytes;
 pub mod crc;
+mod grid;
 pub mod limits;
 mod meta;
 mod stats;
@@ -38,8 +39,9 @@ use limits::*;
 
 pub const MAGIC: [u8; 8] = [0x89, b'N', b'S', b'D', b'F', b'\r', b'\n', 0x1A];
 pub const VERSION_MAJOR: u16 = 1;
-/// The newest minor version this reader implements (1.1 adds the int4 weight scheme).
-pub const VERSION_MINOR: u16 = 1;
+/// The newest minor version this reader implements (1.1 adds the int4 weight scheme, 1.2 the
+/// hash-grid encoding and its `GRID` chunk).
+pub const VERSION_MINOR: u16 = 2;
 pub const HEADER_LEN: usize = 64;
 pub const DIR_ENTRY_LEN: usize = 32;
 pub const CHUNK_ALIGN: u64 = 64;
@@ -51,9 +53,10 @@ pub const TAG_WGHT: Tag = Tag(*b"WGHT");
 pub const TAG_XFRM: Tag = Tag(*b"XFRM");
 pub const TAG_META: Tag = Tag(*b"META");
 pub const TAG_STAT: Tag = Tag(*b"STAT");
+pub const TAG_GRID: Tag = Tag(*b"GRID");
 
-/// The chunks version 1.0 defines.
-pub const KNOWN_TAGS: [Tag; 5] = [TAG_ARCH, TAG_WGHT, TAG_XFRM, TAG_META, TAG_STAT];
+/// The chunks this version defines (`GRID` since 1.2).
+pub const KNOWN_TAGS: [Tag; 6] = [TAG_ARCH, TAG_WGHT, TAG_XFRM, TAG_META, TAG_STAT, TAG_GRID];
 
 /// Directory flag: a reader that does not know this chunk must reject the file.
 pub const FLAG_REQUIRED: u32 = 1;
@@ -376,6 +379,27 @@ impl Reader<'_> {
             None => None,
         };
         let transform = keep(&mut errors, find(TAG_XFRM).and_then(transform::parse));
+        let grid = match (&arch, optional(TAG_GRID)) {
+            (Some(a), present) => match a.encoding {
+                crate::Encoding::HashGrid { features } => keep(
+                    &mut errors,
+                    find(TAG_GRID)
+                        .and_then(|b| grid::parse(b, features))
+                        .map(Some),
+                ),
+                _ if present => keep(
+                    &mut errors,
+                    find(TAG_GRID).and_then(|b| {
+                        Err(Error::arch(
+                            b.base,
+                            "a GRID chunk, but ARCH's encoding is not a hash grid",
+                        ))
+                    }),
+                ),
+                _ => Some(None),
+            },
+            (None, _) => None,
+        };
         let metadata = match optional(TAG_META) {
             true => keep(&mut errors, find(TAG_META).and_then(meta::parse)),
             false => Some(Vec::new()),
@@ -384,12 +408,13 @@ impl Reader<'_> {
             true => keep(&mut errors, find(TAG_STAT).and_then(stats::parse).map(Some)),
             false => Some(None),
         };
-        if let (Some(a), Some(layers), Some(transform), Some(metadata), Some(stats)) =
-            (arch, layers, transform, metadata, stats)
+        if let (Some(a), Some(layers), Some(grid), Some(transform), Some(metadata), Some(stats)) =
+            (arch, layers, grid, transform, metadata, stats)
         {
             return Ok(Model {
                 encoding: a.encoding,
                 layers,
+                grid,
                 transform,
                 metadata,
                 stats,

@@ -203,7 +203,7 @@ fn int4_rows(b: &Bytes, at: usize, inputs: usize, scales: &[f32]) -> Result<Vec<
 }
 
 /// `n` little-endian f16 values widened to f32; infinity and NaN are `E018`.
-fn halves(b: &Bytes, at: usize, n: usize, what: &'static str) -> Result<Vec<f32>> {
+pub(crate) fn halves(b: &Bytes, at: usize, n: usize, what: &'static str) -> Result<Vec<f32>> {
     let raw = b.slice(at, 2 * n)?;
     // All-ones exponent: infinity or NaN.
     let bad = raw
@@ -220,7 +220,7 @@ fn halves(b: &Bytes, at: usize, n: usize, what: &'static str) -> Result<Vec<f32>
     Ok(quant::dequantize_f16_slice(raw))
 }
 
-fn floats(b: &Bytes, at: usize, n: usize, what: &'static str) -> Result<Vec<f32>> {
+pub(crate) fn floats(b: &Bytes, at: usize, n: usize, what: &'static str) -> Result<Vec<f32>> {
     let raw = b.slice(at, 4 * n)?;
     let v: Vec<f32> = raw
         .chunks_exact(4)

@@ -84,6 +84,10 @@ pub(crate) fn chunks(model: &Model) -> Result<Vec<RawChunk>> {
     chunks.push((TAG_WGHT, FLAG_REQUIRED, std::mem::take(&mut buf)));
     transform::write(&mut buf, &model.transform);
     chunks.push((TAG_XFRM, FLAG_REQUIRED, std::mem::take(&mut buf)));
+    if let Some(g) = &model.grid {
+        grid::write(&mut buf, g);
+        chunks.push((TAG_GRID, FLAG_REQUIRED, std::mem::take(&mut buf)));
+    }
     if !model.metadata.is_empty() {
         meta::write(&mut buf, &model.metadata);
         chunks.push((TAG_META, 0, std::mem::take(&mut buf)));
@@ -95,8 +99,12 @@ pub(crate) fn chunks(model: &Model) -> Result<Vec<RawChunk>> {
     Ok(chunks)
 }
 
-/// The lowest minor version whose features the chunks use (spec §2.3): 1 when a layer is int4.
+/// The lowest minor version whose features the chunks use (spec §2.3): 2 with a `GRID` chunk,
+/// 1 when a layer is int4.
 fn minor_version(chunks: &[RawChunk]) -> u16 {
+    if chunks.iter().any(|c| c.0 == TAG_GRID) {
+        return 2;
+    }
     let Some((_, _, w)) = chunks.iter().find(|c| c.0 == TAG_WGHT) else {
         return 0;
     };

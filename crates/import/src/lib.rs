@@ -266,6 +266,7 @@ pub fn build_model(
                 scheme,
             })
             .collect(),
+        grid: None,
         transform: frame.transform()?,
         metadata: Vec::new(),
         stats: None,

@@ -161,6 +161,9 @@ impl Plan {
             Encoding::Fourier { frequencies } => (0..frequencies)
                 .map(|k| std::f32::consts::PI * (1u32 << k) as f32)
                 .collect(),
+            Encoding::HashGrid { .. } => {
+                return Err("shaders for hash-grid shapes are not written yet".into())
+            }
         };
         let input_dim = model.encoding.output_dim();
         let layers = model

@@ -2,7 +2,7 @@
 //! metadata and statistics, so a model exercises every chunk of the format.
 
 use crate::Rng;
-use nsdf::{Activation, Encoding, Model, Scheme, Stats, Transform, Value};
+use nsdf::{Activation, Encoding, HashGrid, Model, Scheme, Stats, Transform, Value};
 
 /// Davies' 8 × 32 ReLU → tanh architecture with He-style random weights.
 pub fn davies(seed: u64, scheme: Scheme) -> Model {
@@ -51,6 +51,30 @@ pub fn random_model(
         surface_samples: 100_000,
         volume_samples: 100_000,
     });
+    m
+}
+
+/// A hash-grid model: `levels` levels of `features` features, resolutions growing from 2 to 24
+/// cells with a 2^9-entry table (so the coarse levels are dense and the fine ones hashed),
+/// features uniform in ±0.5 stored as `grid_scheme`, then `hidden` layers as [`random_model`].
+pub fn random_grid_model(
+    seed: u64,
+    levels: usize,
+    features: usize,
+    hidden: &[usize],
+    act: Activation,
+    grid_scheme: Scheme,
+) -> Model {
+    let mut grid = HashGrid::geometric(levels, features, 9, 2, 24, grid_scheme);
+    let mut rng = Rng(seed ^ 0x9e37);
+    grid.values
+        .iter_mut()
+        .for_each(|v| *v = rng.uniform(-0.5, 0.5));
+    let encoding = Encoding::HashGrid {
+        features: grid.output_dim() as u32,
+    };
+    let mut m = random_model(seed, encoding, hidden, act, Activation::Tanh, Scheme::F32);
+    m.grid = Some(grid);
     m
 }
 

@@ -102,6 +102,25 @@ pub fn magnitude_bound(m: &Model, p: [f32; 3]) -> f64 {
             x.extend([1.0; 6]);
         }
     }
+    // Grid features are convex combinations of a level's values: at most its largest |value|;
+    // their slope along an axis at most (N/2) · 4 · that (four corner pairs differ).
+    let grid_most: Vec<(f64, f64)> = match &m.grid {
+        Some(g) => {
+            let offsets = g.offsets();
+            (0..g.levels())
+                .flat_map(|l| {
+                    let most = g.values[offsets[l]..offsets[l + 1]]
+                        .iter()
+                        .fold(0.0f64, |a, &v| a.max((v as f64).abs()));
+                    let n = g.resolutions[l] as f64;
+                    see(n);
+                    std::iter::repeat_n((most, 2.0 * n * most), g.features)
+                })
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    x.extend(grid_most.iter().map(|&(most, _)| most));
     // Forward: |z| ≤ |b| + Σ|w||x|, |σ(z)| ≤ slope·|z| (σ(0) = 0 for every activation) or 1.
     for l in &m.layers {
         x = (0..l.outputs)
@@ -138,6 +157,10 @@ pub fn magnitude_bound(m: &Model, p: [f32; 3]) -> f64 {
         g.iter().for_each(|&v| see(v));
     }
     let mut gq = g[..3].iter().fold(0.0f64, |a, &b| a.max(b));
+    for (k, &(_, slope)) in grid_most.iter().enumerate() {
+        see(g[3 + k] * slope);
+        gq += g[3 + k] * slope;
+    }
     if let Encoding::Fourier { frequencies } = m.encoding {
         for k in 0..frequencies as usize {
             let f = std::f64::consts::PI * 2f64.powi(k as i32);

@@ -54,6 +54,65 @@ fn slope(a: Activation, z: f64) -> f64 {
     }
 }
 
+/// One level's cell around a point, in f64: corner values, trilinear weights and their
+/// derivatives along each axis (times `slope`, `∂s/∂q`).
+struct GridCell {
+    values: [[f64; 8]; 8],
+    weight: [f64; 8],
+    dweight: [[f64; 8]; 3],
+    slope: [f64; 3],
+    /// Distance from the point to the nearest face of its cell, in network units.
+    face_margin: f64,
+}
+
+/// The cells of every level at network-frame `q` (spec §3.6 in exact arithmetic; the vertex
+/// indexing is integer, [`nsdf::grid::vertex_index`]).
+fn grid_cells(g: &nsdf::HashGrid, q: [f64; 3]) -> Vec<GridCell> {
+    let offsets = g.offsets();
+    (0..g.levels())
+        .map(|l| {
+            let n = g.resolutions[l];
+            let table = &g.values[offsets[l]..offsets[l + 1]];
+            let entries = table.len() / g.features;
+            let mut i = [0u32; 3];
+            let mut w = [0.0f64; 3];
+            let mut slope = [0.0; 3];
+            let mut face_margin = f64::INFINITY;
+            for a in 0..3 {
+                let s = ((q[a] + 1.0) * 0.5).clamp(0.0, 1.0) * n as f64;
+                i[a] = (s.floor() as u32).min(n - 1);
+                w[a] = s - i[a] as f64;
+                if q[a] > -1.0 && q[a] < 1.0 {
+                    slope[a] = 0.5 * n as f64;
+                    face_margin = face_margin.min(w[a].min(1.0 - w[a]) * 2.0 / n as f64);
+                }
+            }
+            let mut cell = GridCell {
+                values: [[0.0; 8]; 8],
+                weight: [0.0; 8],
+                dweight: [[0.0; 8]; 3],
+                slope,
+                face_margin,
+            };
+            for c in 0..8 {
+                let bit = |a: usize| c >> a & 1 == 1;
+                let v = [0, 1, 2].map(|a| i[a] + bit(a) as u32);
+                let e = nsdf::grid::vertex_index(n, entries, v) as usize * g.features;
+                for k in 0..g.features {
+                    cell.values[c][k] = table[e + k] as f64;
+                }
+                let t = |a: usize| if bit(a) { w[a] } else { 1.0 - w[a] };
+                let sign = |a: usize| if bit(a) { 1.0 } else { -1.0 };
+                cell.weight[c] = t(0) * t(1) * t(2);
+                cell.dweight[0][c] = sign(0) * t(1) * t(2);
+                cell.dweight[1][c] = sign(1) * t(0) * t(2);
+                cell.dweight[2][c] = sign(2) * t(0) * t(1);
+            }
+            cell
+        })
+        .collect()
+}
+
 /// Frequencies of the Fourier encoding: π·2^k.
 fn frequency(k: u32) -> f64 {
     std::f64::consts::PI * 2f64.powi(k as i32)
@@ -77,6 +136,21 @@ pub fn eval64(m: &Model, p: [f64; 3]) -> Eval {
     }
     let mut pre = Vec::with_capacity(m.layers.len());
     let (mut kink_margin, mut kink, mut magnitude) = (f64::INFINITY, f64::INFINITY, 0.0);
+    let cells: Vec<GridCell> = match &m.grid {
+        Some(g) => grid_cells(g, q),
+        None => Vec::new(),
+    };
+    if let Some(g) = &m.grid {
+        let f = g.features;
+        for c in &cells {
+            // A cell face is a kink of the interpolation: the gradient jumps across it.
+            kink_margin = kink_margin.min(c.face_margin);
+            kink = kink.min(c.face_margin);
+            for k in 0..f {
+                x.push((0..8).map(|v| c.weight[v] * c.values[v][k]).sum());
+            }
+        }
+    }
     for l in &m.layers {
         let row = |o: usize| &l.weights[o * l.inputs..(o + 1) * l.inputs];
         let z: Vec<f64> = (0..l.outputs)
@@ -129,6 +203,20 @@ pub fn eval64(m: &Model, p: [f64; 3]) -> Eval {
             .collect();
     }
     let mut gq = [g[0], g[1], g[2]];
+    if let Some(grid) = &m.grid {
+        let f = grid.features;
+        for (l, c) in cells.iter().enumerate() {
+            for (a, gq) in gq.iter_mut().enumerate() {
+                for k in 0..f {
+                    *gq += g[3 + l * f + k]
+                        * c.slope[a]
+                        * (0..8)
+                            .map(|v| c.dweight[a][v] * c.values[v][k])
+                            .sum::<f64>();
+                }
+            }
+        }
+    }
     if let Encoding::Fourier { frequencies } = m.encoding {
         for k in 0..frequencies as usize {
             let f = frequency(k as u32);

@@ -5,8 +5,8 @@
 
 use crate::{reference, Rng};
 use nsdf::testing::{assemble, model_chunks, reseal, reseal_all, set_version, RawChunk};
-use nsdf::testing::{FLAG_REQUIRED, TAG_ARCH, TAG_META, TAG_STAT, TAG_WGHT, TAG_XFRM};
-use nsdf::{Activation, Encoding, Model, Scheme, Stats, Tag, Transform, Value};
+use nsdf::testing::{FLAG_REQUIRED, TAG_ARCH, TAG_GRID, TAG_META, TAG_STAT, TAG_WGHT, TAG_XFRM};
+use nsdf::{Activation, Encoding, HashGrid, Model, Scheme, Stats, Tag, Transform, Value};
 
 /// Tolerance of the expected outputs, `(absolute, relative)`: a reader passes when
 /// `|got - want| <= abs + rel * |want|` for the distance and for each gradient component.
@@ -220,6 +220,21 @@ fn int4_odd() -> Model {
     m
 }
 
+/// Format 1.2's hash grid: three levels of two features, resolutions 2, 4 and 9 with a 2^6
+/// table (the first level dense, 27 entries; the others hashed), then 9 → 8 ReLU → 1 tanh.
+fn hashgrid(scheme: Scheme) -> Model {
+    let mut grid = HashGrid::zeros(2, 6, vec![2, 4, 9], scheme);
+    let mut rng = Rng(12);
+    grid.values
+        .iter_mut()
+        .for_each(|v| *v = rng.uniform(-0.8, 0.8));
+    let mut m = Model::with_grid(grid, &[8], Activation::Relu, Activation::Tanh);
+    randomize(&mut m, 6);
+    m.transform = DAVIES_TRANSFORM;
+    m.stats = Some(stats());
+    m
+}
+
 /// A small model the invalid vectors are made from: 3 → 4 ReLU (f32) → 1 tanh (int8), with
 /// metadata and statistics, so every chunk kind is present.
 fn tiny() -> Model {
@@ -259,15 +274,17 @@ fn valid() -> Vec<(String, Vec<u8>)> {
         ("linear".to_string(), bytes(&linear())),
         ("fourier-sine".to_string(), bytes(&fourier_sine())),
         ("leaky-odd".to_string(), bytes(&leaky_odd())),
+        ("hashgrid-f16".to_string(), bytes(&hashgrid(Scheme::F16))),
+        ("hashgrid-f32".to_string(), bytes(&hashgrid(Scheme::F32))),
     ];
     // A vendor chunk a 1.0 reader skips: odd length, so the next chunk needs padding.
     let mut chunks = model_chunks(&tiny()).unwrap();
     chunks.insert(3, (Tag(*b"acme"), 0, b"vendor data!!".to_vec()));
     out.push(("unknown-chunk".to_string(), assemble(&chunks)));
-    // A file from a later minor version: read as 1.1, with a warning.
+    // A file from a later minor version: read as 1.2, with a warning.
     let mut b = bytes(&tiny());
-    set_version(&mut b, 1, 2);
-    out.push(("minor-1.2".to_string(), b));
+    set_version(&mut b, 1, 3);
+    out.push(("minor-1.3".to_string(), b));
     out
 }
 
@@ -501,7 +518,64 @@ fn invalid() -> Vec<(String, Vec<u8>)> {
     ];
     assert_eq!(chunks[3].0, TAG_META);
     assert_eq!(chunks[4].0, TAG_STAT);
+    let mut v = v;
+    v.extend(invalid_grid());
     v.into_iter().map(|(k, b)| (k.to_string(), b)).collect()
+}
+
+/// Edits of `hashgrid-f16` (GRID: 3 levels × 2 features, 2^6 table, f16; header 32 bytes).
+fn invalid_grid() -> Vec<(&'static str, Vec<u8>)> {
+    let base = bytes(&hashgrid(Scheme::F16));
+    let grid = chunk_at(&base, TAG_GRID);
+    let with = |f: &dyn Fn(&mut Vec<u8>)| {
+        let mut b = base.clone();
+        f(&mut b);
+        reseal_all(&mut b);
+        b
+    };
+    let chunks = model_chunks(&hashgrid(Scheme::F16)).unwrap();
+    let at = chunks.iter().position(|c| c.0 == TAG_GRID).unwrap();
+    vec![
+        // No level.
+        ("E009-grid-levels", with(&|b| put_u32(b, grid, 0))),
+        // A 2^25-entry table is over the limit.
+        ("E009-grid-table", with(&|b| put_u32(b, grid + 8, 25))),
+        // A level of zero cells.
+        ("E009-grid-resolution", with(&|b| put_u32(b, grid + 20, 0))),
+        // Four features per level: 12 grid features, ARCH declares 6.
+        ("E017-grid-features", with(&|b| put_u32(b, grid + 4, 4))),
+        // Grid scheme 2 is undefined.
+        ("E016-grid-scheme", with(&|b| put_u32(b, grid + 12, 2))),
+        // The header's padding after three resolutions (bytes 28-31).
+        ("E006-grid-padding", with(&|b| b[grid + 29] = 1)),
+        // An f16 NaN feature: level 1's first value.
+        (
+            "E018-grid-feature",
+            with(&|b| {
+                let v = grid + 32 + 2 * 2 * 27;
+                b[v..v + 2].copy_from_slice(&0x7e00u16.to_le_bytes());
+            }),
+        ),
+        // One value short.
+        ("E015-grid-length", {
+            let mut c = chunks.clone();
+            let len = c[at].2.len();
+            c[at].2.truncate(len - 2);
+            assemble(&c)
+        }),
+        // A hash-grid encoding without its GRID chunk.
+        ("E013-grid-missing", {
+            let mut c = chunks.clone();
+            c.remove(at);
+            assemble(&c)
+        }),
+        // A GRID chunk beside an encoding that is not a hash grid.
+        ("E017-grid-without-encoding", {
+            let mut c = model_chunks(&tiny()).unwrap();
+            c.insert(3, chunks[at].clone());
+            assemble(&c)
+        }),
+    ]
 }
 
 /// `NAME.expected.txt`: points and the f64 reference's distance and gradient there.

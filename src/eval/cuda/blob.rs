@@ -43,6 +43,12 @@ pub fn pack(net: &Network) -> Result<Vec<u32>> {
     let freqs = match net.encoding {
         Encoding::None => 0,
         Encoding::Fourier { frequencies } => frequencies,
+        Encoding::HashGrid { .. } => {
+            return Err(Error::Device {
+                reason: "the CUDA kernels do not run hash-grid encodings (use a CPU backend)"
+                    .into(),
+            })
+        }
     };
     let mut blob = vec![
         net.layers.len() as u32,

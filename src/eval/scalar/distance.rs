@@ -20,7 +20,7 @@ pub fn distances(net: &Network, points: &[[f32; 3]], out: &mut [f32]) {
 
 fn distance_with(net: &Network, p: [f32; 3], a: &mut [f32], b: &mut [f32]) -> f32 {
     let t = &net.transform;
-    encode(net.encoding, t.to_network(p), a);
+    encode(net, t.to_network(p), a);
     let (mut x, mut y) = (a, b);
     for l in &net.layers {
         for ((out, row), b) in y.iter_mut().zip(l.w.chunks_exact(l.inputs)).zip(&l.b) {

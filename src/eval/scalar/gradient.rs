@@ -41,7 +41,7 @@ impl Scratch {
     fn run(&mut self, net: &Network, p: [f32; 3]) -> (f32, [f32; 3]) {
         let t = &net.transform;
         let q = t.to_network(p);
-        encode(net.encoding, q, &mut self.inputs[0]);
+        encode(net, q, &mut self.inputs[0]);
         for (k, l) in net.layers.iter().enumerate() {
             let (done, rest) = self.inputs.split_at_mut(k + 1);
             let x = &done[k];
@@ -72,7 +72,7 @@ impl Scratch {
             }
             std::mem::swap(&mut self.g, &mut self.g_next);
         }
-        let gq = encode_backward(net.encoding, q, &self.g);
+        let gq = encode_backward(net, q, &self.g);
         let s = t.distance_scale * t.scale;
         (t.distance_scale * f, [s * gq[0], s * gq[1], s * gq[2]])
     }

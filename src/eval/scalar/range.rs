@@ -169,7 +169,7 @@ fn bound_one<V: Kernels>(
     let world_half = [0, 1, 2].map(|a| 0.5 * (hi[a] - lo[a]));
     let centre = t.to_network(world_centre);
     let half = world_half.map(|h| h * t.scale.abs());
-    encode(net.encoding, centre, half, x);
+    encode(net, centre, half, x);
     let mut width = net.encoding.output_dim();
     for l in &net.layers {
         dense(v, l.inputs, l.outputs, &l.wt, &l.b, x, y);
@@ -203,9 +203,11 @@ fn bound_one<V: Kernels>(
 }
 
 /// The encoded input as affine forms: the coordinates exactly, Fourier features as intervals
-/// (`|sin(fx) - sin(fc)| ≤ min(f·h, 2)`).
+/// (`|sin(fx) - sin(fc)| ≤ min(f·h, 2)`), hash-grid features as the interval of the vertices
+/// the box touches (the whole level's range when that is more than [`GRID_VERTICES`]).
 #[inline(always)]
-fn encode(encoding: Encoding, centre: [f32; 3], half: [f32; 3], x: &mut Forms) {
+fn encode(net: &Network, centre: [f32; 3], half: [f32; 3], x: &mut Forms) {
+    let encoding = net.encoding;
     let n = encoding.output_dim();
     x.symbols = 3;
     for s in 0..3 {
@@ -228,7 +230,31 @@ fn encode(encoding: Encoding, centre: [f32; 3], half: [f32; 3], x: &mut Forms) {
             }
         }
     }
+    if let Some(g) = &net.grid {
+        let lo = [0, 1, 2].map(|a| centre[a] - half[a]);
+        let hi = [0, 1, 2].map(|a| centre[a] + half[a]);
+        let f = g.grid.features;
+        let mut r = [[0.0f32; 2]; 8];
+        for l in 0..g.grid.levels() {
+            let k0 = l * f;
+            if !g
+                .grid
+                .box_range(&g.offsets, l, lo, hi, GRID_VERTICES, &mut r)
+            {
+                r[..f].copy_from_slice(&g.ranges[k0..k0 + f]);
+            }
+            for (k, r) in r[..f].iter().enumerate() {
+                // Plus an ulp-sized margin for the evaluators' rounding of the interpolation.
+                let e = 0.5 * (r[1] - r[0]) + 1e-6 * (r[0].abs() + r[1].abs());
+                x.c[3 + k0 + k] = 0.5 * (r[0] + r[1]);
+                x.e[3 + k0 + k] = e;
+            }
+        }
+    }
 }
+
+/// Most vertices per hash-grid level a bound visits; larger boxes use the level's whole range.
+pub const GRID_VERTICES: usize = 64;
 
 /// `y = W x + b` on affine forms; `wt` is the transposed (input-major) weight matrix.
 #[inline(always)]

@@ -173,6 +173,15 @@ unsafe fn encode<S: Simd>(s: S, net: &Network, pts: &[[f32; 3]], enc: *mut f32) 
             }
         }
     }
+    if let Some(g) = &net.grid {
+        // Gathers from the tables, point by point (the features are rows 3.. of `enc`).
+        let dim = g.grid.output_dim();
+        for j in 0..BLOCK {
+            let q = [0, 1, 2].map(|a| *enc.add(a * BLOCK + j));
+            let out = std::slice::from_raw_parts_mut(enc.add(3 * BLOCK + j), (dim - 1) * BLOCK + 1);
+            g.encode(q, out, BLOCK);
+        }
+    }
 }
 
 /// `out[j] = distance_scale · x[j]` for the block's real points.
@@ -217,6 +226,18 @@ unsafe fn store_gradients<S: Simd>(
                 }
             }
             s.store(lane.as_mut_ptr(), s.mul(scale, ga));
+        }
+        if let Some(grid) = &net.grid {
+            let dim = grid.grid.output_dim();
+            let n = (grad.len() - j).min(S::LANES);
+            for (i, lane) in (j..j + n).enumerate() {
+                let q = [0, 1, 2].map(|a| *enc.add(a * BLOCK + lane));
+                let g = std::slice::from_raw_parts(g.add(3 * BLOCK + lane), (dim - 1) * BLOCK + 1);
+                let d = grid.backward(q, g, BLOCK);
+                for a in 0..3 {
+                    lanes[a][i] += t.distance_scale * t.scale * d[a];
+                }
+            }
         }
         for (i, out) in grad[j..].iter_mut().take(S::LANES).enumerate() {
             *out = [lanes[0][i], lanes[1][i], lanes[2][i]];

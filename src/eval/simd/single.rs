@@ -103,7 +103,7 @@ pub unsafe fn gradient<S: Simd>(s: S, net: &Network, p: [f32; 3]) -> (f32, [f32;
         );
         std::mem::swap(&mut cur, &mut next);
     }
-    let gq = encode_backward(net.encoding, enc, &cur[..enc_dim]);
+    let gq = encode_backward(net, enc, &cur[..enc_dim]);
     let t = &net.transform;
     let scale = t.distance_scale * t.scale;
     (
@@ -174,6 +174,9 @@ impl Finish {
 unsafe fn encode<S: Simd>(s: S, net: &Network, p: [f32; 3], enc: &mut [f32]) {
     let q = net.transform.to_network(p);
     enc[..3].copy_from_slice(&q);
+    if let Some(g) = &net.grid {
+        g.encode(q, &mut enc[3..], 1);
+    }
     if let Encoding::Fourier { frequencies } = net.encoding {
         // All 3·F arguments in lanes: args[3k + a] = 2^k π q[a].
         let n = 3 * frequencies as usize;
@@ -197,10 +200,18 @@ unsafe fn encode<S: Simd>(s: S, net: &Network, p: [f32; 3], enc: &mut [f32]) {
     }
 }
 
-/// ∂f/∂q (network frame) from ∂f/∂(encoding), using the sines and cosines stored in `enc`.
+/// ∂f/∂q (network frame) from ∂f/∂(encoding), using the point and the sines and cosines stored
+/// in `enc`.
 #[inline(always)]
-fn encode_backward(encoding: Encoding, enc: &[f32], g: &[f32]) -> [f32; 3] {
+fn encode_backward(net: &Network, enc: &[f32], g: &[f32]) -> [f32; 3] {
+    let encoding = net.encoding;
     let mut out = [g[0], g[1], g[2]];
+    if let Some(grid) = &net.grid {
+        let d = grid.backward([enc[0], enc[1], enc[2]], &g[3..], 1);
+        for a in 0..3 {
+            out[a] += d[a];
+        }
+    }
     if let Encoding::Fourier { frequencies } = encoding {
         for k in 0..frequencies as usize {
             let f = std::f32::consts::PI * (1u32 << k) as f32;

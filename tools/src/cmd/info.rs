@@ -2,7 +2,7 @@
 
 use super::text::{group, json_f32, vec3, Table};
 use super::{open_shape, print, CmdResult};
-use nsdf::{Activation, Encoding, Shape, Value};
+use nsdf::{Activation, Encoding, Model, Shape, Value};
 use serde_json::json;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,10 +35,20 @@ fn activation(a: Activation) -> String {
     }
 }
 
-fn encoding(e: Encoding) -> String {
-    match e {
-        Encoding::None => "none".into(),
-        Encoding::Fourier { frequencies } => format!("fourier, {frequencies} frequencies"),
+fn encoding(m: &Model) -> String {
+    match (m.encoding, &m.grid) {
+        (Encoding::Fourier { frequencies }, _) => format!("fourier, {frequencies} frequencies"),
+        (Encoding::HashGrid { .. }, Some(g)) => format!(
+            "hash grid, {} levels × {} features, resolution {}–{}, table 2^{}, {} values ({})",
+            g.levels(),
+            g.features,
+            g.resolutions[0],
+            g.resolutions[g.levels() - 1],
+            g.log2_table,
+            g.values.len(),
+            g.scheme.name()
+        ),
+        _ => "none".into(),
     }
 }
 
@@ -77,10 +87,7 @@ fn to_text(path: &std::path::Path, shape: &Shape) -> String {
     let features = model.encoding.output_dim();
     arch.row(vec![
         "encoding".into(),
-        format!(
-            "{} ({features} features from x, y, z)",
-            encoding(model.encoding)
-        ),
+        format!("{} ({features} features from x, y, z)", encoding(model)),
     ]);
     arch.row(vec![
         "layers".into(),
@@ -256,6 +263,19 @@ fn to_json(path: &std::path::Path, shape: &Shape) -> serde_json::Value {
                     "frequencies": frequencies,
                     "features": model.encoding.output_dim(),
                 }),
+                Encoding::HashGrid { .. } => {
+                    let g = model.grid.as_ref();
+                    json!({
+                        "type": "hashgrid",
+                        "features": model.encoding.output_dim(),
+                        "levels": g.map(|g| g.levels()),
+                        "features_per_level": g.map(|g| g.features),
+                        "log2_table": g.map(|g| g.log2_table),
+                        "resolutions": g.map(|g| g.resolutions.clone()),
+                        "scheme": g.map(|g| g.scheme.name()),
+                        "values": g.map(|g| g.values.len()),
+                    })
+                }
             },
             "parameters": model.parameter_count(),
             "layers": layers,
