@@ -8,13 +8,18 @@ const SIGNATURE = [0x89, 0x4e, 0x53, 0x44, 0x46, 0x0d, 0x0a, 0x1a];
 const HEADER_LEN = 64;
 const ENTRY_LEN = 32;
 const REQUIRED = 1;
-const KNOWN_TAGS = ["ARCH", "WGHT", "XFRM", "META", "STAT"];
+const KNOWN_TAGS = ["ARCH", "WGHT", "XFRM", "META", "STAT", "GRID"];
 const MAX_FILE_LEN = 268435456;
 const MAX_CHUNKS = 64;
 const MAX_LAYERS = 64;
 const MAX_WIDTH = 4096;
 const MAX_PARAMETERS = 16777216;
 const MAX_FREQUENCIES = 16;
+const MAX_GRID_LEVELS = 32;
+const MAX_GRID_RESOLUTION = 1048576;
+const MAX_GRID_VALUES = 67108864;
+// instant-NGP's hashing primes, one per axis (spec section 3.6).
+const PRIMES = [1, 2654435761, 805459861];
 const MAX_META_LEN = 1048576;
 const MAX_META_ENTRIES = 4096;
 const ACTIVATIONS = ["identity", "relu", "leaky_relu", "tanh", "sine"];
@@ -124,6 +129,7 @@ const tagName = (bytes) => String.fromCharCode(...bytes).replace(/[^\x20-\x7e]/g
  * Parses `.nsdf` bytes (a Uint8Array or ArrayBuffer) into a model:
  * `{ version: [major, minor], frequencies, layers: [{inputs, outputs, activation, param,
  * scheme, weights: Float32Array (row-major, one row per output), bias: Float32Array}],
+ * grid: {features, log2Table, resolutions, scheme, tables: [Float32Array per level]} | null,
  * transform: {scale, translation, distanceScale, boundsMin, boundsMax}, metadata: {key: value},
  * stats: {...} | null, parameters, fileLength }`. Throws NsdfError for any file the spec rejects.
  */
@@ -196,10 +202,13 @@ export function parse(input) {
   const arch = readArch(need("ARCH"));
   const layers = readWeights(need("WGHT"), arch.layers);
   const transform = readTransform(need("XFRM"));
+  let grid = null;
+  if (arch.gridFeatures) grid = readGrid(need("GRID"), arch.gridFeatures);
+  else if (chunks.GRID) fail("NSDF-E017", chunks.GRID.start, `bad architecture at offset ${chunks.GRID.start}: a GRID chunk, but ARCH's encoding is not a hash grid`);
   const metadata = chunks.META ? readMeta(chunks.META) : {};
   const stats = chunks.STAT ? readStats(chunks.STAT) : null;
   const parameters = layers.reduce((s, l) => s + l.inputs * l.outputs + l.outputs, 0);
-  return { version: [major, minor], frequencies: arch.frequencies, layers, transform, metadata, stats, parameters, fileLength: n };
+  return { version: [major, minor], frequencies: arch.frequencies, layers, grid, transform, metadata, stats, parameters, fileLength: n };
 }
 
 function damage(b) {
@@ -219,11 +228,16 @@ function readArch(c) {
   const encoding = c.u32(4);
   const param = c.u32(8);
   let frequencies = 0;
+  let gridFeatures = 0;
   if (encoding === 0) {
     if (param !== 0) fail("NSDF-E006", base + 8, `encoding parameter at offset ${base + 8} must be zero for encoding none`);
   } else if (encoding === 1) {
     if (param < 1 || param > MAX_FREQUENCIES) fail("NSDF-E009", base + 8, `Fourier frequency count ${param} outside 1..${MAX_FREQUENCIES}`);
     frequencies = param;
+  } else if (encoding === 2) {
+    // Hash grid (1.2): levels × features per level, the levels in GRID.
+    if (param < 1 || param > 8 * MAX_GRID_LEVELS) fail("NSDF-E009", base + 8, `hash-grid feature count ${param} outside 1..${8 * MAX_GRID_LEVELS}`);
+    gridFeatures = param;
   } else {
     fail("NSDF-E016", base + 4, `unknown input encoding ${encoding} at offset ${base + 4}`);
   }
@@ -231,7 +245,7 @@ function readArch(c) {
   if (count < 1 || count > MAX_LAYERS) fail("NSDF-E009", base + 12, `layer count is ${count} at offset ${base + 12}, outside 1..${MAX_LAYERS}`);
   if (c.length !== 16 + 16 * count) fail("NSDF-E015", base, `chunk ARCH at offset ${base} is ${c.length} bytes long, expected ${16 + 16 * count}`);
   const layers = [];
-  let width = 3 + 6 * frequencies;
+  let width = 3 + 6 * frequencies + gridFeatures;
   let parameters = 0;
   for (let i = 0; i < count; i++) {
     const at = 16 + 16 * i;
@@ -253,7 +267,7 @@ function readArch(c) {
     width = outputs;
   }
   if (width !== 1) fail("NSDF-E017", base + 16 * count + 4, `bad architecture at offset ${base + 16 * count + 4}: the last layer has ${width} outputs, must be 1`);
-  return { frequencies, layers };
+  return { frequencies, gridFeatures, layers };
 }
 
 function readWeights(c, shapes) {
@@ -341,6 +355,58 @@ function readWeights(c, shapes) {
     at = end;
     return { ...l, scheme, weights, bias };
   });
+}
+
+/** Table entries of a level of `n` cells per axis: its vertices when they fit the table
+ * (dense), else the table (hashed). */
+const levelEntries = (n, log2Table) => Math.min((n + 1) ** 3, 2 ** log2Table);
+
+function readGrid(c, features) {
+  const base = c.start;
+  const levels = c.u32(0);
+  if (levels < 1 || levels > MAX_GRID_LEVELS) fail("NSDF-E009", base, `hash-grid level count is ${levels} at offset ${base}, outside 1..${MAX_GRID_LEVELS}`);
+  const perLevel = c.u32(4);
+  if (![1, 2, 4, 8].includes(perLevel)) fail("NSDF-E009", base + 4, `hash-grid features per level is ${perLevel} at offset ${base + 4}, not 1, 2, 4 or 8`);
+  if (levels * perLevel !== features) fail("NSDF-E017", base, `bad architecture at offset ${base}: GRID has ${levels} levels of ${perLevel} features, ARCH declares ${features} grid features`);
+  const log2Table = c.u32(8);
+  if (log2Table < 4 || log2Table > 24) fail("NSDF-E009", base + 8, `hash-grid log2 table size is ${log2Table} at offset ${base + 8}, outside 4..24`);
+  const code = c.u32(12);
+  if (code > 1) fail("NSDF-E016", base + 12, `unknown grid scheme ${code} at offset ${base + 12}`);
+  const resolutions = [];
+  let count = 0;
+  for (let l = 0; l < levels; l++) {
+    const at = 16 + 4 * l;
+    const n = c.u32(at);
+    if (n < 1 || n > MAX_GRID_RESOLUTION) fail("NSDF-E009", base + at, `hash-grid resolution is ${n} at offset ${base + at}, outside 1..${MAX_GRID_RESOLUTION}`);
+    count += levelEntries(n, log2Table) * perLevel;
+    if (count > MAX_GRID_VALUES) fail("NSDF-E009", base + at, `hash-grid value count ${count} is over the limit of ${MAX_GRID_VALUES}`);
+    resolutions.push(n);
+  }
+  const h = align(16 + 4 * levels, 16);
+  c.zeros(16 + 4 * levels, h - 16 - 4 * levels, "GRID header padding");
+  const size = code === 1 ? 2 : 4;
+  if (c.length !== h + size * count) fail("NSDF-E015", base, `chunk GRID at offset ${base} is ${c.length} bytes long, expected ${h + size * count}`);
+  const values = new Float32Array(count);
+  for (let k = 0; k < count; k++) {
+    const at = h + size * k;
+    if (code === 1) {
+      const bits = c.u16(at);
+      if ((bits & 0x7c00) === 0x7c00) fail("NSDF-E018", base + at, `f16 grid feature at offset ${base + at} is infinite or NaN`);
+      values[k] = halfToFloat(bits);
+    } else {
+      const v = c.f32(at);
+      if (!Number.isFinite(v)) fail("NSDF-E018", base + at, `grid feature at offset ${base + at} is ${v}, which is not allowed`);
+      values[k] = v;
+    }
+  }
+  let start = 0;
+  const tables = resolutions.map((n) => {
+    const end = start + levelEntries(n, log2Table) * perLevel;
+    const t = values.subarray(start, end);
+    start = end;
+    return t;
+  });
+  return { features: perLevel, log2Table, resolutions, scheme: SCHEMES[code], tables };
 }
 
 /** binary16 bits to a number (exact). */
@@ -452,6 +518,31 @@ const act = {
   sine: (z, w) => [Math.sin(w * z), w * Math.cos(w * z)],
 };
 
+/** The eight vertices around network-frame point `q` at a level of `n` cells per axis whose
+ * table has `entries` entries: `{ index: [entry per corner], t: [[1 - w, w] per axis], slope }`;
+ * corner c's bit a set is the upper vertex along axis a. */
+function gridCell(n, entries, q) {
+  const k = [];
+  const t = [];
+  const slope = [];
+  for (let a = 0; a < 3; a++) {
+    const s = Math.min(Math.max((q[a] + 1) * 0.5, 0), 1) * n;
+    // NaN indexes vertex 0 and stays NaN through the weights, as in the runtime.
+    const i = Number.isNaN(s) ? 0 : Math.min(Math.floor(s), n - 1);
+    k.push(i);
+    t.push([1 - (s - i), s - i]);
+    slope.push(q[a] > -1 && q[a] < 1 ? 0.5 * n : 0);
+  }
+  const side = n + 1;
+  const dense = side ** 3 <= entries;
+  const index = [];
+  for (let c = 0; c < 8; c++) {
+    const [x, y, z] = [0, 1, 2].map((a) => k[a] + ((c >> a) & 1));
+    index.push(dense ? x + side * (y + side * z) : (Math.imul(x, PRIMES[0]) ^ Math.imul(y, PRIMES[1]) ^ Math.imul(z, PRIMES[2])) & (entries - 1));
+  }
+  return { index, t, slope };
+}
+
 /** Distance and analytic gradient at the world point `p` ([x, y, z]), spec section 5, in
  * double precision: `{ distance, gradient: [gx, gy, gz] }`. */
 export function evaluate(model, p) {
@@ -462,6 +553,19 @@ export function evaluate(model, p) {
     const w = PI32 * 2 ** k;
     x.push(...q.map((v) => Math.sin(w * v)), ...q.map((v) => Math.cos(w * v)));
   }
+  const grid = model.grid;
+  const cells = grid ? grid.resolutions.map((n, l) => gridCell(n, grid.tables[l].length / grid.features, q)) : [];
+  cells.forEach((cell, l) => {
+    const F = grid.features;
+    for (let f = 0; f < F; f++) {
+      let v = 0;
+      for (let c = 0; c < 8; c++) {
+        const [t0, t1, t2] = [0, 1, 2].map((a) => cell.t[a][(c >> a) & 1]);
+        v += t0 * t1 * t2 * grid.tables[l][cell.index[c] * F + f];
+      }
+      x.push(v);
+    }
+  });
   const slopes = [];
   for (const l of model.layers) {
     const y = new Array(l.outputs);
@@ -492,6 +596,15 @@ export function evaluate(model, p) {
       const w = PI32 * 2 ** k;
       v += w * (Math.cos(w * q[a]) * g[3 + 6 * k + a] - Math.sin(w * q[a]) * g[6 + 6 * k + a]);
     }
+    // Through the grid: the weights' derivative along axis a, the other two axes' weights.
+    cells.forEach((cell, l) => {
+      const F = grid.features;
+      const [b, d] = [(a + 1) % 3, (a + 2) % 3];
+      for (let c = 0; c < 8; c++) {
+        const dw = (((c >> a) & 1) ? 1 : -1) * cell.t[b][(c >> b) & 1] * cell.t[d][(c >> d) & 1] * cell.slope[a];
+        for (let f = 0; f < F; f++) v += g[3 + l * F + f] * dw * grid.tables[l][cell.index[c] * F + f];
+      }
+    });
     return v;
   });
   return { distance: distanceScale * x[0], gradient: dq.map((v) => distanceScale * scale * v) };

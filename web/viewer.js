@@ -110,6 +110,8 @@ export function unsupported(model) {
   if (model.layers.length > MAX_LAYERS) return `${model.layers.length} layers (this viewer draws up to ${MAX_LAYERS})`;
   const wide = model.layers.find((l) => l.outputs > MAX_WIDTH);
   if (wide) return `a layer ${wide.outputs} units wide (this viewer draws up to ${MAX_WIDTH})`;
+  // The shader has no hash-grid lookup: drawing without it would show a wrong surface.
+  if (model.grid) return "a hash-grid encoding (this viewer draws networks with Fourier features or no encoding)";
   return null;
 }
 
@@ -199,6 +201,8 @@ export function draw(canvas, model) {
   };
 }
 
+const grid = (g) => (g ? `; hash grid, ${g.resolutions.length} levels of ${g.features} features (${g.scheme}, 2^${g.log2Table} entries)` : "");
+
 /** What the page shows beside the picture. */
 export function describe(model, bytes) {
   const l = model.layers;
@@ -206,7 +210,7 @@ export function describe(model, bytes) {
   const schemes = [...new Set(l.map((x) => x.scheme))].join(", ");
   const lines = [
     ["size", `${bytes.toLocaleString("en")} bytes (nsdf ${model.version.join(".")})`],
-    ["network", `${arch}; weights ${schemes}${model.frequencies ? `; Fourier features, ${model.frequencies} frequencies` : ""}`],
+    ["network", `${arch}; weights ${schemes}${model.frequencies ? `; Fourier features, ${model.frequencies} frequencies` : ""}${grid(model.grid)}`],
   ];
   if (model.metadata["nsdf.name"]) lines.unshift(["name", model.metadata["nsdf.name"]]);
   const s = model.stats;

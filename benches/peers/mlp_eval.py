@@ -33,6 +33,43 @@ import nsdf_reader  # noqa: E402
 TOLERANCE = 1e-4
 
 
+def torch_grid(g, torch):
+    """The hash-grid encoding (format 1.2) as a torch.nn.Module: network-frame points (N x 3) to
+    each level's trilinearly interpolated features (N x levels*features)."""
+
+    class HashGrid(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("table", torch.from_numpy(np.concatenate(g.tables)))
+            # Corner c: bit a set is the upper vertex along axis a.
+            bits = [[(c >> a) & 1 for a in range(3)] for c in range(8)]
+            self.register_buffer("corners", torch.tensor(bits, dtype=torch.int64))
+            self.levels, start = [], 0
+            for n, t in zip(g.resolutions, g.tables):
+                self.levels.append((n, len(t), start, (n + 1) ** 3 <= len(t)))
+                start += len(t)
+
+        def forward(self, q):
+            u = ((q + 1) * 0.5).clamp(0, 1)
+            feats = []
+            for n, entries, start, dense in self.levels:
+                s = u * n
+                k = torch.nan_to_num(torch.floor(s), nan=0.0).clamp(max=n - 1)
+                w = (s - k)[:, None, :]
+                v = k.to(torch.int64)[:, None, :] + self.corners
+                if dense:
+                    idx = v[..., 0] + (n + 1) * (v[..., 1] + (n + 1) * v[..., 2])
+                else:
+                    p = nsdf_reader.PRIMES
+                    idx = ((v[..., 0] * p[0]) ^ (v[..., 1] * p[1]) ^ (v[..., 2] * p[2])) & (entries - 1)
+                t = torch.where(self.corners.bool(), w, 1 - w)
+                weight = (t[..., 0] * t[..., 1]) * t[..., 2]
+                feats.append((weight[..., None] * self.table[start + idx]).sum(1))
+            return torch.cat(feats, 1)
+
+    return HashGrid()
+
+
 def torch_model(m, torch):
     """The network as a torch.nn.Module taking world points (N x 3) to distances (N)."""
     nn = torch.nn
@@ -52,6 +89,7 @@ def torch_model(m, torch):
             self.register_buffer("translation", torch.tensor(m.translation, dtype=torch.float32))
             freqs = [np.pi * 2.0**k for k in range(m.fourier_frequencies)]
             self.register_buffer("freqs", torch.tensor(freqs, dtype=torch.float32))
+            self.grid = torch_grid(m.grid, torch) if m.grid is not None else None
             layers = []
             for l in m.layers:
                 lin = nn.Linear(l.inputs, l.outputs)
@@ -71,6 +109,8 @@ def torch_model(m, torch):
                 # Per frequency k: sin(2^k pi q) for x, y, z, then cos for x, y, z.
                 a = (q[:, None, :] * self.freqs[None, :, None])
                 x = torch.cat([q, torch.stack([a.sin(), a.cos()], 2).reshape(len(q), -1)], 1)
+            elif self.grid is not None:
+                x = torch.cat([q, self.grid(q)], 1)
             else:
                 x = q
             return self.distance_scale * self.net(x)[:, 0]
@@ -80,6 +120,8 @@ def torch_model(m, torch):
 
 def onnx_model(m):
     """The network as an ONNX graph (built directly, so no torch exporter is involved)."""
+    if m.grid is not None:
+        raise NotImplementedError("the hash-grid encoding has no ONNX graph here")
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -187,23 +229,26 @@ def main():
     if args.compile:
         tc = torch.compile(tm)
         runtimes["torch.compile"] = lambda b: torch_run(tc, b)
-    try:
-        import onnxruntime as ort
+    if m.grid is not None:
+        print("onnxruntime skipped: the hash-grid encoding has no ONNX graph here", file=sys.stderr)
+    else:
+        try:
+            import onnxruntime as ort
 
-        so = ort.SessionOptions()
-        so.intra_op_num_threads = args.threads
-        so.inter_op_num_threads = 1
-        sess = ort.InferenceSession(onnx_model(m), so, providers=["CPUExecutionProvider"])
+            so = ort.SessionOptions()
+            so.intra_op_num_threads = args.threads
+            so.inter_op_num_threads = 1
+            sess = ort.InferenceSession(onnx_model(m), so, providers=["CPUExecutionProvider"])
 
-        def ort_run(batch):
-            out = np.empty(len(pts), np.float32)
-            for s in range(0, len(pts), batch):
-                out[s : s + batch] = sess.run(None, {"p": pts[s : s + batch]})[0][:, 0]
-            return out
+            def ort_run(batch):
+                out = np.empty(len(pts), np.float32)
+                for s in range(0, len(pts), batch):
+                    out[s : s + batch] = sess.run(None, {"p": pts[s : s + batch]})[0][:, 0]
+                return out
 
-        runtimes["onnxruntime"] = ort_run
-    except ImportError:
-        print("onnxruntime not installed: skipped", file=sys.stderr)
+            runtimes["onnxruntime"] = ort_run
+        except ImportError:
+            print("onnxruntime not installed: skipped", file=sys.stderr)
 
     versions = {"torch": torch.__version__, "numpy": np.__version__}
     if "onnxruntime" in runtimes:

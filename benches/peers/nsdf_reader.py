@@ -4,8 +4,9 @@
 It exists to show the format can be read from another language, and to let the peer benchmarks
 (mlp_eval.py) build the same network in PyTorch and onnxruntime. It checks the container
 (magic, version, length, directory layout, CRC-32C checksums, zero padding) and decodes the
-ARCH, WGHT (f32, f16 and int8 schemes), XFRM, META and STAT chunks; unknown optional chunks are
-skipped and unknown REQUIRED ones rejected. It is not a full validator: see `nsdf validate`.
+ARCH, WGHT (f32, f16, int8 and int4 schemes), XFRM, GRID (the hash-grid encoding of format 1.2),
+META and STAT chunks; unknown optional chunks are skipped and unknown REQUIRED ones rejected. It
+is not a full validator: see `nsdf validate`.
 
     python nsdf_reader.py FILE [x y z]    # summary, and the distance at a world point
     python nsdf_reader.py --vectors DIR   # check spec/vectors: valid ones match, invalid rejected
@@ -21,9 +22,11 @@ MAGIC = b"\x89NSDF\r\n\x1a"
 HEADER_LEN = 64
 DIR_ENTRY_LEN = 32
 FLAG_REQUIRED = 1
-KNOWN_TAGS = {b"ARCH", b"WGHT", b"XFRM", b"META", b"STAT"}
+KNOWN_TAGS = {b"ARCH", b"WGHT", b"XFRM", b"META", b"STAT", b"GRID"}
 ACTIVATIONS = {0: "identity", 1: "relu", 2: "leaky_relu", 3: "tanh", 4: "sine"}
-SCHEMES = {0: "f32", 1: "f16", 2: "int8"}
+SCHEMES = {0: "f32", 1: "f16", 2: "int8", 3: "int4"}
+# instant-NGP's hashing primes, one per axis.
+PRIMES = (1, 2654435761, 805459861)
 
 
 class NsdfError(ValueError):
@@ -63,6 +66,15 @@ class Layer:
 
 
 @dataclass
+class Grid:
+    features: int  # per level and vertex
+    log2_table: int
+    resolutions: list  # cells per axis, per level
+    scheme: str  # "f32" or "f16"
+    tables: list  # per level, float32 (entries x features)
+
+
+@dataclass
 class Model:
     version: tuple
     fourier_frequencies: int  # 0: no encoding
@@ -73,6 +85,7 @@ class Model:
     bounds: np.ndarray  # 2 x 3: min, max
     metadata: dict = field(default_factory=dict)
     stats: dict = None
+    grid: Grid = None  # the hash-grid encoding's features, when ARCH declares it
 
     @property
     def parameter_count(self):
@@ -135,12 +148,19 @@ def read(data):
     for tag in (b"ARCH", b"WGHT", b"XFRM"):
         if tag not in chunks:
             raise NsdfError(f"missing required chunk {tag.decode()}")
-    freqs, shapes = _arch(*chunks[b"ARCH"])
+    freqs, grid_features, shapes = _arch(*chunks[b"ARCH"])
     layers = _weights(*chunks[b"WGHT"], shapes)
     xf = _transform(*chunks[b"XFRM"])
+    grid = None
+    if grid_features:
+        if b"GRID" not in chunks:
+            raise NsdfError("missing required chunk GRID (ARCH declares a hash-grid encoding)")
+        grid = _grid(*chunks[b"GRID"], grid_features)
+    elif b"GRID" in chunks:
+        raise NsdfError(f"GRID chunk at offset {chunks[b'GRID'][0]}, but ARCH's encoding is not a hash grid")
     meta = _meta(*chunks[b"META"]) if b"META" in chunks else {}
     stats = _stats(*chunks[b"STAT"]) if b"STAT" in chunks else None
-    return Model((major, minor), freqs, layers, *xf, metadata=meta, stats=stats)
+    return Model((major, minor), freqs, layers, *xf, metadata=meta, stats=stats, grid=grid)
 
 
 def _arch(base, b):
@@ -149,15 +169,16 @@ def _arch(base, b):
     input_dim, encoding, param, count = struct.unpack_from("<IIII", b, 0)
     if input_dim != 3:
         raise NsdfError(f"input dimension {input_dim} at offset {base}, must be 3")
-    if encoding == 0 and param == 0:
-        freqs = 0
-    elif encoding == 1 and 1 <= param <= 16:
+    freqs = grid_features = 0
+    if encoding == 1 and 1 <= param <= 16:
         freqs = param
-    else:
+    elif encoding == 2 and 1 <= param <= 256:
+        grid_features = param  # levels x features per level, the levels in GRID
+    elif encoding != 0 or param != 0:
         raise NsdfError(f"bad input encoding {encoding} ({param}) at offset {base + 4}")
     if not 1 <= count <= 64 or len(b) != 16 + 16 * count:
         raise NsdfError(f"ARCH at offset {base}: bad layer count {count} or chunk length {len(b)}")
-    shapes, width = [], 3 + 6 * freqs
+    shapes, width = [], 3 + 6 * freqs + grid_features
     for i in range(count):
         inputs, outputs, code, p = struct.unpack_from("<IIIf", b, 16 + 16 * i)
         if inputs != width or not 1 <= outputs <= 4096 or code not in ACTIVATIONS:
@@ -168,7 +189,7 @@ def _arch(base, b):
         width = outputs
     if width != 1:
         raise NsdfError("the last layer must have 1 output")
-    return freqs, shapes
+    return freqs, grid_features, shapes
 
 
 def _align16(n):
@@ -180,6 +201,13 @@ def _floats(b, at, n, base, what):
     if not np.all(np.isfinite(v)):
         raise NsdfError(f"non-finite {what} at offset {base + at}")
     return v
+
+
+def _halves(b, at, n, base, what):
+    h = np.frombuffer(b, dtype="<u2", count=n, offset=at)
+    if np.any(h & 0x7C00 == 0x7C00):
+        raise NsdfError(f"infinite or NaN f16 {what} at offset {base + at}")
+    return h.view("<f2").astype(np.float32)  # exact
 
 
 def _weights(base, b, shapes):
@@ -194,20 +222,33 @@ def _weights(base, b, shapes):
     layers = []
     for (inputs, outputs, act, p), code in zip(shapes, codes):
         scheme, n, start = SCHEMES[code], inputs * outputs, at
-        extra = outputs if scheme == "int8" else 0
-        wbytes = {"f32": 4, "f16": 2, "int8": 1}[scheme] * n
-        end = start + _align16(4 * (outputs + extra) + wbytes)
+        row4 = (inputs + 1) // 2  # int4: two weights a byte, rows padded to a whole byte
+        wbytes = {"f32": 4 * n, "f16": 2 * n, "int8": 4 * outputs + n, "int4": outputs * row4}[scheme]
+        end = start + _align16(4 * outputs + wbytes)  # int4: f16 biases and f16 scales
         if end > len(b):
             raise NsdfError(f"WGHT at offset {base} is too short")
+        if scheme == "int4":
+            # Rows of 4-bit two's-complement weights, low nibble first.
+            bias = _halves(b, at, outputs, base, "bias")
+            scales = _halves(b, at + 2 * outputs, outputs, base, "int4 scale")
+            at += 4 * outputs
+            rows = np.frombuffer(b, dtype=np.uint8, count=outputs * row4, offset=at).reshape(outputs, row4)
+            nib = np.stack([rows & 0xF, rows >> 4], axis=2).reshape(outputs, 2 * row4)
+            if np.any(scales < 0) or np.any(nib[:, :inputs] == 8) or np.any(nib[:, inputs:]):
+                raise NsdfError(f"int4 weight -8, negative scale or row padding in block at offset {base + at}")
+            q = np.where(nib[:, :inputs] >= 8, nib[:, :inputs].astype(np.int16) - 16, nib[:, :inputs])
+            w = q.astype(np.float32) * scales[:, None]
+            at += outputs * row4
+            _zeros(b, at, end, "WGHT block padding")
+            at = end
+            layers.append(Layer(inputs, outputs, act, p, scheme, w, bias))
+            continue
         bias = _floats(b, at, outputs, base, "bias")
         at += 4 * outputs
         if scheme == "f32":
             w = _floats(b, at, n, base, "weight")
         elif scheme == "f16":
-            h = np.frombuffer(b, dtype="<u2", count=n, offset=at)
-            if np.any(h & 0x7C00 == 0x7C00):
-                raise NsdfError(f"infinite or NaN f16 weight in block at offset {base + at}")
-            w = h.view("<f2").astype(np.float32)  # exact
+            w = _halves(b, at, n, base, "weight")
         else:
             scales = _floats(b, at, outputs, base, "int8 scale")
             at += 4 * outputs
@@ -216,6 +257,7 @@ def _weights(base, b, shapes):
                 raise NsdfError(f"int8 weight -128 or negative scale in block at offset {base + at}")
             # One f32 multiply per weight: w = q * scale.
             w = q.reshape(outputs, inputs).astype(np.float32) * scales[:, None]
+            wbytes = n
         at += wbytes
         _zeros(b, at, end, "WGHT block padding")
         at = end
@@ -223,6 +265,63 @@ def _weights(base, b, shapes):
     if at != len(b):
         raise NsdfError(f"WGHT at offset {base}: length {len(b)}, expected {at}")
     return layers
+
+
+def _grid(base, b, features):
+    """GRID: L levels of F features (L*F = ARCH's encoding_param), a table of 2^log2_table
+    entries, the f32/f16 scheme, each level's cells per axis; then every level's vertex features."""
+    if len(b) < 16:
+        raise NsdfError(f"GRID at offset {base} is too short")
+    levels, per_level, log2_table, code = struct.unpack_from("<4I", b, 0)
+    if not 1 <= levels <= 32 or per_level not in (1, 2, 4, 8):
+        raise NsdfError(f"GRID at offset {base}: {levels} levels of {per_level} features")
+    if levels * per_level != features:
+        raise NsdfError(f"GRID at offset {base}: {levels} x {per_level} features, ARCH declares {features}")
+    if not 4 <= log2_table <= 24:
+        raise NsdfError(f"hash-grid log2 table size {log2_table} at offset {base + 8} outside 4..24")
+    if code not in (0, 1):
+        raise NsdfError(f"unknown grid scheme {code} at offset {base + 12}")
+    head = _align16(16 + 4 * levels)
+    if len(b) < head:
+        raise NsdfError(f"GRID at offset {base} is too short")
+    res = list(struct.unpack_from(f"<{levels}I", b, 16))
+    if not all(1 <= n <= 1 << 20 for n in res):
+        raise NsdfError(f"hash-grid resolution outside 1..2^20 at offset {base + 16}")
+    # A level stores every vertex when they fit the table, else the whole (hashed) table.
+    entries = [min((n + 1) ** 3, 1 << log2_table) for n in res]
+    count = sum(entries) * per_level
+    if count > 1 << 26:
+        raise NsdfError(f"GRID at offset {base}: {count} values, over the limit of 2^26")
+    _zeros(b, 16 + 4 * levels, head, "GRID header padding")
+    size = 4 if code == 0 else 2
+    if len(b) != head + size * count:
+        raise NsdfError(f"GRID at offset {base}: length {len(b)}, expected {head + size * count}")
+    values = (_floats if code == 0 else _halves)(b, head, count, base, "grid feature")
+    tables = np.split(values, np.cumsum(entries[:-1]) * per_level)
+    return Grid(per_level, log2_table, res, SCHEMES[code], [t.reshape(-1, per_level) for t in tables])
+
+
+def _grid_features(g, q):
+    """Per level, the features trilinearly interpolated at network-frame points q (N x 3)."""
+    out = []
+    for n, table in zip(g.resolutions, g.tables):
+        s = np.clip((q + 1) * 0.5, 0, 1) * n
+        # NaN coordinates index vertex 0 (and stay NaN through the weights), as in the runtime.
+        k = np.minimum(np.floor(np.nan_to_num(s)), n - 1)
+        w, k = s - k, k.astype(np.int64)
+        side, acc = n + 1, 0
+        for c in range(8):
+            bit = [(c >> a) & 1 for a in range(3)]
+            v = k + np.array(bit)
+            if side**3 <= len(table):
+                idx = v[:, 0] + side * (v[:, 1] + side * v[:, 2])
+            else:
+                # The low bits of the 32-bit hash: the products fit int64 (v < 2^21).
+                idx = (v[:, 0] * PRIMES[0] ^ v[:, 1] * PRIMES[1] ^ v[:, 2] * PRIMES[2]) & (len(table) - 1)
+            t = [w[:, a] if bit[a] else 1 - w[:, a] for a in range(3)]
+            acc = acc + ((t[0] * t[1]) * t[2])[:, None] * table[idx].astype(q.dtype)
+        out.append(acc)
+    return out
 
 
 def _transform(base, b):
@@ -285,6 +384,8 @@ def evaluate(m, points, dtype=np.float64):
     for k in range(m.fourier_frequencies):
         f = dtype(np.pi * 2.0**k)
         feats += [np.sin(f * q), np.cos(f * q)]
+    if m.grid is not None:
+        feats += _grid_features(m.grid, q)
     x = np.concatenate(feats, axis=1)
     for l in m.layers:
         z = x @ l.weights.astype(dtype).T + l.bias.astype(dtype)
@@ -345,6 +446,9 @@ def main(argv):
         print(f"error: {e}", file=sys.stderr)
         return 1
     enc = f"fourier({m.fourier_frequencies})" if m.fourier_frequencies else "none"
+    if m.grid is not None:
+        g = m.grid
+        enc = f"hashgrid({len(g.resolutions)} levels x {g.features}, 2^{g.log2_table} table, {g.scheme})"
     print(f"nsdf {m.version[0]}.{m.version[1]}, encoding {enc}, {len(m.layers)} layers, "
           f"{m.parameter_count} parameters")
     for i, l in enumerate(m.layers):

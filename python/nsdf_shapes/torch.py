@@ -7,19 +7,26 @@
 
 The module holds the dequantized weights exactly as the runtime evaluates them (spec order:
 world point -> ``scale * p + translation`` -> encoding -> dense layers -> ``distance_scale * f``),
-so it agrees with ``Shape.distance`` to float32 rounding.
+so it agrees with ``Shape.distance`` to float32 rounding. A hash-grid encoding (format 1.2) keeps
+its features as a buffer; its gradient with respect to the points comes from autograd.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any, List
+import struct
+from typing import Any, List, Optional
 
 import numpy as np
 import torch
 from torch import nn
 
 __all__ = ["NsdfModule", "module"]
+
+# instant-NGP's hashing primes, one per axis (spec section 3.6).
+_PRIMES = (1, 2654435761, 805459861)
+# Corner c of a cell: bit a set is the upper vertex along axis a.
+_CORNERS = [[(c >> a) & 1 for a in range(3)] for c in range(8)]
 
 
 def _activation(name: str, param: Any) -> Any:
@@ -36,14 +43,74 @@ def _activation(name: str, param: Any) -> Any:
     raise ValueError(f"activation {name!r} is not known to nsdf_shapes.torch")
 
 
+def _grid_values(data: bytes, enc: dict) -> np.ndarray:
+    """The GRID chunk's features as float32 (entries of every level, features per entry). The
+    binding reports the grid's shape, not its values: they are read from the (validated) file."""
+    count = struct.unpack_from("<I", data, 24)[0]
+    for i in range(count):
+        tag, _, offset, length = struct.unpack_from("<4sIQQ", data, 64 + 32 * i)
+        if tag == b"GRID":
+            break
+    else:
+        raise ValueError("a hash-grid shape without a GRID chunk")
+    levels = int(enc["levels"])
+    values = offset + (16 + 4 * levels + 15) // 16 * 16
+    dtype = "<f2" if enc["scheme"] == "f16" else "<f4"
+    n = (offset + length - values) // np.dtype(dtype).itemsize
+    v = np.frombuffer(data, dtype=dtype, count=n, offset=values).astype(np.float32)
+    return v.reshape(-1, int(enc["features_per_level"]))
+
+
+class _HashGrid(nn.Module):
+    """The hash-grid encoding: per level, the features trilinearly interpolated at the cell
+    holding each point (``(..., 3)`` network-frame points -> ``(..., levels * features)``)."""
+
+    def __init__(self, enc: dict, values: np.ndarray) -> None:
+        super().__init__()
+        self.register_buffer("table", torch.from_numpy(values))
+        self.register_buffer("corners", torch.tensor(_CORNERS, dtype=torch.int64))
+        self.levels = []  # (cells per axis, entries, first entry, dense)
+        start = 0
+        for n in enc["resolutions"]:
+            entries = min((n + 1) ** 3, 1 << int(enc["log2_table"]))
+            self.levels.append((int(n), entries, start, (n + 1) ** 3 <= entries))
+            start += entries
+        if start != len(values):
+            raise ValueError(f"the grid's shape needs {start} entries, GRID holds {len(values)}")
+
+    def forward(self, q: torch.Tensor) -> torch.Tensor:
+        # Clamped coordinates carry no gradient, nor do those on the domain's faces (as in the
+        # runtime, whose slope is N/2 strictly inside (-1, 1) only).
+        u = (q + 1) * 0.5
+        u = torch.where((q > -1) & (q < 1), u, u.clamp(0, 1).detach())
+        feats = []
+        for n, entries, start, dense in self.levels:
+            s = u * n
+            # NaN indexes vertex 0 and stays NaN through the weights, as in the runtime.
+            k = torch.nan_to_num(torch.floor(s.detach()), nan=0.0).clamp(max=n - 1)
+            w = (s - k)[..., None, :]
+            v = k.to(torch.int64)[..., None, :] + self.corners
+            if dense:
+                idx = v[..., 0] + (n + 1) * (v[..., 1] + (n + 1) * v[..., 2])
+            else:
+                # The low bits of the 32-bit hash: the products fit int64 (v < 2^21).
+                h = (v[..., 0] * _PRIMES[0]) ^ (v[..., 1] * _PRIMES[1]) ^ (v[..., 2] * _PRIMES[2])
+                idx = h & (entries - 1)
+            t = torch.where(self.corners.bool(), w, 1 - w)
+            weight = (t[..., 0] * t[..., 1]) * t[..., 2]
+            feats.append((weight[..., None] * self.table[start + idx]).sum(-2))
+        return torch.cat(feats, dim=-1)
+
+
 class NsdfModule(nn.Module):
     """The network of a ``Shape``: ``forward(points (N, 3)) -> (N,)`` signed distances."""
 
-    def __init__(self, layers: List[dict], info: dict) -> None:
+    def __init__(self, layers: List[dict], info: dict, grid: Optional[np.ndarray] = None) -> None:
         super().__init__()
         t = info["transform"]
         enc = info["architecture"]["encoding"]
         self.frequencies = int(enc.get("frequencies", 0)) if enc["type"] == "fourier" else 0
+        self.grid = _HashGrid(enc, grid) if enc["type"] == "hashgrid" else None
         self.register_buffer("scale", torch.tensor(float(t["scale"]), dtype=torch.float32))
         self.register_buffer("translation", torch.tensor(t["translation"], dtype=torch.float32))
         self.register_buffer(
@@ -63,6 +130,8 @@ class NsdfModule(nn.Module):
             self._act_names.append(layer["activation"])
 
     def encode(self, q: torch.Tensor) -> torch.Tensor:
+        if self.grid is not None:
+            return torch.cat([q, self.grid(q)], dim=-1)
         if self.frequencies == 0:
             return q
         feats = [q]
@@ -81,4 +150,7 @@ class NsdfModule(nn.Module):
 
 def module(shape: Any) -> NsdfModule:
     """A torch module of ``shape`` (an ``nsdf_shapes.Shape``), on the CPU in float32."""
-    return NsdfModule(shape.layers(), shape.info)
+    info = shape.info
+    enc = info["architecture"]["encoding"]
+    grid = _grid_values(shape.to_bytes(), enc) if enc["type"] == "hashgrid" else None
+    return NsdfModule(shape.layers(), info, grid)

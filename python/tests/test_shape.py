@@ -25,7 +25,9 @@ def expected_values(name):
     return np.array(rows)
 
 
-@pytest.mark.parametrize("name", ["davies-int8", "davies-int4", "davies-f16", "davies-f32"])
+@pytest.mark.parametrize(
+    "name", ["davies-int8", "davies-int4", "davies-f16", "davies-f32", "hashgrid-f16", "hashgrid-f32"]
+)
 def test_every_valid_vector_matches_its_expected_distances(name):
     shape = ns.open(VECTORS / "valid" / f"{name}.nsdf")
     rows = expected_values(name)
@@ -123,6 +125,14 @@ def test_info_says_what_the_file_holds(davies_path):
     assert set(info["transform"]) == {"scale", "translation", "distance_scale", "bounds"}
     b = ns.open(davies_path).bounds
     assert b.shape == (2, 3) and np.all(b[0] < b[1])
+
+
+def test_info_describes_a_hash_grid():
+    enc = ns.open(VECTORS / "valid" / "hashgrid-f16.nsdf").info["architecture"]["encoding"]
+    assert enc["type"] == "hashgrid"
+    # Three levels of two features after the point's coordinates.
+    assert (enc["levels"], enc["features_per_level"], enc["features"]) == (3, 2, 3 + 3 * 2)
+    assert enc["resolutions"] == [2, 4, 9] and enc["log2_table"] == 6 and enc["scheme"] == "f16"
 
 
 def test_every_invalid_vector_is_an_error_with_its_code():
