@@ -401,10 +401,13 @@ impl Under {
     }
 }
 
-/// The cases a target can hold, opened; asserts that the GPU holds at least the Davies ones.
+/// The cases a target can hold, opened; asserts that the GPU holds at least the Davies and the
+/// hash-grid ones (the grid cases are at most 35 wide, within the kernels' 64).
 fn opened(target: Target, threads: usize) -> Vec<(Case, Under)> {
     let all = cases();
     let total = all.len();
+    let is_grid = |c: &Case| c.name.starts_with("hash grid");
+    let grids = all.iter().filter(|c| is_grid(c)).count();
     let v: Vec<(Case, Under)> = all
         .into_iter()
         .filter_map(|c| target.open(&c, threads).map(|u| (c, u)))
@@ -416,6 +419,8 @@ fn opened(target: Target, threads: usize) -> Vec<(Case, Under)> {
                 .filter(|(c, _)| c.name.starts_with("davies"))
                 .count()
                 == 3
+                && grids > 0
+                && v.iter().filter(|(c, _)| is_grid(c)).count() == grids
                 && v.len() * 2 > total,
             "the GPU refused too many cases"
         ),

@@ -38,7 +38,8 @@ fn gpu_matches_scalar_reference() {
 mod gpu {
     use super::skip;
     use nsdf::cuda::{CudaDevice, CudaShape};
-    use nsdf::{Activation, Backend, Encoding, Model, Scheme, Shape};
+    use nsdf::{Activation, Backend, Encoding, HashGrid, Model, Scheme, Shape};
+    use nsdf_testing::models::random_grid_model;
     use nsdf_testing::{davies, random_model, Rng};
 
     /// The device, or None after a SKIP message; the error itself must be a clean one.
@@ -96,6 +97,15 @@ mod gpu {
             let m = random_model(40, enc, &[width, width], relu, tanh, Scheme::F32);
             v.push((format!("fourier {frequencies}"), m));
         }
+        // Hash grids: dense and hashed levels, f32 and f16 features, up to 63 inputs.
+        for (levels, features, hidden, scheme) in [
+            (4, 2, vec![16], Scheme::F32),
+            (8, 4, vec![32, 32], Scheme::F16),
+            (15, 4, vec![64, 64], Scheme::F32),
+        ] {
+            let m = random_grid_model(60 + levels as u64, levels, features, &hidden, relu, scheme);
+            v.push((format!("hash grid {levels}x{features}"), m));
+        }
         for act in [
             Activation::Identity,
             Activation::LeakyRelu(0.1),
@@ -126,6 +136,12 @@ mod gpu {
             if name.starts_with("davies") {
                 assert!(
                     gpu.uses_fast_kernel() && gpu.uses_fast_gradient_kernel(),
+                    "{gpu:?}"
+                );
+            }
+            if name.starts_with("hash grid") {
+                assert!(
+                    !gpu.uses_fast_kernel() && !gpu.uses_fast_gradient_kernel(),
                     "{gpu:?}"
                 );
             }
@@ -203,5 +219,13 @@ mod gpu {
         );
         let e = CudaShape::new(&dev, &Shape::from_model(m).unwrap()).unwrap_err();
         assert!(e.to_string().contains("100 wide"), "{e}");
+        // 16 levels x 4 features + 3 coordinates: 67 inputs.
+        let grid = HashGrid::zeros(4, 8, vec![4; 16], Scheme::F32);
+        let m = Model::with_grid(grid, &[16], Activation::Relu, Activation::Tanh);
+        let e = CudaShape::new(&dev, &Shape::from_model(m).unwrap()).unwrap_err();
+        assert!(
+            e.to_string().contains("hash-grid encoding is 67 wide"),
+            "{e}"
+        );
     }
 }

@@ -9,7 +9,8 @@
 //! are compared with the scalar backend.
 
 use nsdf::cuda::blob;
-use nsdf::{Activation, Backend, Encoding, Model, Scheme, Shape};
+use nsdf::{Activation, Backend, Encoding, HashGrid, Model, Scheme, Shape};
+use nsdf_testing::models::random_grid_model;
 use nsdf_testing::{davies, random_model, skip, Rng};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -184,6 +185,33 @@ fn host_compiled_kernels_match_scalar_reference() {
             false,
         );
     }
+    // Hash grids (resolutions 2..24, 2^9-entry table: the coarse levels dense, the fine ones
+    // hashed), f32 and f16 features, 1 to 8 features per level, up to the 64-wide limit (15 x 4
+    // + 3 = 63 inputs); the points reach outside the grid's [-1, 1]^3, where it clamps.
+    for (levels, features, hidden, scheme) in [
+        (1, 1, vec![4], Scheme::F32),
+        (4, 2, vec![16], Scheme::F32),
+        (8, 4, vec![32, 32], Scheme::F16),
+        (3, 8, vec![5, 7], Scheme::F16),
+        (15, 4, vec![64, 64], Scheme::F32),
+    ] {
+        let m = random_grid_model(60 + levels as u64, levels, features, &hidden, relu, scheme);
+        let name = format!("hash grid {levels}x{features} {}", scheme.name());
+        check_model(&exe, &name, &m, false);
+    }
+    let m = random_grid_model(70, 6, 2, &[24, 24], Activation::Sine(2.0), Scheme::F32);
+    check_model(&exe, "hash grid sine", &m, false);
+    // The dense/hashed boundary: 8^3 vertices exactly fill a 2^9-entry table (dense), 9^3 do not
+    // (hashed), and a single cell (N = 1).
+    let mut m = random_grid_model(71, 3, 2, &[16], relu, Scheme::F32);
+    let mut grid = HashGrid::zeros(2, 9, vec![7, 8, 1], Scheme::F32);
+    let mut rng = Rng(72);
+    grid.values
+        .iter_mut()
+        .for_each(|v| *v = rng.uniform(-0.5, 0.5));
+    assert_eq!((grid.entries(0), grid.entries(1)), (512, 512));
+    m.grid = Some(grid);
+    check_model(&exe, "hash grid table boundary", &m, false);
     let acts = [
         Activation::Identity,
         Activation::Relu,

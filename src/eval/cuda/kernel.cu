@@ -10,10 +10,15 @@
 //
 // The network arrives as one 32-bit word array, the "blob" (packed by src/eval/cuda/blob.rs):
 //   [0] layer count L   [1] Fourier frequencies (0 = no encoding)
-//   [2] scale  [3..5] translation  [6] distance_scale  (f32 bits)  [7] zero
+//   [2] scale  [3..5] translation  [6] distance_scale  (f32 bits)
+//   [7] offset G of the hash-grid descriptor (0 = no hash grid)
 //   [8 + 6k ..] layer k: inputs, outputs, activation code, activation parameter (f32 bits),
 //               weight offset, bias offset (in words; weight offsets are multiples of 4)
-//   then the weights (row-major outputs x inputs) and biases, f32.
+//   then the weights (row-major outputs x inputs) and biases, f32;
+//   then, with a hash grid, its descriptor at G: level count, features per level F, log2 of the
+//   table size, and per level l (at G + 3 + 2l) its cells per axis N_l and the offset of its
+//   values; then the values, f32, level after level, F per table entry (src/grid.rs).
+// Offsets are in words from the start of the blob.
 
 #ifdef __CUDACC__
 #define NSDF_FN __device__ __forceinline__
@@ -48,6 +53,8 @@ struct alignas(16) float4 {
 
 #define NSDF_HEADER_WORDS 8
 #define NSDF_LAYER_WORDS 6
+#define NSDF_GRID_WORDS 3
+#define NSDF_GRID_LEVEL_WORDS 2
 
 NSDF_FN float nsdf_as_float(unsigned u) {
 #ifdef __CUDACC__
@@ -89,28 +96,116 @@ NSDF_FN float nsdf_act_derivative(unsigned code, float param, float x) {
     }
 }
 
-// World point -> network frame, then the encoding into x[0 .. 3 + 6 * frequencies).
-NSDF_FN void nsdf_encode(const unsigned* blob, const float p[3], float q[3], float* x) {
+// Hash-grid level l's features at network-frame point q into x[3 + lF + f], as grid.rs's
+// `cell` and HashGrid::encode, and where dx is not null their derivatives along the axes into
+// dx[a][3 + lF + f] (zeroed by the caller). Corner by corner, each added to every feature, so
+// only one corner's index and weights are live: the generic kernels keep the register count
+// (and so the occupancy) they have without grid code. ptxas's allocation is sensitive to the
+// form of these loops: check build_ptx.py --ptxas after changing them (docs/cuda.md's figures).
+NSDF_FN void nsdf_grid_level(const unsigned* grid, unsigned l, const float* blob_f,
+                             const float q[3], float* x, float (*dx)[NSDF_MAX_WIDTH]) {
+    unsigned features = NSDF_LDG(grid + 1), log2_table = NSDF_LDG(grid + 2);
+    const unsigned* d = grid + NSDF_GRID_WORDS + NSDF_GRID_LEVEL_WORDS * l;
+    unsigned n = NSDF_LDG(d);
+    const float* table = blob_f + NSDF_LDG(d + 1);
+    unsigned k[3];
+    float w[3], slope[3];
+    for (int a = 0; a < 3; a++) {
+        // fmaxf/fminf send NaN to 0 where grid.rs's clamp keeps it (and `as u32` then gives 0):
+        // the same cell, and the conversion below is defined for every input. A NaN point's
+        // distance is NaN either way, through q itself.
+        float u = fminf(fmaxf((q[a] + 1.0f) * 0.5f, 0.0f), 1.0f);
+        float s = u * (float)n;
+        unsigned i = (unsigned)floorf(s);
+        k[a] = i < n - 1 ? i : n - 1;
+        w[a] = s - (float)k[a];
+        slope[a] = q[a] > -1.0f && q[a] < 1.0f ? 0.5f * (float)n : 0.0f;
+    }
+    // Dense when every vertex has its own entry ((N + 1)^3 reaches 2^60: 64-bit), else hashed
+    // with instant-NGP's primes in wrapping 32-bit arithmetic.
+    unsigned side = n + 1;
+    unsigned long long entries = 1ull << log2_table;
+    bool dense = (unsigned long long)side * side * side <= entries;
+    unsigned mask = (unsigned)(entries - 1);
+    float* out = x + 3 + l * features;
+    for (unsigned f = 0; f < features; f++) out[f] = 0.0f;
+    // Corner c: bit a set, the upper vertex along axis a. Not unrolled: unrolled, ptxas keeps
+    // several corners live and the distance kernel needs 48 registers on sm_80 instead of 40.
+#pragma unroll 1
+    for (unsigned c = 0; c < 8; c++) {
+        unsigned bx = c & 1, by = (c >> 1) & 1, bz = (c >> 2) & 1;
+        unsigned vx = k[0] + bx, vy = k[1] + by, vz = k[2] + bz;
+        unsigned index = dense ? vx + side * (vy + side * vz)
+                               : ((vx * 1u) ^ (vy * 2654435761u) ^ (vz * 805459861u)) & mask;
+        const float* e = table + index * features;
+        float tx = bx ? w[0] : 1.0f - w[0];
+        float ty = by ? w[1] : 1.0f - w[1];
+        float tz = bz ? w[2] : 1.0f - w[2];
+        float weight = tx * ty * tz;
+        for (unsigned f = 0; f < features; f++) out[f] = fmaf(weight, NSDF_LDG(e + f), out[f]);
+        if (dx) {
+            // d weight / d w_a (times d w_a / d q_a, applied once below).
+            float d0 = bx ? ty * tz : -(ty * tz);
+            float d1 = by ? tx * tz : -(tx * tz);
+            float d2 = bz ? tx * ty : -(tx * ty);
+            for (unsigned f = 0; f < features; f++) {
+                unsigned i = 3 + l * features + f;
+                float v = NSDF_LDG(e + f);
+                dx[0][i] = fmaf(d0, v, dx[0][i]);
+                dx[1][i] = fmaf(d1, v, dx[1][i]);
+                dx[2][i] = fmaf(d2, v, dx[2][i]);
+            }
+        }
+    }
+    if (dx) {
+        for (unsigned f = 0; f < features; f++) {
+            unsigned i = 3 + l * features + f;
+            for (int a = 0; a < 3; a++) dx[a][i] *= slope[a];
+        }
+    }
+}
+
+// World point -> network frame q, then the encoded input x: q, then either the Fourier features
+// (x[3 + 6k + a] = sin, x[6 + 6k + a] = cos of 2^k pi q_a) or the hash-grid features
+// (x[3 + lF + f], feature f of level l, as HashGrid::encode). Where dx is not null, also the
+// encoding's tangents dx[c][i] = d x_i / d q_c, for the forward-mode gradient.
+NSDF_FN void nsdf_encode(const unsigned* blob, const float p[3], float q[3], float* x,
+                         float (*dx)[NSDF_MAX_WIDTH]) {
     float scale = nsdf_as_float(NSDF_LDG(blob + 2));
     for (int a = 0; a < 3; a++) {
         q[a] = scale * p[a] + nsdf_as_float(NSDF_LDG(blob + 3 + a));
         x[a] = q[a];
     }
     unsigned freqs = NSDF_LDG(blob + 1);
+    unsigned g = NSDF_LDG(blob + 7);
+    unsigned levels = g ? NSDF_LDG(blob + g) : 0, features = g ? NSDF_LDG(blob + g + 1) : 0;
+    if (dx) {
+        unsigned dim = 3 + 6 * freqs + levels * features;
+        for (int c = 0; c < 3; c++) {
+            for (unsigned i = 0; i < dim; i++) dx[c][i] = 0.0f;
+            dx[c][c] = 1.0f;
+        }
+    }
     for (unsigned k = 0; k < freqs; k++) {
         float f = 3.14159265358979323846f * (float)(1u << k);
         for (int a = 0; a < 3; a++) {
             x[3 + 6 * k + a] = sinf(f * q[a]);
             x[6 + 6 * k + a] = cosf(f * q[a]);
+            if (dx) {
+                dx[a][3 + 6 * k + a] = f * x[6 + 6 * k + a];
+                dx[a][6 + 6 * k + a] = -f * x[3 + 6 * k + a];
+            }
         }
     }
+    for (unsigned l = 0; l < levels; l++)
+        nsdf_grid_level(blob + g, l, (const float*)blob, q, x, dx);
 }
 
 // Distance at one world point, any architecture with widths <= NSDF_MAX_WIDTH; weights read
 // through the read-only cache (every thread of a warp reads the same word: one broadcast).
 NSDF_FN float nsdf_distance_point(const unsigned* blob, const float p[3]) {
     float a[NSDF_MAX_WIDTH], b[NSDF_MAX_WIDTH], q[3];
-    nsdf_encode(blob, p, q, a);
+    nsdf_encode(blob, p, q, a, 0);
     float* x = a;
     float* y = b;
     unsigned layers = NSDF_LDG(blob);
@@ -138,19 +233,7 @@ NSDF_FN float nsdf_distance_point(const unsigned* blob, const float p[3]) {
 // value is computed with exactly the operations of nsdf_distance_point, so the distances match.
 NSDF_FN float nsdf_gradient_point(const unsigned* blob, const float p[3], float g[3]) {
     float a[4][NSDF_MAX_WIDTH], b[4][NSDF_MAX_WIDTH], q[3];
-    nsdf_encode(blob, p, q, a[0]);
-    // Tangents of the encoding: d q_a / d q_c = [a == c]; d sin(f q_a) = f cos(f q_a).
-    unsigned freqs = NSDF_LDG(blob + 1);
-    unsigned dim = 3 + 6 * freqs;
-    for (int c = 0; c < 3; c++) {
-        for (unsigned i = 0; i < dim; i++) a[1 + c][i] = 0.0f;
-        a[1 + c][c] = 1.0f;
-        for (unsigned k = 0; k < freqs; k++) {
-            float f = 3.14159265358979323846f * (float)(1u << k);
-            a[1 + c][3 + 6 * k + c] = f * a[0][6 + 6 * k + c];
-            a[1 + c][6 + 6 * k + c] = -f * a[0][3 + 6 * k + c];
-        }
-    }
+    nsdf_encode(blob, p, q, a[0], a + 1);
     float(*x)[NSDF_MAX_WIDTH] = a;
     float(*y)[NSDF_MAX_WIDTH] = b;
     unsigned layers = NSDF_LDG(blob);
