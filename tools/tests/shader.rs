@@ -6,8 +6,9 @@
 //!    SPIR-V; without the binary the test prints SKIP (fails under `CI=true`).
 //! 3. wgpu runs each language as a compute shader over a 16³ grid spanning the shape's bounds
 //!    (padded by 10%) on a Vulkan adapter (Mesa's lavapipe on CI) and compares distance and
-//!    gradient with the CPU runtime ([`Shape::gradients`], [`Shape::distances`]). Without a
-//!    Vulkan adapter the test prints SKIP (fails under `CI=true`).
+//!    gradient with the CPU runtime ([`Shape::gradients`], [`Shape::distances`]); hash-grid
+//!    shapes read [`table_bytes`] from a storage buffer at [`TABLE`]. Without a Vulkan adapter
+//!    the test prints SKIP (fails under `CI=true`).
 //!
 //! A SKIP goes to the real stderr (`nsdf_testing::skip`), so `cargo test` shows it. Under
 //! `CI=true` (`nsdf_testing::in_ci`) a missing glslang or Vulkan/lavapipe stack fails the test
@@ -20,12 +21,17 @@
 //! blocks), with or without fused multiply-adds, and with the GPU's tanh/sin/cos: relative
 //! differences of about √width · 6e-8 per layer, ~1e-6 over 9 layers, where an indexing or
 //! activation bug gives errors of the size of the values. Measured on lavapipe: the worst point
-//! uses 0.013 of the allowed error. Gradients are not compared where a ReLU-type pre-activation
+//! uses 0.013 of the allowed error, 0.046 for the hash grids (whose gradient sums eight corners'
+//! features with opposite signs, times `N/2`). Gradients are not compared where a ReLU-type pre-activation
 //! lies within rounding of its kink (either side is right there); the test asserts such points
-//! are rare.
+//! are rare. A hash grid's gradient also jumps across cell faces, but those need no exception:
+//! the shader picks the cell from the CPU's correctly rounded f32 steps (`q`, `(q + 1) / 2`,
+//! `· N`, `floor`), so both sides land in the same cell even on a face; the hash-grid test
+//! points include faces and the clamped outside of `[-1, 1]³`.
 
 use nsdf::{Activation, Encoding, Model, Scheme, Shape};
-use nsdf_shader::{generate, Lang};
+use nsdf_shader::{generate, table_bytes, Lang, TableBinding};
+use nsdf_testing::models::random_grid_model;
 use nsdf_testing::{davies, random_model, skip_or_fail_in_ci};
 use std::path::PathBuf;
 use std::process::Command;
@@ -36,9 +42,15 @@ const RTOL: f64 = 1e-4;
 const GRID: usize = 16;
 /// A pre-activation within this fraction of its terms' magnitude counts as on the kink.
 const KINK: f64 = 1e-5;
+/// Where the test shaders take a hash grid's table: after the points (0) and results (1).
+const TABLE: TableBinding = TableBinding {
+    group: 0,
+    binding: 2,
+};
 
-/// The test shapes: Davies' network in each storage scheme, and small networks covering the
-/// Fourier encoding, odd widths and every activation.
+/// The test shapes: Davies' network in each storage scheme, small networks covering the
+/// Fourier encoding, odd widths and every activation, and hash grids with 1, 2 and 8 features
+/// per level (levels straddling 4-lane blocks), dense and hashed levels, f32 and f16 tables.
 fn shapes() -> &'static [(&'static str, Shape)] {
     static SHAPES: OnceLock<Vec<(&'static str, Shape)>> = OnceLock::new();
     SHAPES.get_or_init(|| {
@@ -83,6 +95,18 @@ fn shapes() -> &'static [(&'static str, Shape)] {
                     Scheme::Int8,
                 ),
             ),
+            (
+                "grid_f2",
+                random_grid_model(7, 8, 2, &[16, 16], Activation::Tanh, Scheme::F32),
+            ),
+            (
+                "grid_f1",
+                random_grid_model(8, 5, 1, &[12], Activation::LeakyRelu(0.05), Scheme::F16),
+            ),
+            (
+                "grid_f8",
+                random_grid_model(9, 3, 8, &[20, 8], Activation::Sine(1.5), Scheme::F32),
+            ),
         ];
         models
             .into_iter()
@@ -98,7 +122,7 @@ fn shapes() -> &'static [(&'static str, Shape)] {
 }
 
 fn source(shape: &Shape, lang: Lang, name: &str) -> String {
-    generate(shape, lang, name).unwrap()
+    generate(shape, lang, name, TABLE).unwrap()
 }
 
 /// The compute shader that evaluates `nsdf_<name>` and its gradient at `count` points:
@@ -223,6 +247,31 @@ fn assert_weights_exact(module: &naga::Module, shape: &Shape, name: &str, what: 
     }
 }
 
+/// A hash-grid shape's table is a read-only storage buffer at [`TABLE`]: the variable itself in
+/// WGSL, the member of its block in GLSL.
+fn assert_table_binding(module: &naga::Module, name: &str, what: &str) {
+    let id = format!("nsdf_{name}_table");
+    let named = |v: &naga::GlobalVariable| {
+        v.name.as_deref() == Some(&id)
+            || matches!(&module.types[v.ty].inner, naga::TypeInner::Struct { members, .. }
+                if members.iter().any(|m| m.name.as_deref() == Some(&id)))
+    };
+    let (_, var) = module
+        .global_variables
+        .iter()
+        .find(|(_, v)| named(v))
+        .unwrap_or_else(|| panic!("{what}: {id} missing"));
+    let at = naga::ResourceBinding {
+        group: TABLE.group,
+        binding: TABLE.binding,
+    };
+    assert_eq!(var.binding, Some(at), "{what}: {id} binding");
+    let naga::AddressSpace::Storage { access } = var.space else {
+        panic!("{what}: {id} is in {:?}, not a storage buffer", var.space);
+    };
+    assert_eq!(access, naga::StorageAccess::LOAD, "{what}: {id} access");
+}
+
 #[test]
 fn naga_validates_wgsl_and_glsl_with_exact_weights() {
     for (name, shape) in shapes() {
@@ -231,6 +280,9 @@ fn naga_validates_wgsl_and_glsl_with_exact_weights() {
             .unwrap_or_else(|e| panic!("{name}: WGSL: {}", e.emit_to_string(&wgsl)));
         validate(&module).unwrap_or_else(|e| panic!("{name}: WGSL invalid: {e}"));
         assert_weights_exact(&module, shape, name, &format!("{name} WGSL"));
+        if shape.model().grid.is_some() {
+            assert_table_binding(&module, name, &format!("{name} WGSL"));
+        }
 
         let glsl = wrap(Lang::Glsl, name, &source(shape, Lang::Glsl, name), 1);
         let options = naga::front::glsl::Options::from(naga::ShaderStage::Compute);
@@ -239,6 +291,9 @@ fn naga_validates_wgsl_and_glsl_with_exact_weights() {
             .unwrap_or_else(|e| panic!("{name}: GLSL: {}", e.emit_to_string(&glsl)));
         validate(&module).unwrap_or_else(|e| panic!("{name}: GLSL invalid: {e}"));
         assert_weights_exact(&module, shape, name, &format!("{name} GLSL"));
+        if shape.model().grid.is_some() {
+            assert_table_binding(&module, name, &format!("{name} GLSL"));
+        }
     }
 }
 
@@ -353,7 +408,9 @@ fn gpu() -> Option<&'static Gpu> {
     gpu.as_ref()
 }
 
-/// 16³ points on a grid spanning the shape's bounds padded by 10% on each side.
+/// 16³ points on a grid spanning the shape's bounds padded by 10% on each side; for a hash
+/// grid also 16² points on the plane `q_x = 0` and 16 on the line `q_y = q_z = 0`, a cell face
+/// of every level with an even resolution (where the gradient jumps).
 fn grid(shape: &Shape) -> Vec<[f32; 3]> {
     let [lo, hi] = shape.bounds();
     let axis = |a: usize, i: usize| {
@@ -369,11 +426,28 @@ fn grid(shape: &Shape) -> Vec<[f32; 3]> {
             }
         }
     }
+    let model = shape.model();
+    if model.grid.is_some() {
+        // `0.5 p + t` is exactly 0 for `p = -2 t` (the test transforms scale by 0.5).
+        assert_eq!(model.transform.scale, 0.5);
+        let zero = model.transform.translation.map(|t| -2.0 * t);
+        for i in 0..GRID {
+            pts.push([zero[0], zero[1], axis(2, i)]);
+            pts.extend((0..GRID).map(|j| [zero[0], axis(1, i), axis(2, j)]));
+        }
+    }
     pts
 }
 
-/// Runs a compute module over `points`: (gradient-function result, distance) per point.
-fn run(gpu: &Gpu, what: &str, source: wgpu::ShaderSource, points: &[[f32; 3]]) -> Vec<[f32; 5]> {
+/// Runs a compute module over `points`, with `table` at [`TABLE`] for a hash grid:
+/// (gradient-function result, distance) per point.
+fn run(
+    gpu: &Gpu,
+    what: &str,
+    source: wgpu::ShaderSource,
+    points: &[[f32; 3]],
+    table: Option<&[u8]>,
+) -> Vec<[f32; 5]> {
     use wgpu::util::DeviceExt;
     let d = &gpu.device;
     let scope = d.push_error_scope(wgpu::ErrorFilter::Validation);
@@ -415,19 +489,33 @@ fn run(gpu: &Gpu, what: &str, source: wgpu::ShaderSource, points: &[[f32; 3]]) -
         usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
         mapped_at_creation: false,
     });
+    let table_buf = table.map(|bytes| {
+        d.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("table"),
+            contents: bytes,
+            usage: wgpu::BufferUsages::STORAGE,
+        })
+    });
+    let mut entries = vec![
+        wgpu::BindGroupEntry {
+            binding: 0,
+            resource: points_buf.as_entire_binding(),
+        },
+        wgpu::BindGroupEntry {
+            binding: 1,
+            resource: results.as_entire_binding(),
+        },
+    ];
+    if let Some(t) = &table_buf {
+        entries.push(wgpu::BindGroupEntry {
+            binding: TABLE.binding,
+            resource: t.as_entire_binding(),
+        });
+    }
     let bind = d.create_bind_group(&wgpu::BindGroupDescriptor {
         label: None,
         layout: &pipeline.get_bind_group_layout(0),
-        entries: &[
-            wgpu::BindGroupEntry {
-                binding: 0,
-                resource: points_buf.as_entire_binding(),
-            },
-            wgpu::BindGroupEntry {
-                binding: 1,
-                resource: results.as_entire_binding(),
-            },
-        ],
+        entries: &entries,
     });
     let mut encoder = d.create_command_encoder(&Default::default());
     {
@@ -459,6 +547,12 @@ fn near_kink(m: &Model, p: [f32; 3]) -> bool {
         .map(|i| t.scale as f64 * p[i] as f64 + t.translation[i] as f64)
         .collect();
     let mut x = q.clone();
+    if let Some(g) = &m.grid {
+        let mut features = vec![0.0; g.output_dim()];
+        let q32 = [0, 1, 2].map(|a| t.scale * p[a] + t.translation[a]);
+        g.encode(&g.offsets(), q32, &mut features, 1);
+        x.extend(features.iter().map(|&v| v as f64));
+    }
     if let Encoding::Fourier { frequencies } = m.encoding {
         for k in 0..frequencies {
             let f = std::f64::consts::PI * 2f64.powi(k as i32);
@@ -513,7 +607,7 @@ fn gpu_matches_cpu(
         let Some(src) = compile(name, &code) else {
             return;
         };
-        let got = run(gpu, &what, src, &points);
+        let got = run(gpu, &what, src, &points, table_bytes(shape).as_deref());
 
         let n = points.len();
         let mut dist = vec![0.0; n];
@@ -661,4 +755,73 @@ fn cli_writes_named_source_and_rejects_bad_input() {
     let odd = path("___.nsdf");
     std::fs::copy(&file, &odd).unwrap();
     fails(&[&odd, "--lang", "hlsl"], 1, "pass --name");
+    let table = path("never.bin");
+    fails(
+        &[&file, "--lang", "glsl", "--table", &table],
+        1,
+        "no hash grid",
+    );
+    assert!(!std::path::Path::new(&table).exists());
+}
+
+#[test]
+fn cli_writes_hash_grid_table_and_binding() {
+    let dir = TempDir::new("cli-grid");
+    let path = |name: &str| dir.0.join(name).to_str().unwrap().to_string();
+    let file = path("grid.nsdf");
+    let model = random_grid_model(11, 4, 2, &[8], Activation::Tanh, Scheme::F16);
+    std::fs::write(&file, nsdf::to_bytes(&model).unwrap()).unwrap();
+    let shape = Shape::open(&file).unwrap();
+    let grid = shape.model().grid.as_ref().unwrap();
+
+    let (source_path, table) = (path("grid.hlsl"), path("grid.bin"));
+    let args = [
+        "shader",
+        &file,
+        "--lang",
+        "hlsl",
+        "-o",
+        &source_path,
+        "--table",
+        &table,
+        "--table-group",
+        "1",
+        "--table-binding",
+        "5",
+    ];
+    let out = nsdf(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let binding = TableBinding {
+        group: 1,
+        binding: 5,
+    };
+    let text = std::fs::read_to_string(&source_path).unwrap();
+    assert_eq!(text, generate(&shape, Lang::Hlsl, "grid", binding).unwrap());
+    let decl =
+        "[[vk::binding(5, 1)]] StructuredBuffer<float> nsdf_grid_table : register(t5, space1);";
+    assert!(text.contains(decl), "{text}");
+    // The header states the byte count to bind.
+    assert!(text.contains(&format!("buffer of {} bytes", 4 * grid.values.len())));
+
+    // The table: the f16-stored features as f32, in the file's order, bit for bit.
+    let bytes = std::fs::read(&table).unwrap();
+    assert_eq!(bytes.len(), 4 * grid.values.len());
+    for (b, v) in bytes.chunks_exact(4).zip(&grid.values) {
+        assert_eq!(
+            f32::from_le_bytes(b.try_into().unwrap()).to_bits(),
+            v.to_bits()
+        );
+    }
+
+    // Without --table nothing is written: the shader alone cannot be used.
+    let never = path("never.wgsl");
+    let out = nsdf(&["shader", &file, "--lang", "wgsl", "-o", &never]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("--table FILE"), "{err}");
+    assert!(!std::path::Path::new(&never).exists());
 }

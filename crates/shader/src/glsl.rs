@@ -1,6 +1,7 @@
-//! GLSL spelling of the shader (GLSL 4.50 and GLSL ES 3.00: constant arrays, `f` suffixes).
+//! GLSL spelling of the shader (GLSL 4.50 and GLSL ES 3.00: constant arrays, `f` suffixes; the
+//! hash-grid table's storage buffer needs GLSL 4.30 or ES 3.10).
 
-use super::{shortest, Syntax};
+use super::{shortest, Syntax, TableBinding};
 
 pub struct Glsl;
 
@@ -56,8 +57,31 @@ impl Syntax for Glsl {
     fn var_vec3(&self, name: &str, init: &str) -> String {
         self.let_vec3(name, init)
     }
+    fn let_float(&self, name: &str, init: &str) -> String {
+        format!("float {name} = {init};")
+    }
+    fn let_uint(&self, name: &str, init: &str) -> String {
+        format!("uint {name} = {init};")
+    }
+    fn let_uvec3(&self, name: &str, init: &str) -> String {
+        format!("uvec3 {name} = {init};")
+    }
+    fn table_buffer(&self, name: &str, at: TableBinding) -> String {
+        // `set` is Vulkan GLSL only; OpenGL's GLSL rejects it, and set 0 is the default.
+        let set = match at.group {
+            0 => String::new(),
+            g => format!("set = {g}, "),
+        };
+        format!(
+            "layout(std430, {set}binding = {}) readonly buffer {name}_block {{ float {name}[]; }};",
+            at.binding
+        )
+    }
     fn vec3(&self, xyz: &str) -> String {
         format!("vec3({xyz})")
+    }
+    fn uvec3(&self, xyz: &str) -> String {
+        format!("uvec3({xyz})")
     }
     fn vec4(&self, xyzw: &str) -> String {
         format!("vec4({xyzw})")

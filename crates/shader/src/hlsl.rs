@@ -1,6 +1,6 @@
 //! HLSL spelling of the shader (Shader Model 5 and later; DXC and glslang's HLSL front end).
 
-use super::{shortest, Syntax};
+use super::{shortest, Syntax, TableBinding};
 
 pub struct Hlsl;
 
@@ -56,8 +56,32 @@ impl Syntax for Hlsl {
     fn var_vec3(&self, name: &str, init: &str) -> String {
         self.let_vec3(name, init)
     }
+    fn let_float(&self, name: &str, init: &str) -> String {
+        format!("float {name} = {init};")
+    }
+    fn let_uint(&self, name: &str, init: &str) -> String {
+        format!("uint {name} = {init};")
+    }
+    fn let_uvec3(&self, name: &str, init: &str) -> String {
+        format!("uint3 {name} = {init};")
+    }
+    fn table_buffer(&self, name: &str, at: TableBinding) -> String {
+        // D3D reads the register (`space` needs Shader Model 5.1, so only when not 0); DXC and
+        // glslang compiling to SPIR-V read `vk::binding`.
+        let TableBinding { group, binding } = at;
+        let space = match group {
+            0 => String::new(),
+            g => format!(", space{g}"),
+        };
+        format!(
+            "[[vk::binding({binding}, {group})]] StructuredBuffer<float> {name} : register(t{binding}{space});"
+        )
+    }
     fn vec3(&self, xyz: &str) -> String {
         format!("float3({xyz})")
+    }
+    fn uvec3(&self, xyz: &str) -> String {
+        format!("uint3({xyz})")
     }
     fn vec4(&self, xyzw: &str) -> String {
         format!("float4({xyzw})")

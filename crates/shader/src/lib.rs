@@ -2,11 +2,21 @@
 //! sphere tracing on the GPU.
 //!
 //! The emitted code follows the scalar reference evaluator (`nsdf::eval` scalar) step by step:
-//! world point → network frame (`scale * p + translation`), the optional Fourier encoding, each
-//! dense layer as `act(b + W x)`, then `distance_scale * f`; the gradient is reverse mode through
-//! the pre-activations (ReLU masks included). Matrices are 4×4 blocks, so the GPU sums the same
-//! terms in another order: it differs from [`nsdf::Shape::distance`] only by f32 rounding and by
-//! the GPU's `tanh`/`sin`/`cos` (tests/shader.rs states and checks the tolerance).
+//! world point → network frame (`scale * p + translation`), the optional Fourier or hash-grid
+//! encoding, each dense layer as `act(b + W x)`, then `distance_scale * f`; the gradient is reverse
+//! mode through the pre-activations (ReLU masks included). Matrices are 4×4 blocks, so the GPU sums
+//! the same terms in another order: it differs from [`nsdf::Shape::distance`] only by f32 rounding
+//! and by the GPU's `tanh`/`sin`/`cos` (tests/shader.rs states and checks the tolerance).
+//!
+//! # Hash-grid shapes
+//! A hash grid's feature table (up to 32 levels of `2^24` entries) is far too large to inline, so
+//! the shader reads it from a read-only storage buffer that the generated code declares itself:
+//! `nsdf_<name>_table`, an array of f32 at the [`TableBinding`] given to [`generate`] (WGSL
+//! `@group`/`@binding`, GLSL `binding` plus `set` when the group is not 0, HLSL `register(t…)` and
+//! `[[vk::binding]]`). The application uploads [`table_bytes`] (little-endian f32, the file's
+//! features dequantized, level after level, `F` values per entry) into that buffer unchanged; the
+//! levels' resolutions, table sizes and offsets into the buffer are inlined. Storage buffers need
+//! GLSL 4.30 or ES 3.10, Shader Model 5 or WebGPU (not WebGL 2).
 //!
 //! May import: `nsdf` only.
 //!
@@ -24,7 +34,8 @@ use std::fmt::Write;
 /// A shading language.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Lang {
-    /// GLSL (4.50 / ES 3.00 compatible; no `#version` line, paste into your shader).
+    /// GLSL (4.50 / ES 3.00 compatible, 4.30 / ES 3.10 for hash-grid shapes; no `#version` line,
+    /// paste into your shader).
     Glsl,
     /// HLSL (Shader Model 5+).
     Hlsl,
@@ -70,6 +81,19 @@ pub const MAX_PARAMETERS: usize = 1 << 20;
 
 /// The longest name accepted, so identifiers stay within every compiler's limits.
 pub const MAX_NAME_LEN: usize = 64;
+
+/// Hash-grid tables larger than this are refused: indices into the table are u32, and Vulkan
+/// devices limit a storage buffer binding to at most 4 GiB (`maxStorageBufferRange`).
+pub const MAX_TABLE_BYTES: usize = u32::MAX as usize;
+
+/// Where the generated code declares a hash grid's table buffer: WGSL `@group(group)
+/// @binding(binding)`, Vulkan GLSL `set = group, binding = binding`, HLSL `register(t<binding>,
+/// space<group>)`. Unused for shapes without a hash grid.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TableBinding {
+    pub group: u32,
+    pub binding: u32,
+}
 
 /// Checks a `--name`: letters, digits and single underscores, not starting or ending with `_`.
 /// (GLSL reserves identifiers with `__`, and the emitted constants are `nsdf_<name>_w0`.)
@@ -131,6 +155,31 @@ pub struct Plan {
     pub bounds: [[f32; 3]; 2],
     /// Safe sphere-tracing step factor (the file's measured bound, else the weights' bound).
     pub gradient_bound: f32,
+    /// The hash grid's levels, for [`Encoding::HashGrid`].
+    pub grid: Option<PlanGrid>,
+}
+
+/// A hash grid as the shader indexes it; the features themselves stay in the table buffer.
+#[derive(Clone, Debug)]
+pub struct PlanGrid {
+    /// Features per vertex and level (`F`).
+    pub features: usize,
+    pub levels: Vec<PlanLevel>,
+    /// Length of the table in f32 values.
+    pub values: usize,
+}
+
+/// One level's constants, from `nsdf::grid`'s `level_entries` and `HashGrid::offsets`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PlanLevel {
+    /// Cells per axis, `N`.
+    pub resolution: u32,
+    /// Table entries: `(N + 1)³` when dense, else the (power of two) table size.
+    pub entries: u32,
+    /// Index of the level's first value in the table buffer.
+    pub offset: u32,
+    /// Whether vertices are stored row-major (`(N + 1)³ <= entries`) rather than hashed.
+    pub dense: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -161,9 +210,11 @@ impl Plan {
             Encoding::Fourier { frequencies } => (0..frequencies)
                 .map(|k| std::f32::consts::PI * (1u32 << k) as f32)
                 .collect(),
-            Encoding::HashGrid { .. } => {
-                return Err("shaders for hash-grid shapes are not written yet".into())
-            }
+            Encoding::HashGrid { .. } => Vec::new(),
+        };
+        let grid = match &model.grid {
+            Some(g) => Some(plan_grid(g)?),
+            None => None,
         };
         let input_dim = model.encoding.output_dim();
         let layers = model
@@ -195,15 +246,60 @@ impl Plan {
             input_dim,
             bounds: t.bounds,
             gradient_bound,
+            grid,
         })
     }
 }
 
+fn plan_grid(g: &nsdf::HashGrid) -> Result<PlanGrid, String> {
+    let bytes = g.values.len() * 4;
+    if bytes > MAX_TABLE_BYTES {
+        return Err(format!(
+            "the hash-grid table has {bytes} bytes; more than {MAX_TABLE_BYTES} in one storage \
+             buffer is not supported"
+        ));
+    }
+    let offsets = g.offsets();
+    let levels = g
+        .resolutions
+        .iter()
+        .enumerate()
+        .map(|(l, &n)| {
+            let entries = g.entries(l);
+            PlanLevel {
+                resolution: n,
+                entries: entries as u32,
+                offset: offsets[l] as u32,
+                dense: (n as u64 + 1).pow(3) <= entries as u64,
+            }
+        })
+        .collect();
+    Ok(PlanGrid {
+        features: g.features,
+        levels,
+        values: g.values.len(),
+    })
+}
+
+/// The hash grid's table as the shader's storage buffer holds it: every value as a
+/// little-endian f32, in the file's order (level after level, `F` values per entry). `None` for
+/// shapes without a hash grid.
+pub fn table_bytes(shape: &Shape) -> Option<Vec<u8>> {
+    let g = shape.model().grid.as_ref()?;
+    Some(g.values.iter().flat_map(|v| v.to_le_bytes()).collect())
+}
+
 /// The shader source for `shape` in `lang`: constants, `nsdf_<name>(p)` and
-/// `nsdf_<name>_gradient(p)`.
-pub fn generate(shape: &Shape, lang: Lang, name: &str) -> Result<String, String> {
+/// `nsdf_<name>_gradient(p)`, and for a hash-grid shape the declaration of its table buffer at
+/// `table` (fill it with [`table_bytes`]).
+pub fn generate(
+    shape: &Shape,
+    lang: Lang,
+    name: &str,
+    table: TableBinding,
+) -> Result<String, String> {
     let plan = Plan::new(shape, name)?;
-    Ok(Printer::new(&plan, lang.syntax()).print(shape))
+    Ok(Printer::new(&plan, lang.syntax(), table).print(shape))
 }
 
 /// How one language spells the few constructs the printer uses. Expressions are passed in as
@@ -234,8 +330,17 @@ trait Syntax {
     fn let_vec4(&self, name: &str, init: &str) -> String;
     /// A mutable 3-vector local (statement).
     fn var_vec3(&self, name: &str, init: &str) -> String;
-    /// Vector constructors from component expressions.
+    /// Immutable f32, u32 and u32 3-vector locals (statements).
+    fn let_float(&self, name: &str, init: &str) -> String;
+    fn let_uint(&self, name: &str, init: &str) -> String;
+    fn let_uvec3(&self, name: &str, init: &str) -> String;
+    /// The hash-grid table: a module-scope read-only storage buffer of f32 called `name`, at
+    /// `at`.
+    fn table_buffer(&self, name: &str, at: TableBinding) -> String;
+    /// Vector constructors from component expressions (or, with one argument, conversions: a u32
+    /// vector from a float one and back).
     fn vec3(&self, xyz: &str) -> String;
+    fn uvec3(&self, xyz: &str) -> String;
     fn vec4(&self, xyzw: &str) -> String;
     /// A 4-vector with every component `x`.
     fn splat4(&self, x: f32) -> String {
@@ -260,15 +365,17 @@ const LANES: [&str; 4] = ["x", "y", "z", "w"];
 struct Printer<'a> {
     plan: &'a Plan,
     s: &'a dyn Syntax,
+    table: TableBinding,
     out: String,
     indent: usize,
 }
 
 impl<'a> Printer<'a> {
-    fn new(plan: &'a Plan, s: &'a dyn Syntax) -> Printer<'a> {
+    fn new(plan: &'a Plan, s: &'a dyn Syntax, table: TableBinding) -> Printer<'a> {
         Printer {
             plan,
             s,
+            table,
             out: String::new(),
             indent: 0,
         }
@@ -313,12 +420,17 @@ impl<'a> Printer<'a> {
             )
             .collect::<Vec<_>>()
             .join(" -> ");
-        let encoding = match p.frequencies.len() {
-            0 => String::new(),
-            n => format!(", Fourier encoding with {n} frequencies"),
+        let encoding = match (p.frequencies.len(), &p.grid) {
+            (_, Some(g)) => format!(
+                ", hash-grid encoding with {} levels of {} features",
+                g.levels.len(),
+                g.features
+            ),
+            (0, None) => String::new(),
+            (n, None) => format!(", Fourier encoding with {n} frequencies"),
         };
         let name = &p.name;
-        let lines = [
+        let mut lines = vec![
             format!("Neural signed distance function '{name}', generated by `nsdf shader`."),
             format!(
                 "Network {arch}{encoding}; {} parameters, weights dequantized to f32 and stored",
@@ -329,6 +441,33 @@ impl<'a> Printer<'a> {
             format!("nsdf_{name}_gradient(p): (gradient of the distance, distance), analytic."),
             format!("Sphere tracing: march within nsdf_{name}_bounds_min/max, step distance / nsdf_{name}_gradient_bound."),
         ];
+        if let (Some(g), Some(grid)) = (&p.grid, &shape.model().grid) {
+            let TableBinding { group, binding } = self.table;
+            let res = |l: &PlanLevel| l.resolution;
+            let (lo, hi) = (
+                g.levels.iter().map(res).min(),
+                g.levels.iter().map(res).max(),
+            );
+            lines.extend([
+                format!(
+                    "Hash grid: {}..{} cells per axis, 2^{} table entries per level; the features are",
+                    lo.unwrap_or(0),
+                    hi.unwrap_or(0),
+                    grid.log2_table
+                ),
+                format!(
+                    "read from nsdf_{name}_table, a read-only storage buffer at group (set) {group}, binding {binding}."
+                ),
+                format!(
+                    "Bind a buffer of {} bytes holding the file that `nsdf shader --table` writes, unchanged:",
+                    g.values * 4
+                ),
+                format!(
+                    "{} little-endian f32, level after level, {} per table entry.",
+                    g.values, g.features
+                ),
+            ]);
+        }
         for l in lines {
             let _ = writeln!(self.out, "{c} {l}");
         }
@@ -342,6 +481,9 @@ impl<'a> Printer<'a> {
         self.line(&s.const_vec3(&min, p.bounds[0]));
         self.line(&s.const_vec3(&max, p.bounds[1]));
         self.line(&s.const_float(&self.id("gradient_bound"), p.gradient_bound));
+        if p.grid.is_some() {
+            self.line(&s.table_buffer(&self.id("table"), self.table));
+        }
         for (k, l) in p.layers.iter().enumerate() {
             let mats: Vec<String> = weight_blocks(l).into_iter().map(|m| s.mat4(m)).collect();
             let bias: Vec<String> = (0..blocks(l.outputs))
@@ -382,11 +524,144 @@ impl<'a> Printer<'a> {
             enc.extend(LANES[..3].iter().map(|c| format!("s{k}.{c}")));
             enc.extend(LANES[..3].iter().map(|c| format!("c{k}.{c}")));
         }
+        if let Some(g) = &p.grid {
+            self.grid_encode(g, &mut enc);
+        }
         let zero = s.float(0.0);
         enc.resize(blocks(enc.len()) * 4, zero);
         for (b, lanes) in enc.chunks(4).enumerate() {
             self.line(&s.let_vec4(&format!("h0_{b}"), &s.vec4(&lanes.join(", "))));
         }
+    }
+
+    /// Each level's features as `ef{l}_*` (4-lane blocks), pushed onto `enc`, as `HashGrid::encode`
+    /// computes them: the cell `ek{l}`, position `ew{l}` (and `em{l} = 1 - ew{l}`), then
+    /// `Σ_c weight_c · value_c` over the corners in order. The corner values `ev{l}_{c}_*` stay
+    /// for the gradient.
+    fn grid_encode(&mut self, g: &PlanGrid, enc: &mut Vec<String>) {
+        let s = self.s;
+        let table = self.id("table");
+        let splat3 = |x: f32| s.vec3(&format!("{0}, {0}, {0}", s.float(x)));
+        let (zero, one) = (splat3(0.0), splat3(1.0));
+        let half = s.float(0.5);
+        let u = format!("clamp((q + {one}) * {half}, {zero}, {one})");
+        self.line(&s.let_vec3("eu", &u));
+        let f = g.features;
+        for (l, lv) in g.levels.iter().enumerate() {
+            let n = lv.resolution;
+            let last = s.uvec3(&format!("{0}u, {0}u, {0}u", n - 1));
+            self.line(&s.let_vec3(&format!("es{l}"), &format!("eu * {}", s.float(n as f32))));
+            let k = format!("min({}, {last})", s.uvec3(&format!("floor(es{l})")));
+            self.line(&s.let_uvec3(&format!("ek{l}"), &k));
+            let w = format!("es{l} - {}", s.vec3(&format!("ek{l}")));
+            self.line(&s.let_vec3(&format!("ew{l}"), &w));
+            self.line(&s.let_vec3(&format!("em{l}"), &format!("{one} - ew{l}")));
+            // Corner c's first value in the buffer: `offset + F · entry`.
+            let entry: Box<dyn Fn(usize) -> String> = if lv.dense {
+                let side = n as u64 + 1;
+                let row = format!("ek{l}.x + {side}u * (ek{l}.y + {side}u * ek{l}.z)");
+                let base = format!("{}u + {f}u * ({row})", lv.offset);
+                self.line(&s.let_uint(&format!("eb{l}"), &base));
+                Box::new(move |c| {
+                    let [x, y, z] = [0, 1, 2].map(|a| (c >> a & 1) as u64);
+                    format!("eb{l} + {}u", f as u64 * (x + side * (y + side * z)))
+                })
+            } else {
+                let primes = s.uvec3(&format!(
+                    "{}u, {}u, {}u",
+                    nsdf::grid::PRIMES[0],
+                    nsdf::grid::PRIMES[1],
+                    nsdf::grid::PRIMES[2]
+                ));
+                let up = format!("ek{l} + {}", s.uvec3("1u, 1u, 1u"));
+                self.line(&s.let_uvec3(&format!("el{l}"), &format!("ek{l} * {primes}")));
+                self.line(&s.let_uvec3(&format!("eh{l}"), &format!("({up}) * {primes}")));
+                let (offset, mask) = (lv.offset, lv.entries - 1);
+                Box::new(move |c| {
+                    let [x, y, z] = [0, 1, 2].map(|a| if c >> a & 1 == 1 { "eh" } else { "el" });
+                    // Parenthesized: WGSL does not mix `^`, `&` and arithmetic without them.
+                    format!("{offset}u + {f}u * (({x}{l}.x ^ {y}{l}.y ^ {z}{l}.z) & {mask}u)")
+                })
+            };
+            for c in 0..8 {
+                self.line(&s.let_uint(&format!("ei{l}_{c}"), &entry(c)));
+                let t = |a: usize| {
+                    let v = if c >> a & 1 == 1 { "ew" } else { "em" };
+                    format!("{v}{l}.{}", LANES[a])
+                };
+                let weight = format!("{} * {} * {}", t(0), t(1), t(2));
+                self.line(&s.let_float(&format!("ea{l}_{c}"), &weight));
+                for j in 0..blocks(f) {
+                    let lanes: Vec<String> = (4 * j..4 * j + 4)
+                        .map(|k| match k {
+                            0 => format!("{table}[ei{l}_{c}]"),
+                            k if k < f => format!("{table}[ei{l}_{c} + {k}u]"),
+                            _ => s.float(0.0),
+                        })
+                        .collect();
+                    self.line(&s.let_vec4(&format!("ev{l}_{c}_{j}"), &s.vec4(&lanes.join(", "))));
+                }
+            }
+            for j in 0..blocks(f) {
+                let sum: Vec<String> = (0..8)
+                    .map(|c| format!("ea{l}_{c} * ev{l}_{c}_{j}"))
+                    .collect();
+                self.line(&s.let_vec4(&format!("ef{l}_{j}"), &sum.join(" + ")));
+            }
+            enc.extend((0..f).map(|k| format!("ef{l}_{}.{}", k / 4, LANES[k % 4])));
+        }
+    }
+
+    /// `∂f/∂q` through the grid, added to `gq`, as `HashGrid::backward`: per level and corner the
+    /// incoming gradient dotted with the corner's values, times the derivative of its weight
+    /// along each axis, times `∂s/∂q = N/2` where the coordinate is not clamped. `g(j)` is
+    /// `∂f/∂(encoded input j)`.
+    fn grid_backward(&mut self, g: &PlanGrid, grad: &dyn Fn(usize) -> String) {
+        let s = self.s;
+        let splat3 = |x: f32| s.vec3(&format!("{0}, {0}, {0}", s.float(x)));
+        let (one, minus_one) = (splat3(1.0), splat3(-1.0));
+        // 1 where -1 < q < 1, else 0 (step(e, x) is 1 where x >= e).
+        let inside = format!("({one} - step(q, {minus_one})) * ({one} - step({one}, q))");
+        self.line(&s.let_vec3("ein", &inside));
+        let f = g.features;
+        let mut levels = Vec::new();
+        for (l, lv) in g.levels.iter().enumerate() {
+            for j in 0..blocks(f) {
+                let lanes: Vec<String> = (4 * j..4 * j + 4)
+                    .map(|k| {
+                        if k < f {
+                            grad(3 + l * f + k)
+                        } else {
+                            s.float(0.0)
+                        }
+                    })
+                    .collect();
+                self.line(&s.let_vec4(&format!("egf{l}_{j}"), &s.vec4(&lanes.join(", "))));
+            }
+            let mut terms = Vec::new();
+            for c in 0..8 {
+                let dot: Vec<String> = (0..blocks(f))
+                    .map(|j| format!("dot(egf{l}_{j}, ev{l}_{c}_{j})"))
+                    .collect();
+                self.line(&s.let_float(&format!("egc{l}_{c}"), &dot.join(" + ")));
+                let t = |a: usize| {
+                    let v = if c >> a & 1 == 1 { "ew" } else { "em" };
+                    format!("{v}{l}.{}", LANES[a])
+                };
+                // ±(product of the other two axes' weights): + for the corner's upper vertex.
+                let d = |a: usize, b: usize, o: usize| {
+                    let sign = if c >> a & 1 == 1 { "" } else { "-" };
+                    format!("{sign}({} * {})", t(b), t(o))
+                };
+                let v = s.vec3(&format!("{}, {}, {}", d(0, 1, 2), d(1, 0, 2), d(2, 0, 1)));
+                terms.push(format!("egc{l}_{c} * {v}"));
+            }
+            let slope = s.float(0.5 * lv.resolution as f32);
+            let sum = format!("({}) * (ein * {slope})", terms.join(" + "));
+            self.line(&s.let_vec3(&format!("egd{l}"), &sum));
+            levels.push(format!("egd{l}"));
+        }
+        self.line(&format!("gq = gq + ({});", levels.join(" + ")));
     }
 
     /// Layer `k`: `h{k+1}_* = act(z{k}_*)`, `z{k}_* = b + Σ W h{k}_*`.
@@ -448,9 +723,13 @@ impl<'a> Printer<'a> {
                 self.line(&s.let_vec4(&format!("gh{k}_{i}"), &terms.join(" + ")));
             }
         }
-        // ∂f/∂q: the first three encoded inputs, plus the chain rule through the Fourier features.
+        // ∂f/∂q: the first three encoded inputs, plus the chain rule through the Fourier or grid
+        // features.
         let g = |j: usize| format!("gh0_{}.{}", j / 4, LANES[j % 4]);
         self.line(&s.var_vec3("gq", &s.vec3(&format!("{}, {}, {}", g(0), g(1), g(2)))));
+        if let Some(grid) = &p.grid {
+            self.grid_backward(grid, &g);
+        }
         for (k, &f) in p.frequencies.iter().enumerate() {
             let gs = s.vec3(
                 &(0..3)
@@ -572,6 +851,61 @@ mod tests {
         for bad in ["", "a b", "a__b", "_a", "a_", "a-b", &"x".repeat(65)] {
             assert!(check_name(bad).is_err(), "{bad:?} accepted");
         }
+    }
+
+    /// Resolutions 2, 3, 5, 9 with a 64-entry table: 27 and 64 vertices fit (dense, row-major),
+    /// 216 and 1000 do not (hashed into 64 entries); offsets count 2 values per entry.
+    #[test]
+    fn grid_levels_and_table() {
+        let mut grid = nsdf::HashGrid::zeros(2, 6, vec![2, 3, 5, 9], nsdf::Scheme::F32);
+        for (i, v) in grid.values.iter_mut().enumerate() {
+            *v = i as f32 * 0.25 - 7.0;
+        }
+        let model = nsdf::Model::with_grid(grid, &[4], Activation::Tanh, Activation::Identity);
+        let shape = Shape::from_model(model).unwrap();
+        let plan = Plan::new(&shape, "g").unwrap();
+        let g = plan.grid.as_ref().unwrap();
+        let level = |resolution, entries, offset, dense| PlanLevel {
+            resolution,
+            entries,
+            offset,
+            dense,
+        };
+        assert_eq!(
+            g.levels,
+            [
+                level(2, 27, 0, true),
+                level(3, 64, 54, true),
+                level(5, 64, 182, false),
+                level(9, 64, 310, false),
+            ]
+        );
+        assert_eq!((g.features, g.values, plan.input_dim), (2, 438, 11));
+        let bytes = table_bytes(&shape).unwrap();
+        assert_eq!(bytes.len(), 438 * 4);
+        assert_eq!(bytes[4 * 437..], (437.0f32 * 0.25 - 7.0).to_le_bytes());
+
+        let at = TableBinding {
+            group: 2,
+            binding: 7,
+        };
+        let wgsl = generate(&shape, Lang::Wgsl, "g", at).unwrap();
+        assert!(wgsl.contains("@group(2) @binding(7) var<storage, read> nsdf_g_table: array<f32>;"));
+        // Level 1's corner (1, 1, 1) is 1 + 4 + 16 entries past the cell's first, 2 values each.
+        assert!(wgsl.contains("let ei1_7: u32 = eb1 + 42u;"), "{wgsl}");
+        let glsl = generate(&shape, Lang::Glsl, "g", at).unwrap();
+        assert!(glsl.contains("layout(std430, set = 2, binding = 7) readonly buffer"));
+        assert!(glsl.contains("read-only storage buffer at group (set) 2, binding 7"));
+        assert!(!glsl.contains("set = 0"));
+    }
+
+    #[test]
+    fn no_table_without_a_grid() {
+        let model = nsdf::Model::zeros(Encoding::None, &[4], Activation::Relu, Activation::Tanh);
+        let shape = Shape::from_model(model).unwrap();
+        assert!(table_bytes(&shape).is_none());
+        let hlsl = generate(&shape, Lang::Hlsl, "m", TableBinding::default()).unwrap();
+        assert!(!hlsl.contains("table"));
     }
 
     #[test]

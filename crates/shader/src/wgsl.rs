@@ -1,6 +1,6 @@
 //! WGSL spelling of the shader (WebGPU; checked with naga).
 
-use super::{shortest, Syntax};
+use super::{shortest, Syntax, TableBinding};
 
 pub struct Wgsl;
 
@@ -56,8 +56,26 @@ impl Syntax for Wgsl {
     fn var_vec3(&self, name: &str, init: &str) -> String {
         format!("var {name} = {init};")
     }
+    fn let_float(&self, name: &str, init: &str) -> String {
+        format!("let {name}: f32 = {init};")
+    }
+    fn let_uint(&self, name: &str, init: &str) -> String {
+        format!("let {name}: u32 = {init};")
+    }
+    fn let_uvec3(&self, name: &str, init: &str) -> String {
+        format!("let {name}: vec3<u32> = {init};")
+    }
+    fn table_buffer(&self, name: &str, at: TableBinding) -> String {
+        format!(
+            "@group({}) @binding({}) var<storage, read> {name}: array<f32>;",
+            at.group, at.binding
+        )
+    }
     fn vec3(&self, xyz: &str) -> String {
         format!("vec3<f32>({xyz})")
+    }
+    fn uvec3(&self, xyz: &str) -> String {
+        format!("vec3<u32>({xyz})")
     }
     fn vec4(&self, xyzw: &str) -> String {
         format!("vec4<f32>({xyzw})")
