@@ -66,9 +66,92 @@ impl Adam {
     }
 }
 
+/// Adam for a hash grid's features: each step updates only the entries the batch touched
+/// (PyTorch's `SparseAdam`), so a step costs what the batch touched, not the table size; an
+/// untouched entry keeps its moments until a sample reaches it again. Bias correction uses the
+/// global step count.
+#[derive(Clone, Debug)]
+pub struct SparseAdam {
+    pub config: AdamConfig,
+    m: Vec<f32>,
+    v: Vec<f32>,
+    /// The batch gradient being summed, and which entries it has touched (in first-touch order).
+    grad: Vec<f32>,
+    touched: Vec<u32>,
+    seen: Vec<bool>,
+    steps: u32,
+}
+
+impl SparseAdam {
+    pub fn new(parameters: usize, config: AdamConfig) -> SparseAdam {
+        SparseAdam {
+            config,
+            m: vec![0.0; parameters],
+            v: vec![0.0; parameters],
+            grad: vec![0.0; parameters],
+            touched: Vec::new(),
+            seen: vec![false; parameters],
+            steps: 0,
+        }
+    }
+
+    /// Adds `scale · value` at each `(index, value)` to the batch gradient.
+    pub fn accumulate(&mut self, entries: &[(u32, f32)], scale: f32) {
+        for &(i, g) in entries {
+            let i = i as usize;
+            if !self.seen[i] {
+                self.seen[i] = true;
+                self.touched.push(i as u32);
+            }
+            self.grad[i] += scale * g;
+        }
+    }
+
+    /// Updates the touched entries of `params` along the summed gradient, then clears it.
+    pub fn step(&mut self, params: &mut [f32], lr: f32) {
+        assert_eq!(params.len(), self.m.len());
+        let AdamConfig {
+            beta1,
+            beta2,
+            epsilon,
+        } = self.config;
+        self.steps += 1;
+        let t = self.steps as i32;
+        let c1 = 1.0 - (beta1 as f64).powi(t);
+        let c2 = 1.0 - (beta2 as f64).powi(t);
+        let step = (lr as f64 * c2.sqrt() / c1) as f32;
+        let eps = (epsilon as f64 * c2.sqrt()) as f32;
+        for &i in &self.touched {
+            let i = i as usize;
+            let g = std::mem::take(&mut self.grad[i]);
+            self.seen[i] = false;
+            let (m, v) = (&mut self.m[i], &mut self.v[i]);
+            *m = beta1 * *m + (1.0 - beta1) * g;
+            *v = beta2 * *v + (1.0 - beta2) * g * g;
+            params[i] -= step * *m / (v.sqrt() + eps);
+        }
+        self.touched.clear();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Sparse Adam moves exactly the touched entries, as dense Adam would on the first step,
+    /// and sums repeated indices.
+    #[test]
+    fn sparse_step_touches_only_what_the_batch_reached() {
+        let mut adam = SparseAdam::new(4, AdamConfig::default());
+        let mut p = [1.0f32; 4];
+        adam.accumulate(&[(2, 0.5), (0, -1.0), (2, 0.25)], 2.0);
+        adam.step(&mut p, 0.01);
+        assert!((p[0] - 1.01).abs() < 1e-6 && (p[2] - 0.99).abs() < 1e-6);
+        assert_eq!((p[1], p[3]), (1.0, 1.0));
+        // The summed gradient was cleared: a step with nothing touched changes nothing.
+        adam.step(&mut p, 0.01);
+        assert!((p[0] - 1.01).abs() < 1e-6 && (p[2] - 0.99).abs() < 1e-6);
+    }
 
     /// The first step moves every parameter by lr against the gradient's sign (m̂/√v̂ = ±1).
     #[test]

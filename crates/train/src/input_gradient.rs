@@ -532,7 +532,7 @@ mod tests {
             for kernel in Kernel::available() {
                 let prepared = Prepared::plain(&net);
                 let mut ws = Workspace::new(&net, 32);
-                ws.load(net.encoding, &pts);
+                ws.load(&net, &pts);
                 primal_forward(&net, &prepared, &mut ws, kernel);
                 let mut tg = Tangents::new(&net, &ws);
                 forward(&net, &prepared, &ws, &mut tg, kernel);

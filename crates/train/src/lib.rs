@@ -76,6 +76,7 @@
 pub mod adam;
 pub mod analytic;
 pub mod cloud_target;
+pub mod encoding;
 pub mod input_gradient;
 pub mod kernels;
 pub mod loss;
@@ -98,6 +99,7 @@ use std::time::{Duration, Instant};
 use nsdf::{Activation, Encoding, Model, Scheme};
 
 pub use cloud_target::CloudTarget;
+pub use encoding::{GridSpec, InputEncoding};
 pub use kernels::Kernel;
 pub use loss::Loss;
 pub use mesh_target::MeshTarget;
@@ -119,6 +121,8 @@ pub struct Arch {
     pub width: usize,
     pub activation: Activation,
     pub output: Activation,
+    /// A hash grid in front of the layers (then `encoding` is ignored).
+    pub grid: Option<GridSpec>,
 }
 
 impl Arch {
@@ -129,10 +133,15 @@ impl Arch {
         width: 32,
         activation: Activation::Relu,
         output: Activation::Tanh,
+        grid: None,
     };
 
     /// A model of this architecture with zero weights.
     pub fn model(&self) -> Model {
+        if let Some(g) = self.grid {
+            let hidden = vec![self.width; self.layers];
+            return Model::with_grid(g.grid(), &hidden, self.activation, self.output);
+        }
         Model::zeros(
             self.encoding,
             &vec![self.width; self.layers],
@@ -251,6 +260,19 @@ impl FitConfig {
 }
 
 impl FitConfig {
+    /// These settings with hash grid `g` in front of a small network: 2 hidden layers of 32
+    /// ReLU units unless changed afterwards (the grid holds the detail; the network only
+    /// decodes its features, as in instant-NGP).
+    pub fn with_grid(mut self, g: GridSpec) -> FitConfig {
+        self.arch.grid = Some(g);
+        self.arch.layers = 2;
+        self.arch.width = 32;
+        // bunny_hr, defaults otherwise: 10 epochs F1 near 0.994, surface error 0.00015 in 116 s;
+        // 4 epochs 0.991, 0.00023 in 57 s (2 cores, shared).
+        self.train.epochs = 3;
+        self
+    }
+
     /// These settings for weights stored as `scheme`. Int4 trains quantization-aware for the
     /// last 30% of the run, progressively (bunny_hr, 8×32, 20 epochs, surface error / F1 near:
     /// last 10% 0.00192 / 0.000, a constant output; last 30% 0.00239 / 0.885; straight-through

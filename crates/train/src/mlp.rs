@@ -4,7 +4,7 @@
 //! Parameter layout, layer after layer: weights (row-major `outputs × inputs`, as in
 //! [`nsdf::Layer`]) then biases. Activations are feature-major per chunk (see `kernels`).
 
-use nsdf::{Activation, Encoding, Model};
+use nsdf::{Activation, Encoding, HashGrid, Model};
 
 use super::kernels::{Epilogue, Kernel, LANES};
 use super::rng::Rng;
@@ -59,12 +59,22 @@ impl Init {
     }
 }
 
-/// A multilayer perceptron with a scalar output.
+/// A hash-grid encoding being trained: its features (what sparse Adam updates, apart from the
+/// dense parameters) and where each level starts in them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Grid {
+    pub grid: HashGrid,
+    pub offsets: Vec<usize>,
+}
+
+/// A multilayer perceptron with a scalar output, behind its input encoding.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Mlp {
     pub encoding: Encoding,
     pub layers: Vec<LayerShape>,
     pub params: Vec<f32>,
+    /// The hash grid, for [`Encoding::HashGrid`].
+    pub grid: Option<Grid>,
 }
 
 impl Mlp {
@@ -86,6 +96,10 @@ impl Mlp {
             encoding: model.encoding,
             layers,
             params,
+            grid: model.grid.as_ref().map(|g| Grid {
+                offsets: g.offsets(),
+                grid: g.clone(),
+            }),
         }
     }
 
@@ -104,6 +118,9 @@ impl Mlp {
             );
             l.weights.copy_from_slice(&self.params[s.weight_range()]);
             l.bias.copy_from_slice(&self.params[s.bias_range()]);
+        }
+        if let (Some(g), Some(m)) = (&self.grid, &mut model.grid) {
+            m.values.copy_from_slice(&g.grid.values);
         }
     }
 
@@ -161,6 +178,16 @@ impl Mlp {
                             row[3..].fill(0.0);
                         }
                     }
+                }
+            }
+            if index == 0 {
+                if let Some(g) = &mut self.grid {
+                    // instant-NGP's start: features near zero, so the grid begins as a small
+                    // perturbation the network learns to use.
+                    g.grid
+                        .values
+                        .iter_mut()
+                        .for_each(|v| *v = rng.uniform(-1e-4, 1e-4));
                 }
             }
             let b = &mut self.params[s.bias_range()];
@@ -236,6 +263,9 @@ pub struct Workspace {
     a: Vec<Vec<f32>>,
     /// Two gradient buffers the backward pass alternates between.
     delta: [Vec<f32>; 2],
+    /// ∂loss/∂(encoded input), `input_dim × chunk`: kept only for a hash grid, whose features
+    /// are trained through it.
+    d_input: Vec<f32>,
 }
 
 /// tanh by a rational approximation (Eigen's `generic_fast_tanh_float`, within 5e-7), which
@@ -318,6 +348,11 @@ impl Workspace {
                 .collect(),
             a: net.layers.iter().map(|l| buf(l.outputs)).collect(),
             delta: [buf(net.max_width()), buf(net.max_width())],
+            d_input: if net.grid.is_some() {
+                buf(net.encoding.output_dim())
+            } else {
+                Vec::new()
+            },
         }
     }
 
@@ -325,8 +360,10 @@ impl Workspace {
         self.chunk
     }
 
-    /// Loads up to `chunk` points (encoded as `encoding` says); the rest of the chunk is zeroed.
-    pub fn load(&mut self, encoding: Encoding, points: &[[f32; 3]]) {
+    /// Loads up to `chunk` points (encoded as `net`'s encoding says); the rest of the chunk is
+    /// zeroed.
+    pub fn load(&mut self, net: &Mlp, points: &[[f32; 3]]) {
+        let encoding = net.encoding;
         let c = self.chunk;
         assert!(points.len() <= c, "more points than the chunk holds");
         self.valid = points.len();
@@ -336,6 +373,12 @@ impl Workspace {
         for (j, row) in self.input.chunks_mut(c).take(3).enumerate() {
             for (v, p) in row.iter_mut().zip(points) {
                 *v = p[j];
+            }
+        }
+        if let Some(g) = &net.grid {
+            for (t, &p) in points.iter().enumerate() {
+                g.grid
+                    .encode(&g.offsets, p, &mut self.input[3 * c + t..], c);
             }
         }
         if let Encoding::Fourier { frequencies } = encoding {
@@ -452,6 +495,11 @@ pub fn backward_with(
         let (dw, db) = grad[s.offset..s.bias_range().end].split_at_mut(s.inputs * s.outputs);
         kernel.weight_grad(cur, x, dw, db, s.outputs, s.inputs, c);
         if l == 0 {
+            if net.grid.is_some() {
+                let wt = &weights.transposed[0];
+                let d = &mut ws.d_input;
+                kernel.matmul(wt, None, cur, d, s.inputs, s.outputs, c, Epilogue::Store);
+            }
             break;
         }
         // ∂loss/∂a[l-1] = Wᵀ · δ, times the derivative of layer l-1's activation.
@@ -488,6 +536,30 @@ pub fn backward_with(
             prev[..n].iter_mut().zip(&e[..n]).for_each(|(d, e)| *d += e);
         }
         std::mem::swap(cur, prev);
+    }
+}
+
+/// The hash grid's part of the gradient after [`backward`]: `(value index, ∂loss/∂value)` for
+/// every corner feature the loaded samples touched, appended to `out` in sample order (the
+/// same index may repeat; the optimizer sums them).
+pub fn grid_gradient(net: &Mlp, ws: &Workspace, out: &mut Vec<(u32, f32)>) {
+    let Some(g) = &net.grid else { return };
+    let (c, f) = (ws.chunk, g.grid.features);
+    for t in 0..ws.valid {
+        let q = [ws.input[t], ws.input[c + t], ws.input[2 * c + t]];
+        for (l, &n) in g.grid.resolutions.iter().enumerate() {
+            let start = g.offsets[l];
+            let cell = nsdf::grid::cell(n, (g.offsets[l + 1] - start) / f, q);
+            for k in 0..f {
+                let d = ws.d_input[(3 + l * f + k) * c + t];
+                if d == 0.0 {
+                    continue;
+                }
+                for (&i, &w) in cell.index.iter().zip(&cell.weight) {
+                    out.push(((start + i as usize * f + k) as u32, w * d));
+                }
+            }
+        }
     }
 }
 
@@ -553,6 +625,71 @@ mod tests {
         total
     }
 
+    /// The hash grid's sparse gradient against central differences of the forward pass, for
+    /// features of every level (dense and hashed), through tanh units (smooth, so a step of
+    /// 1e-2 is exact to its square).
+    #[test]
+    fn grid_gradient_matches_finite_differences() {
+        let grid = nsdf::HashGrid::geometric(3, 2, 6, 2, 9, nsdf::Scheme::F32);
+        let model = Model::with_grid(grid, &[8], Activation::Tanh, Activation::Identity);
+        let mut net = Mlp::from_model(&model);
+        let mut rng = Rng::new(4);
+        net.params
+            .iter_mut()
+            .for_each(|p| *p = rng.uniform(-0.6, 0.6));
+        if let Some(g) = &mut net.grid {
+            g.grid
+                .values
+                .iter_mut()
+                .for_each(|v| *v = rng.uniform(-0.5, 0.5));
+        }
+        let pts = points(40, 9);
+        let d_output: Vec<f32> = (0..pts.len()).map(|_| rng.uniform(-1.0, 1.0)).collect();
+        let kernel = Kernel::detect();
+        let objective = |net: &Mlp| {
+            let mut ws = Workspace::new(net, 64);
+            ws.load(net, &pts);
+            forward(net, &Prepared::plain(net), &mut ws, kernel);
+            ws.output()
+                .iter()
+                .zip(&d_output)
+                .map(|(&f, &g)| f as f64 * g as f64)
+                .sum::<f64>()
+        };
+        let mut ws = Workspace::new(&net, 64);
+        let prepared = Prepared::plain(&net);
+        ws.load(&net, &pts);
+        forward(&net, &prepared, &mut ws, kernel);
+        let mut grad = vec![0.0; net.params.len()];
+        backward(&net, &prepared, &mut ws, &d_output, &mut grad, kernel);
+        let mut sparse = Vec::new();
+        grid_gradient(&net, &ws, &mut sparse);
+        let count = net.grid.as_ref().unwrap().grid.values.len();
+        let mut analytic = vec![0.0f64; count];
+        for (i, g) in sparse {
+            analytic[i as usize] += g as f64;
+        }
+        let touched = analytic.iter().filter(|g| **g != 0.0).count();
+        assert!(
+            touched > count / 4,
+            "only {touched} of {count} features reached"
+        );
+        for i in (0..count).step_by(7) {
+            let h = 1e-2;
+            let nudge = |d: f32| {
+                let mut n = net.clone();
+                n.grid.as_mut().unwrap().grid.values[i] += d;
+                objective(&n)
+            };
+            let numeric = (nudge(h) - nudge(-h)) / (2.0 * h as f64);
+            assert!(
+                (analytic[i] - numeric).abs() <= 1e-2 * (1.0 + numeric.abs()),
+                "grid value {i}: backward {}, finite difference {numeric}",
+                analytic[i]
+            );
+        }
+    }
+
     /// The backward pass against central finite differences of an f64 evaluation, for every
     /// parameter, every kernel and several activations.
     #[test]
@@ -587,7 +724,7 @@ mod tests {
             for kernel in Kernel::available() {
                 let mut ws = Workspace::new(&net, 32);
                 let prepared = Prepared::plain(&net);
-                ws.load(net.encoding, &pts);
+                ws.load(&net, &pts);
                 forward(&net, &prepared, &mut ws, kernel);
                 let mut grad = vec![f32::NAN; net.params.len()];
                 backward(&net, &prepared, &mut ws, &d_output, &mut grad, kernel);
@@ -611,7 +748,7 @@ mod tests {
         let shape = nsdf::Shape::from_model(model.clone()).expect("valid model");
         let pts = points(100, 4);
         let mut ws = Workspace::new(&net, 128);
-        ws.load(net.encoding, &pts);
+        ws.load(&net, &pts);
         forward(&net, &Prepared::plain(&net), &mut ws, Kernel::detect());
         for (p, &f) in pts.iter().zip(ws.output()) {
             assert!((shape.distance(*p) - f).abs() < 1e-5);
@@ -648,7 +785,7 @@ mod tests {
             for (m, &r) in mean.iter_mut().zip(&radii) {
                 let pts: Vec<[f32; 3]> = dirs.iter().map(|d| d.map(|x| x * r)).collect();
                 let mut ws = Workspace::new(&net, pts.len());
-                ws.load(net.encoding, &pts);
+                ws.load(&net, &pts);
                 forward(&net, &Prepared::plain(&net), &mut ws, Kernel::detect());
                 *m += ws.output().iter().sum::<f32>() / (pts.len() * seeds as usize) as f32;
             }

@@ -13,11 +13,11 @@ use std::time::{Duration, Instant};
 use nsdf::Scheme;
 use rayon::prelude::*;
 
-use super::adam::{Adam, AdamConfig};
+use super::adam::{Adam, AdamConfig, SparseAdam};
 use super::input_gradient::{self, GradientLoss, Tangents};
 use super::kernels::Kernel;
 use super::loss::Loss;
-use super::mlp::{backward, backward_with, forward, Mlp, Prepared, Workspace};
+use super::mlp::{backward, backward_with, forward, grid_gradient, Mlp, Prepared, Workspace};
 use super::progress::{Callback, Progress};
 use super::quantize::{layer_schemes, Qat, QatMethod};
 use super::rng::Rng;
@@ -32,6 +32,10 @@ pub struct TrainConfig {
     pub batch: usize,
     /// Peak learning rate.
     pub learning_rate: f32,
+    /// Peak learning rate of a hash grid's features (same schedule), and their Adam settings:
+    /// instant-NGP's 1e-2, β2 0.99, ε 1e-15.
+    pub grid_learning_rate: f32,
+    pub grid_adam: AdamConfig,
     pub schedule: Schedule,
     pub loss: Loss,
     /// A loss on the network's input gradient (SALD's derivative term, SIREN's eikonal and
@@ -66,6 +70,12 @@ impl Default for TrainConfig {
             epochs: 60,
             batch: 1024,
             learning_rate: 5e-3,
+            grid_learning_rate: 1e-2,
+            grid_adam: AdamConfig {
+                beta1: 0.9,
+                beta2: 0.99,
+                epsilon: 1e-15,
+            },
             schedule: Schedule::Cosine {
                 warmup: 0.02,
                 floor: 0.01,
@@ -154,6 +164,8 @@ struct Gradients {
     /// Per thread of the pool (indexed by rayon's thread index).
     scratch: Vec<Mutex<Scratch>>,
     chunk_grads: Vec<Vec<f32>>,
+    /// Per chunk, the hash grid's sparse gradient (empty without a grid).
+    chunk_grid: Vec<Vec<(u32, f32)>>,
     chunk_loss: Vec<f64>,
     /// The batch gradient (mean over the batch).
     grad: Vec<f32>,
@@ -182,13 +194,15 @@ impl Gradients {
             chunk,
             scratch,
             chunk_grads: vec![vec![0.0; net.params.len()]; chunks],
+            chunk_grid: vec![Vec::new(); chunks],
             chunk_loss: vec![0.0; chunks],
             grad: vec![0.0; net.params.len()],
         }
     }
 
-    /// Fills `self.grad` for the samples `batch` (indices into `packed`) and returns the summed
-    /// loss.
+    /// Fills `self.grad` (and a hash grid's sparse gradient, into `grid_adam`) for the samples
+    /// `batch` (indices into `packed`) and returns the summed loss.
+    #[allow(clippy::too_many_arguments)]
     fn compute(
         &mut self,
         net: &Mlp,
@@ -197,15 +211,17 @@ impl Gradients {
         batch: &[u32],
         config: &TrainConfig,
         fraction: f32,
+        grid_adam: Option<&mut SparseAdam>,
     ) -> f64 {
         let scale = 1.0 / batch.len() as f32;
         let step_loss = config.loss.at(fraction);
         let scratch = &self.scratch;
         self.chunk_grads
             .par_iter_mut()
+            .zip(self.chunk_grid.par_iter_mut())
             .zip(self.chunk_loss.par_iter_mut())
             .zip(batch.par_chunks(self.chunk))
-            .for_each(|((grad, loss), indices)| {
+            .for_each(|(((grad, grid), loss), indices)| {
                 let slot = rayon::current_thread_index().unwrap_or(0) % scratch.len();
                 let mut guard = scratch[slot].lock().unwrap_or_else(|e| e.into_inner());
                 let Scratch {
@@ -224,11 +240,13 @@ impl Gradients {
                     points.push([s[0], s[1], s[2]]);
                     targets.push(s[3]);
                 }
-                ws.load(net.encoding, points);
+                ws.load(net, points);
                 forward(net, weights, ws, config.kernel);
                 *loss = step_loss.batch(ws.output(), targets, scale, d_output);
                 let (Some(tg), Some(gradient_loss)) = (tangents, config.gradient_loss) else {
                     backward(net, weights, ws, d_output, grad, config.kernel);
+                    grid.clear();
+                    grid_gradient(net, ws, grid);
                     return;
                 };
                 // The loss on ∇f: the tangent pass, the loss per sample, then the tangent
@@ -266,6 +284,11 @@ impl Gradients {
             });
         // Chunk 0 + chunk 1 + ...: the same order whatever thread ran which chunk.
         let used = batch.len().div_ceil(self.chunk);
+        if let Some(adam) = grid_adam {
+            for g in &self.chunk_grid[..used] {
+                adam.accumulate(g, 1.0);
+            }
+        }
         self.grad.copy_from_slice(&self.chunk_grads[0]);
         for g in &self.chunk_grads[1..used] {
             self.grad.iter_mut().zip(g).for_each(|(a, b)| *a += b);
@@ -321,6 +344,10 @@ pub fn train_with(
     );
     let mut gradients = Gradients::new(net, config.chunk, batch, derivatives);
     let mut adam = Adam::new(net.params.len(), config.adam);
+    let mut grid_adam = net
+        .grid
+        .as_ref()
+        .map(|g| SparseAdam::new(g.grid.values.len(), config.grid_adam));
     let schemes = layer_schemes(config.scheme, net.layers.len());
     let mut qat = Qat::new(
         schemes,
@@ -357,8 +384,20 @@ pub fn train_with(
             let phase = qat.phase(fraction);
             let lr = config.schedule.rate(config.learning_rate, fraction);
             let weights = qat.prepare(net, fraction);
-            let loss = gradients.compute(net, &weights, &packed, batch_indices, config, fraction);
+            let loss = gradients.compute(
+                net,
+                &weights,
+                &packed,
+                batch_indices,
+                config,
+                fraction,
+                grid_adam.as_mut(),
+            );
             adam.step(&mut net.params, &gradients.grad, lr);
+            if let (Some(g), Some(a)) = (&mut net.grid, &mut grid_adam) {
+                let grid_lr = config.schedule.rate(config.grid_learning_rate, fraction);
+                a.step(&mut g.grid.values, grid_lr);
+            }
             qat.after_step(net);
 
             step += 1;
@@ -423,7 +462,7 @@ pub fn evaluate(
         .for_each_init(
             || Workspace::new(net, CHUNK),
             |ws, (out, pts)| {
-                ws.load(net.encoding, pts);
+                ws.load(net, pts);
                 forward(net, prepared, ws, kernel);
                 out.copy_from_slice(ws.output());
             },

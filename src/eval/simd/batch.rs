@@ -174,13 +174,11 @@ unsafe fn encode<S: Simd>(s: S, net: &Network, pts: &[[f32; 3]], enc: *mut f32) 
         }
     }
     if let Some(g) = &net.grid {
-        // Gathers from the tables, point by point (the features are rows 3.. of `enc`).
+        // The features are rows 3.. of `enc`, computed from rows 0..3.
         let dim = g.grid.output_dim();
-        for j in 0..BLOCK {
-            let q = [0, 1, 2].map(|a| *enc.add(a * BLOCK + j));
-            let out = std::slice::from_raw_parts_mut(enc.add(3 * BLOCK + j), (dim - 1) * BLOCK + 1);
-            g.encode(q, out, BLOCK);
-        }
+        let q = [0, 1, 2].map(|a| std::slice::from_raw_parts(enc.add(a * BLOCK), BLOCK));
+        let out = std::slice::from_raw_parts_mut(enc.add(3 * BLOCK), dim * BLOCK);
+        g.grid.encode_rows(&g.offsets, q, out, BLOCK);
     }
 }
 

@@ -8,7 +8,7 @@ use nsdf_mesh::Format;
 use nsdf_train::pack::batch::{self, Shard, ShardSpec};
 use nsdf_train::pack::summary::{Row, Status};
 use nsdf_train::pack::{self as packing, Options, PackError};
-use nsdf_train::{FitConfig, Recipe};
+use nsdf_train::{FitConfig, InputEncoding, Recipe};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -55,12 +55,19 @@ pub struct Args {
     /// time of a default pack, for 20-30% lower surface error).
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes, conflicts_with_all = ["layers", "width"])]
     pub budget: Option<usize>,
-    /// Hidden layers.
-    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=packing::MAX_LAYERS as i64))]
-    pub layers: u16,
-    /// Units per hidden layer.
-    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=packing::MAX_WIDTH as i64))]
-    pub width: u16,
+    /// Input encoding: none (Davies), fourier:F (F frequencies, 1-16) or
+    /// hashgrid[:levels=16,features=2,table=14,base=16,finest=1024] (format 1.2: a
+    /// multiresolution hash grid of f16 features, table = log2 entries per level, in front of
+    /// 2 hidden layers of 32; about 1 MB with the defaults, trains 3 epochs: 4x lower surface
+    /// error than the default network in about the same time, at 90x the bytes).
+    #[arg(long, default_value = "none", value_parser = parse_encoding, conflicts_with = "budget")]
+    pub encoding: InputEncoding,
+    /// Hidden layers [default: 8; 2 with a hash grid].
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=packing::MAX_LAYERS as i64))]
+    pub layers: Option<u16>,
+    /// Units per hidden layer [default: 32].
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=packing::MAX_WIDTH as i64))]
+    pub width: Option<u16>,
     /// Hidden activation: relu, tanh, leaky-relu[:ALPHA] (default 0.01), sine[:OMEGA0] (default 30).
     #[arg(long, default_value = "relu")]
     pub activation: Activation,
@@ -109,6 +116,10 @@ fn parse_recipe(s: &str) -> Result<Recipe, String> {
     s.parse()
 }
 
+fn parse_encoding(s: &str) -> Result<InputEncoding, String> {
+    s.parse()
+}
+
 fn parse_scheme(s: &str) -> Result<Scheme, String> {
     s.parse()
 }
@@ -141,8 +152,16 @@ impl Args {
         if let Some(recipe) = self.recipe {
             fit = fit.with_recipe(recipe);
         }
-        fit.arch.layers = self.layers as usize;
-        fit.arch.width = self.width as usize;
+        match self.encoding {
+            InputEncoding::Plain(e) => fit.arch.encoding = e,
+            InputEncoding::HashGrid(g) => fit = fit.with_grid(g),
+        }
+        if let Some(layers) = self.layers {
+            fit.arch.layers = layers as usize;
+        }
+        if let Some(width) = self.width {
+            fit.arch.width = width as usize;
+        }
         fit.samples = self.samples as usize;
         fit.train.epochs = match (self.epochs, self.budget) {
             (Some(e), _) => e as usize,

@@ -86,6 +86,12 @@ fn recipe(opts: &Options) -> String {
     if t.scheme == nsdf::Scheme::Int4 {
         recipe["int4_clip"] = short(t.int4_clip).into();
     }
+    if let Some(g) = f.arch.grid {
+        recipe["encoding"] = crate::InputEncoding::HashGrid(g).name().into();
+        recipe["grid_learning_rate"] = short(t.grid_learning_rate).into();
+    } else if f.arch.encoding != nsdf::Encoding::None {
+        recipe["encoding"] = crate::InputEncoding::Plain(f.arch.encoding).name().into();
+    }
     recipe.to_string()
 }
 
