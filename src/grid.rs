@@ -226,10 +226,41 @@ impl HashGrid {
     /// of point `j`, and feature `k` of point `j` goes to `out[k · row + j]`. Each step runs over
     /// all the points in a tight loop that the compiler vectorises (gathers included, where the
     /// caller is compiled for AVX-512 or AVX2), which is what makes batches fast.
+    #[inline(always)]
+    pub fn encode_rows(&self, offsets: &[usize], q: [&[f32]; 3], out: &mut [f32], row: usize) {
+        let f = self.features;
+        self.encode_rows_with(offsets, q, out, row, |l, start, out, weight, index| {
+            let table = &self.values[offsets[l]..offsets[l + 1]];
+            for k in 0..f {
+                let o = &mut out[k * row + start..][..weight.len()];
+                for j in 0..o.len() {
+                    let e = index[j] as usize * f + k;
+                    debug_assert!(e < table.len());
+                    // SAFETY: see `encode_rows_with`: every entry is inside the level's table.
+                    o[j] += weight[j] * unsafe { *table.get_unchecked(e) };
+                }
+            }
+        })
+    }
+
+    /// [`encode_rows`](Self::encode_rows) with the innermost step supplied: for each level `l`
+    /// and corner, `accumulate(l, start, rows, weight, index)` must add, for points
+    /// `start..start + weight.len()` and each feature `k`, `weight[j] · value(index[j], k)` to
+    /// `rows[k · row + start + j]` (product rounded, then the sum), where `rows` are the level's
+    /// output rows; a SIMD backend does it with gathers. Every `index[j]` is an entry of the
+    /// level: a dense index is at most (N + 1)³ − 1 < entries (no vertex coordinate exceeds N)
+    /// and a hashed one is masked below entries.
     // One index runs over several per-point arrays at once; zips of six would read worse.
     #[allow(clippy::needless_range_loop)]
     #[inline(always)]
-    pub fn encode_rows(&self, offsets: &[usize], q: [&[f32]; 3], out: &mut [f32], row: usize) {
+    pub fn encode_rows_with(
+        &self,
+        offsets: &[usize],
+        q: [&[f32]; 3],
+        out: &mut [f32],
+        row: usize,
+        accumulate: impl Fn(usize, usize, &mut [f32], &[f32], &[u32]),
+    ) {
         const MAX: usize = 64;
         let f = self.features;
         for start in (0..q[0].len()).step_by(MAX) {
@@ -276,18 +307,8 @@ impl HashGrid {
                         };
                         weight[j] = t[0][bx][j] * t[1][by][j] * t[2][bz][j];
                     }
-                    for kk in 0..f {
-                        let o = &mut out[(l * f + kk) * row + start..][..n];
-                        for j in 0..n {
-                            let e = index[j] as usize * f + kk;
-                            debug_assert!(e < table.len());
-                            // SAFETY: a dense index is at most (N + 1)³ − 1 < entries (every
-                            // vertex coordinate is at most N, `coordinate` sees to it) and a
-                            // hashed one is masked below entries, so `e < entries · F`.
-                            // Unchecked, the loop becomes one vector gather per 16 points.
-                            o[j] += weight[j] * unsafe { *table.get_unchecked(e) };
-                        }
-                    }
+                    let rows = &mut out[l * f * row..(l + 1) * f * row];
+                    accumulate(l, start, rows, &weight[..n], &index[..n]);
                 }
             }
         }
@@ -501,7 +522,11 @@ mod tests {
         for j in 0..n {
             g.encode(&offsets, [q[0][j], q[1][j], q[2][j]], &mut one, 1);
             for k in 0..dim {
-                assert_eq!(rows[k * n + j].to_bits(), one[k].to_bits(), "point {j} feature {k}");
+                assert_eq!(
+                    rows[k * n + j].to_bits(),
+                    one[k].to_bits(),
+                    "point {j} feature {k}"
+                );
             }
         }
     }

@@ -234,6 +234,10 @@ impl Simd for Avx2 {
         _mm256_maskstore_ps(p, mask(n), v)
     }
     #[inline(always)]
+    unsafe fn gather(self, base: *const f32, index: *const u32) -> __m256 {
+        _mm256_i32gather_ps::<4>(base, _mm256_loadu_si256(index as *const __m256i))
+    }
+    #[inline(always)]
     unsafe fn load_xyz(self, p: *const [f32; 3]) -> [__m256; 3] {
         let idx = _mm256_setr_epi32(0, 3, 6, 9, 12, 15, 18, 21);
         let p = p.cast::<f32>();

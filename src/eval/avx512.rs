@@ -226,6 +226,19 @@ impl Simd for Avx512 {
     unsafe fn store_partial(self, p: *mut f32, v: __m512, n: usize) {
         _mm512_mask_storeu_ps(p, mask(n), v)
     }
+    const NATIVE_HALF_GATHER: bool = true;
+    #[inline(always)]
+    unsafe fn gather_halves(self, base: *const u32, index: *const u32) -> [__m512; 2] {
+        let words =
+            _mm512_i32gather_epi32::<4>(_mm512_loadu_si512(index as *const _), base as *const _);
+        let lo = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(words));
+        let hi = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32::<16>(words)));
+        [lo, hi]
+    }
+    #[inline(always)]
+    unsafe fn gather(self, base: *const f32, index: *const u32) -> __m512 {
+        _mm512_i32gather_ps::<4>(_mm512_loadu_si512(index as *const _), base as *const _)
+    }
     #[inline(always)]
     unsafe fn load_xyz(self, p: *const [f32; 3]) -> [__m512; 3] {
         let idx = _mm512_setr_epi32(0, 3, 6, 9, 12, 15, 18, 21, 24, 27, 30, 33, 36, 39, 42, 45);

@@ -23,15 +23,30 @@ pub struct PreparedGrid {
     pub grid: HashGrid,
     pub offsets: Vec<usize>,
     pub ranges: Vec<[f32; 2]>,
+    /// For an f16 grid with an even feature count: the values as stored, two f16 per word
+    /// (features `2m` low, `2m + 1` high), so one 32-bit gather fetches two features from half
+    /// the memory. Word `w` of a level starts at `offsets[l] / 2`.
+    pub halves: Option<Vec<u32>>,
 }
 
 impl PreparedGrid {
     pub fn new(grid: &HashGrid) -> PreparedGrid {
         let offsets = grid.offsets();
+        let halves =
+            (grid.scheme == crate::Scheme::F16 && grid.features.is_multiple_of(2)).then(|| {
+                grid.values
+                    .chunks_exact(2)
+                    .map(|p| {
+                        let h = |v: f32| crate::quant::quantize_f16(v) as u32;
+                        h(p[0]) | h(p[1]) << 16
+                    })
+                    .collect()
+            });
         PreparedGrid {
             ranges: grid.ranges(&offsets),
             offsets,
             grid: grid.clone(),
+            halves,
         }
     }
 

@@ -178,8 +178,64 @@ unsafe fn encode<S: Simd>(s: S, net: &Network, pts: &[[f32; 3]], enc: *mut f32) 
         let dim = g.grid.output_dim();
         let q = [0, 1, 2].map(|a| std::slice::from_raw_parts(enc.add(a * BLOCK), BLOCK));
         let out = std::slice::from_raw_parts_mut(enc.add(3 * BLOCK), dim * BLOCK);
-        g.grid.encode_rows(&g.offsets, q, out, BLOCK);
+        let f = g.grid.features;
+        let halves = g.halves.as_deref().filter(|_| S::NATIVE_HALF_GATHER);
+        g.grid.encode_rows_with(
+            &g.offsets,
+            q,
+            out,
+            BLOCK,
+            #[inline(always)]
+            |l, start, rows, weight, index| {
+                debug_assert!(start == 0 && weight.len() == BLOCK && index.len() == BLOCK);
+                let mut element = [0u32; BLOCK];
+                // SAFETY (all loads and stores below): `encode_rows_with` hands over `BLOCK`
+                // points whose entries are all inside level `l`'s table, `rows` holds the
+                // level's `f` rows of `BLOCK` floats, `weight` and `element` `BLOCK` each.
+                let out = rows.as_mut_ptr();
+                match halves {
+                    Some(words) => {
+                        let table = &words[g.offsets[l] / 2..g.offsets[l + 1] / 2];
+                        for m in 0..f / 2 {
+                            for (e, i) in element.iter_mut().zip(index) {
+                                *e = i * (f / 2) as u32 + m as u32;
+                            }
+                            for j in (0..BLOCK).step_by(S::LANES) {
+                                let [lo, hi] =
+                                    s.gather_halves(table.as_ptr(), element.as_ptr().add(j));
+                                let w = s.load(weight.as_ptr().add(j));
+                                add_product(s, out.add(2 * m * BLOCK + j), w, lo);
+                                add_product(s, out.add((2 * m + 1) * BLOCK + j), w, hi);
+                            }
+                        }
+                    }
+                    None => {
+                        let table = &g.grid.values[g.offsets[l]..g.offsets[l + 1]];
+                        for k in 0..f {
+                            for (e, i) in element.iter_mut().zip(index) {
+                                *e = i * f as u32 + k as u32;
+                            }
+                            for j in (0..BLOCK).step_by(S::LANES) {
+                                let v = s.gather(table.as_ptr(), element.as_ptr().add(j));
+                                add_product(
+                                    s,
+                                    out.add(k * BLOCK + j),
+                                    s.load(weight.as_ptr().add(j)),
+                                    v,
+                                );
+                            }
+                        }
+                    }
+                }
+            },
+        );
     }
+}
+
+/// `*o += w · v` lane by lane, rounded as the reference rounds (product, then sum).
+#[inline(always)]
+unsafe fn add_product<S: Simd>(s: S, o: *mut f32, w: S::V, v: S::V) {
+    s.store(o, s.add(s.load(o), s.mul(w, v)));
 }
 
 /// `out[j] = distance_scale · x[j]` for the block's real points.

@@ -219,6 +219,36 @@ pub trait Simd: Copy {
     /// # Safety
     /// `p..p + LANES` must be readable.
     unsafe fn load_xyz(self, p: *const [f32; 3]) -> [Self::V; 3];
+    /// Loads `base[index[i]]` into lane `i` (a hash grid's table lookups).
+    ///
+    /// # Safety
+    /// `index..index + LANES` must be readable, and each `base + index[i]` too.
+    #[inline(always)]
+    unsafe fn gather(self, base: *const f32, index: *const u32) -> Self::V {
+        let mut lanes = [0.0f32; 16];
+        for (i, lane) in lanes.iter_mut().enumerate().take(Self::LANES) {
+            *lane = *base.add(*index.add(i) as usize);
+        }
+        self.load(lanes.as_ptr())
+    }
+
+    /// Whether [`gather_halves`](Self::gather_halves) is native (else an f32 table is faster).
+    const NATIVE_HALF_GATHER: bool = false;
+    /// Loads word `base[index[i]]` and returns its low and high f16 halves, widened exactly, in
+    /// lane `i` of the two vectors.
+    ///
+    /// # Safety
+    /// As [`gather`](Self::gather).
+    #[inline(always)]
+    unsafe fn gather_halves(self, base: *const u32, index: *const u32) -> [Self::V; 2] {
+        let (mut lo, mut hi) = ([0.0f32; 16], [0.0f32; 16]);
+        for i in 0..Self::LANES {
+            let w = *base.add(*index.add(i) as usize);
+            lo[i] = crate::quant::dequantize_f16(w as u16);
+            hi[i] = crate::quant::dequantize_f16((w >> 16) as u16);
+        }
+        [self.load(lo.as_ptr()), self.load(hi.as_ptr())]
+    }
 
     #[inline(always)]
     fn zero(self) -> Self::V {
