@@ -597,3 +597,39 @@ fn render_writes_the_mesh_beside_the_network_as_a_png() {
     assert!(!o.status.success());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `--encoding hashgrid[:…]` writes a format 1.2 file with the grid asked for, whose distance
+/// has the box's sign at its centre and outside; a bad grid parameter is refused up front.
+#[test]
+fn packs_a_hash_grid_shape() {
+    let dir = temp_dir("hashgrid");
+    let mesh = dir.join("crate.obj");
+    write(&mesh, &box_obj(CENTRE, HALF));
+    let grid = "hashgrid:levels=4,table=10,base=4,finest=32";
+    let out = pack_epochs(&[mesh.to_str().unwrap(), "--encoding", grid], "8");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shape = Shape::open(dir.join("crate.nsdf")).unwrap();
+    assert_eq!(shape.version(), (1, 2));
+    let g = shape.model().grid.as_ref().expect("a GRID chunk");
+    assert_eq!((g.levels(), g.features, g.log2_table), (4, 2, 10));
+    assert_eq!((g.resolutions[0], g.resolutions[3]), (4, 32));
+    assert_eq!(g.scheme, nsdf::Scheme::F16);
+    // Two hidden layers of 32 behind the 3 + 8 encoded inputs.
+    let widths: Vec<usize> = shape.model().layers.iter().map(|l| l.inputs).collect();
+    assert_eq!(widths, [11, 32, 32]);
+    assert!(shape.distance(CENTRE) < 0.0);
+    assert!(shape.distance([CENTRE[0] + 3.0, CENTRE[1], CENTRE[2]]) > 0.0);
+    match shape.meta("nsdf.train.recipe") {
+        Some(Value::String(r)) => assert!(r.contains("hashgrid:levels=4"), "{r}"),
+        other => panic!("recipe metadata {other:?}"),
+    }
+
+    let bad = nsdf(&[
+        "pack",
+        mesh.to_str().unwrap(),
+        "--encoding",
+        "hashgrid:features=3",
+    ]);
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    assert!(stderr(&bad).contains("features=3"), "{}", stderr(&bad));
+}
