@@ -72,6 +72,25 @@ fn check(name: &str, bytes: &[u8]) {
     );
 }
 
+/// A hash-grid file whose GRID chunk declares 32 levels at the finest resolution in 48 bytes.
+fn hostile_grid() -> Vec<u8> {
+    let grid = nsdf::HashGrid::zeros(2, 4, vec![1], nsdf::Scheme::F16);
+    let m = nsdf::Model::with_grid(grid, &[4], nsdf::Activation::Relu, nsdf::Activation::Tanh);
+    let mut c = model_chunks(&m).unwrap();
+    let at = c
+        .iter()
+        .position(|c| c.0 == nsdf::testing::TAG_GRID)
+        .unwrap();
+    let mut g: Vec<u8> = [1u32, 2, 24, 1]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    g.extend_from_slice(&(1u32 << 20).to_le_bytes());
+    g.resize(48, 0);
+    c[at].2 = g;
+    assemble(&c)
+}
+
 /// Hostile files that declare large counts or sizes in small files: the parser must refuse
 /// them before allocating from the declared number.
 fn hostile() -> Vec<(&'static str, Vec<u8>)> {
@@ -154,6 +173,7 @@ fn hostile() -> Vec<(&'static str, Vec<u8>)> {
     b[24..28].copy_from_slice(&u32::MAX.to_le_bytes());
     reseal_all(&mut b);
     out.push(("header counts at maximum", b));
+    out.push(("GRID of 2^24 entries in 48 bytes", hostile_grid()));
     out
 }
 
@@ -183,4 +203,14 @@ fn parsing_allocates_a_bounded_multiple_of_the_file_size() {
     // int4 widens each stored byte (two weights) to 8 bytes: the bound's worst case.
     let big = big.with_scheme(nsdf::Scheme::Int4);
     check("int4 40 × 256", &nsdf::to_bytes(&big).unwrap());
+    // A hash grid of f16 features (each stored 2 bytes read as f32, kept by the model and the
+    // evaluator, which also packs the f16 pairs for its gathers): 16 levels of 2^14 entries.
+    let grid = nsdf::HashGrid::geometric(16, 2, 14, 16, 1024, nsdf::Scheme::F16);
+    let big = nsdf::Model::with_grid(
+        grid,
+        &[32, 32],
+        nsdf::Activation::Relu,
+        nsdf::Activation::Tanh,
+    );
+    check("hash grid 16 × 2^14 f16", &nsdf::to_bytes(&big).unwrap());
 }

@@ -67,6 +67,7 @@ def pack(
     keep_inaccurate: bool = False,
     time_budget: Optional[float] = None,
     recipe: Optional[str] = None,
+    encoding: Optional[str] = None,
 ) -> Shape:
     """Trains a shape of ``mesh`` exactly as ``nsdf pack`` does and returns it (not saved:
     call ``Shape.save``).
@@ -75,7 +76,9 @@ def pack(
     ``.xyz``, ``.pts``; trained with the ``"sal"`` recipe) or a ``(vertices, faces)`` pair of
     arrays (a trimesh mesh passes as ``(m.vertices, m.faces)``). ``recipe`` is ``"davies"``
     (meshes' default), ``"curriculum"``, ``"siren"``, ``"sal"`` or ``"sald"``, as
-    ``nsdf pack --recipe``. ``budget`` (bytes, or ``"8k"``)
+    ``nsdf pack --recipe``. ``encoding`` is ``"none"`` (default), ``"fourier:F"`` or
+    ``"hashgrid[:levels=16,features=2,table=14,base=16,finest=1024]"`` (format 1.2), as
+    ``nsdf pack --encoding``. ``budget`` (bytes, or ``"8k"``)
     picks the largest network whose file fits and trains it 150 epochs unless ``epochs`` is
     given; ``quant`` is ``"int8"`` (default), ``"int4"`` (format 1.1), ``"f16"`` or ``"f32"``.
     ``progress`` is called with dicts: ``{"event": "phase", "phase": ...}``, ``{"event":
@@ -104,4 +107,5 @@ def pack(
         keep_inaccurate=keep_inaccurate,
         time_budget=time_budget,
         recipe=recipe,
+        encoding=encoding,
     )

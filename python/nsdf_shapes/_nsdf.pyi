@@ -71,4 +71,5 @@ def pack(
     keep_inaccurate: bool = False,
     time_budget: Optional[float] = None,
     recipe: Optional[str] = None,
+    encoding: Optional[str] = None,
 ) -> Shape: ...

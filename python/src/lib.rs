@@ -18,7 +18,7 @@ use pyo3::types::{PyDict, PyList};
 
 use nsdf::{Activation, Encoding, Scheme, Value};
 use nsdf_train::pack::{self as packing, Event, Options, PackError};
-use nsdf_train::{FitConfig, Recipe};
+use nsdf_train::{FitConfig, InputEncoding, Recipe};
 
 pyo3::create_exception!(
     nsdf_shapes,
@@ -667,7 +667,7 @@ fn faces_arg(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Vec<[u32; 3]>> 
 /// as `nsdf pack` does; `recipe` is `"davies"`, `"curriculum"`, `"siren"`, `"sal"` or `"sald"` (point clouds: sal
 /// unless sald).
 #[pyfunction]
-#[pyo3(signature = (mesh, *, budget=None, quant=None, epochs=None, seed=0, threads=None, progress=None, layers=None, width=None, activation=None, keep_inaccurate=false, time_budget=None, recipe=None))]
+#[pyo3(signature = (mesh, *, budget=None, quant=None, epochs=None, seed=0, threads=None, progress=None, layers=None, width=None, activation=None, keep_inaccurate=false, time_budget=None, recipe=None, encoding=None))]
 #[allow(clippy::too_many_arguments)]
 fn pack(
     py: Python<'_>,
@@ -684,6 +684,7 @@ fn pack(
     keep_inaccurate: bool,
     time_budget: Option<f64>,
     recipe: Option<&str>,
+    encoding: Option<&str>,
 ) -> PyResult<PyShape> {
     let activation: Activation = match activation {
         Some(a) => a.parse().map_err(PyValueError::new_err)?,
@@ -696,6 +697,17 @@ fn pack(
     let mut fit = FitConfig::for_activation(activation);
     if let Some(r) = recipe {
         fit = fit.with_recipe(r.parse::<Recipe>().map_err(PyValueError::new_err)?);
+    }
+    match encoding.map(str::parse::<InputEncoding>).transpose() {
+        Err(e) => return Err(PyValueError::new_err(e)),
+        Ok(Some(_)) if budget.is_some() => {
+            return Err(PyValueError::new_err(
+                "give budget or encoding, not both (budgets choose among plain networks)",
+            ))
+        }
+        Ok(Some(InputEncoding::HashGrid(g))) => fit = fit.with_grid(g),
+        Ok(Some(InputEncoding::Plain(e))) => fit.arch.encoding = e,
+        Ok(None) => {}
     }
     if budget.is_some() && (layers.is_some() || width.is_some()) {
         return Err(PyValueError::new_err(

@@ -184,3 +184,23 @@ def test_pack_reads_a_point_cloud_and_trains_it_sign_agnostically(tmp_path):
     assert d[0] < 0 < d[1], d
     with pytest.raises(ValueError, match="unknown recipe"):
         ns.pack(str(path), recipe="magic", **QUICK)
+
+
+def test_pack_with_a_hash_grid_writes_format_1_2():
+    v, f = (
+        np.array([[x, y, z] for x in (-1.0, 1.0) for y in (-0.5, 0.5) for z in (-0.5, 0.5)]),
+        np.array(
+            [[0, 1, 3], [0, 3, 2], [4, 6, 7], [4, 7, 5], [0, 4, 5], [0, 5, 1],
+             [2, 3, 7], [2, 7, 6], [0, 2, 6], [0, 6, 4], [1, 5, 7], [1, 7, 3]]
+        ),
+    )
+    shape = ns.pack((v, f), encoding="hashgrid:levels=4,table=10,finest=64", keep_inaccurate=True, **QUICK)
+    enc = shape.info["architecture"]["encoding"]
+    assert enc["type"] == "hashgrid"
+    assert (enc["levels"], enc["features_per_level"], enc["log2_table"]) == (4, 2, 10)
+    assert shape.info["version"] == "1.2"
+    assert shape.distance([[0.0, 0.0, 0.0]])[0] < 0 < shape.distance([[1.5, 0.0, 0.0]])[0]
+    with pytest.raises(ValueError, match="features=3"):
+        ns.pack((v, f), encoding="hashgrid:features=3", **QUICK)
+    with pytest.raises(ValueError, match="budget or encoding"):
+        ns.pack((v, f), encoding="hashgrid", budget="8k", **QUICK)

@@ -22,7 +22,7 @@ pub enum Outcome {
 /// Parses, validates and (if it parsed) re-writes and evaluates `bytes`, asserting that
 /// - `parse` fails iff `validate` reports an error, and with the same first code and offset;
 /// - a parsed model can be written again, and the rewrite parses (to the same model, when no
-///   layer is int8: re-quantizing may move an int8 scale by one ulp, spec "Quantization");
+///   layer is int8 or int4: the writer re-derives their scales from each row's largest weight);
 /// - evaluation is finite wherever overflow is impossible.
 pub fn check_bytes(bytes: &[u8]) -> Outcome {
     let all: Vec<Backend> = Backend::ALL
@@ -57,7 +57,14 @@ pub fn check_bytes_on(bytes: &[u8], backends: &[Backend]) -> Outcome {
     let model = shape.model();
     let rewritten =
         nsdf::to_bytes(model).unwrap_or_else(|e| panic!("a parsed model must write: {e}"));
-    if model.layers.iter().all(|l| l.scheme != Scheme::Int8) {
+    // The writer re-derives int8 and int4 scales from each row's largest weight: a file whose
+    // rows do not reach ±127 (±7) is valid but rewrites to other scales (found by fuzzing an
+    // int4 file), and int8 may move a scale by one ulp (spec "Quantization").
+    if model
+        .layers
+        .iter()
+        .all(|l| matches!(l.scheme, Scheme::F32 | Scheme::F16))
+    {
         assert_eq!(
             &nsdf::parse(&rewritten).unwrap().model,
             model,
