@@ -275,7 +275,12 @@ impl HashGrid {
                 let side = res + 1;
                 let dense = (side as u64).pow(3) <= entries as u64;
                 let mask = entries as u32 - 1;
-                let stride = [1, side, side * side];
+                // Row-major strides only matter (and only fit in u32) for a dense level.
+                let stride = if dense {
+                    [1, side, side * side]
+                } else {
+                    [0; 3]
+                };
                 for a in 0..3 {
                     let qa = &q[a][start..start + n];
                     for j in 0..n {
@@ -355,6 +360,11 @@ impl HashGrid {
             return false;
         }
         let n = self.resolutions[l];
+        // An inverted box is the same box.
+        let (lo, hi) = (
+            [0, 1, 2].map(|a| lo[a].min(hi[a])),
+            [0, 1, 2].map(|a| lo[a].max(hi[a])),
+        );
         let first = lo.map(|q| coordinate(n, q).0);
         let last = hi.map(|q| coordinate(n, q).0 + 1);
         let span = |a: usize| (last[a] - first[a] + 1) as usize;
@@ -529,6 +539,24 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The finest resolution the format allows, hashed, and boxes given upside down: no
+    /// arithmetic overflows (found by fuzzing: a hashed level's unused row-major stride did).
+    #[test]
+    fn extreme_levels_and_inverted_boxes() {
+        let g = HashGrid::zeros(2, 4, vec![1, 1 << 20], Scheme::F32);
+        let offsets = g.offsets();
+        let q = [
+            vec![0.3, -1.0, 1.0],
+            vec![0.1, 0.999, -0.2],
+            vec![-0.7, 0.0, 0.5],
+        ];
+        let mut rows = vec![0.0; g.output_dim() * 3];
+        g.encode_rows(&offsets, [&q[0], &q[1], &q[2]], &mut rows, 3);
+        let mut r = [[0.0f32; 2]; 2];
+        assert!(g.box_range(&offsets, 0, [0.5; 3], [-0.5; 3], 64, &mut r));
+        assert!(!g.box_range(&offsets, 1, [0.5; 3], [-0.5; 3], 64, &mut r));
     }
 
     /// Hostile coordinates (NaN, infinities, huge values) never index out of the table.

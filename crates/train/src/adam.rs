@@ -19,6 +19,19 @@ impl Default for AdamConfig {
     }
 }
 
+impl AdamConfig {
+    /// Step size and epsilon at step `t` (from 1) with the bias corrections folded in (the
+    /// usual efficient form).
+    fn corrected(&self, t: u32, lr: f32) -> (f32, f32) {
+        let c1 = 1.0 - (self.beta1 as f64).powi(t as i32);
+        let c2 = 1.0 - (self.beta2 as f64).powi(t as i32);
+        (
+            (lr as f64 * c2.sqrt() / c1) as f32,
+            (self.epsilon as f64 * c2.sqrt()) as f32,
+        )
+    }
+}
+
 /// Optimizer state: first and second moment estimates.
 #[derive(Clone, Debug)]
 pub struct Adam {
@@ -41,18 +54,9 @@ impl Adam {
     /// One update of `params` along `grad` with learning rate `lr`.
     pub fn step(&mut self, params: &mut [f32], grad: &[f32], lr: f32) {
         assert!(params.len() == self.m.len() && grad.len() == self.m.len());
-        let AdamConfig {
-            beta1,
-            beta2,
-            epsilon,
-        } = self.config;
         self.steps += 1;
-        let t = self.steps as i32;
-        // Bias corrections folded into the step size and epsilon (the usual efficient form).
-        let c1 = 1.0 - (beta1 as f64).powi(t);
-        let c2 = 1.0 - (beta2 as f64).powi(t);
-        let step = (lr as f64 * c2.sqrt() / c1) as f32;
-        let eps = (epsilon as f64 * c2.sqrt()) as f32;
+        let (beta1, beta2) = (self.config.beta1, self.config.beta2);
+        let (step, eps) = self.config.corrected(self.steps, lr);
         for (((p, &g), m), v) in params
             .iter_mut()
             .zip(grad)
@@ -110,17 +114,9 @@ impl SparseAdam {
     /// Updates the touched entries of `params` along the summed gradient, then clears it.
     pub fn step(&mut self, params: &mut [f32], lr: f32) {
         assert_eq!(params.len(), self.m.len());
-        let AdamConfig {
-            beta1,
-            beta2,
-            epsilon,
-        } = self.config;
         self.steps += 1;
-        let t = self.steps as i32;
-        let c1 = 1.0 - (beta1 as f64).powi(t);
-        let c2 = 1.0 - (beta2 as f64).powi(t);
-        let step = (lr as f64 * c2.sqrt() / c1) as f32;
-        let eps = (epsilon as f64 * c2.sqrt()) as f32;
+        let (beta1, beta2) = (self.config.beta1, self.config.beta2);
+        let (step, eps) = self.config.corrected(self.steps, lr);
         for &i in &self.touched {
             let i = i as usize;
             let g = std::mem::take(&mut self.grad[i]);
