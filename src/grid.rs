@@ -6,8 +6,10 @@
 //! (collisions are resolved by training, which averages what shares an entry). A point's
 //! encoding is its coordinates followed by each level's trilinearly interpolated features.
 //!
-//! This module is the reference: the evaluator's backends, the trainer and the tools all call
-//! [`HashGrid::cell`] so there is one definition of the indexing and the weights.
+//! This module is the reference: [`cell`] and [`vertex_index`] define the indexing and the
+//! weights for one point (the scalar evaluator, gradients, bounds, the trainer's backward pass),
+//! and [`HashGrid::encode_rows_with`] is the same arithmetic for many points at once (the SIMD
+//! batches and the trainer's forward pass), bit for bit (`rows_equal_one_point_at_a_time`).
 
 use crate::model::Scheme;
 
@@ -72,12 +74,19 @@ pub fn level_entries(resolution: u32, log2_table: u32) -> usize {
     vertices.min(1u64 << log2_table) as usize
 }
 
+/// Whether a level of `resolution` cells per axis stores its vertices row-major (they fit its
+/// `entries`) rather than hashed.
+#[inline]
+pub fn is_dense(resolution: u32, entries: usize) -> bool {
+    (resolution as u64 + 1).pow(3) <= entries as u64
+}
+
 /// Table entry of vertex `v` (integer coordinates, each `0..=resolution`) at a level whose
 /// table has `entries` entries: row-major when the level is dense, hashed otherwise.
 #[inline]
 pub fn vertex_index(resolution: u32, entries: usize, v: [u32; 3]) -> u32 {
     let side = resolution + 1;
-    if (side as u64).pow(3) <= entries as u64 {
+    if is_dense(resolution, entries) {
         v[0] + side * (v[1] + side * v[2])
     } else {
         let h = v[0].wrapping_mul(PRIMES[0])
@@ -273,7 +282,7 @@ impl HashGrid {
                 let table = &self.values[offsets[l]..offsets[l + 1]];
                 let entries = table.len() / f;
                 let side = res + 1;
-                let dense = (side as u64).pow(3) <= entries as u64;
+                let dense = is_dense(res, entries);
                 let mask = entries as u32 - 1;
                 // Row-major strides only matter (and only fit in u32) for a dense level.
                 let stride = if dense {
@@ -319,7 +328,7 @@ impl HashGrid {
         }
     }
 
-    /// Adds `Σ_k g[k · stride] · ∂(feature k)/∂q` to `out`: the chain rule through the grid.
+    /// `Σ_k g[k · stride] · ∂(feature k)/∂q`: the chain rule through the grid.
     #[inline]
     pub fn backward(&self, offsets: &[usize], q: [f32; 3], g: &[f32], stride: usize) -> [f32; 3] {
         let f = self.features;

@@ -14,7 +14,6 @@ its features as a buffer; its gradient with respect to the points comes from aut
 from __future__ import annotations
 
 import math
-import struct
 from typing import Any, List, Optional
 
 import numpy as np
@@ -41,24 +40,6 @@ def _activation(name: str, param: Any) -> Any:
     if name == "sine":
         return lambda x: torch.sin(float(param) * x)
     raise ValueError(f"activation {name!r} is not known to nsdf_shapes.torch")
-
-
-def _grid_values(data: bytes, enc: dict) -> np.ndarray:
-    """The GRID chunk's features as float32 (entries of every level, features per entry). The
-    binding reports the grid's shape, not its values: they are read from the (validated) file."""
-    count = struct.unpack_from("<I", data, 24)[0]
-    for i in range(count):
-        tag, _, offset, length = struct.unpack_from("<4sIQQ", data, 64 + 32 * i)
-        if tag == b"GRID":
-            break
-    else:
-        raise ValueError("a hash-grid shape without a GRID chunk")
-    levels = int(enc["levels"])
-    values = offset + (16 + 4 * levels + 15) // 16 * 16
-    dtype = "<f2" if enc["scheme"] == "f16" else "<f4"
-    n = (offset + length - values) // np.dtype(dtype).itemsize
-    v = np.frombuffer(data, dtype=dtype, count=n, offset=values).astype(np.float32)
-    return v.reshape(-1, int(enc["features_per_level"]))
 
 
 class _HashGrid(nn.Module):
@@ -150,7 +131,4 @@ class NsdfModule(nn.Module):
 
 def module(shape: Any) -> NsdfModule:
     """A torch module of ``shape`` (an ``nsdf_shapes.Shape``), on the CPU in float32."""
-    info = shape.info
-    enc = info["architecture"]["encoding"]
-    grid = _grid_values(shape.to_bytes(), enc) if enc["type"] == "hashgrid" else None
-    return NsdfModule(shape.layers(), info, grid)
+    return NsdfModule(shape.layers(), shape.info, shape.grid_values())

@@ -239,6 +239,18 @@ impl PyShape {
         Ok(list)
     }
 
+    /// A hash grid's features as the evaluator uses them (float32, `(entries, features)`, every
+    /// level's entries one after another), or `None` for a shape without a grid.
+    fn grid_values<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyArray2<f32>>>> {
+        let Some(g) = &self.shape.model().grid else {
+            return Ok(None);
+        };
+        let rows = g.values.len() / g.features;
+        Ok(Some(
+            PyArray1::from_slice(py, &g.values).reshape([rows, g.features])?,
+        ))
+    }
+
     /// A watertight triangle mesh of the zero level set (sparse marching cubes, `resolution`
     /// cells along the longest side of the bounds plus 2%): `(vertices (V, 3) float32, faces
     /// (F, 3) uint32)` in world units.

@@ -45,31 +45,12 @@ pub fn parse(b: Bytes) -> Result<Arch> {
             b.zero32(8, "encoding parameter of 'none'")?;
             Encoding::None
         }
-        1 => {
-            let f = b.u32(8)?;
-            if f == 0 || f > MAX_FOURIER_FREQUENCIES {
-                return Err(Error::LimitExceeded {
-                    offset: b.offset(8),
-                    what: "Fourier frequency count",
-                    value: f as u64,
-                    limit: MAX_FOURIER_FREQUENCIES as u64,
-                });
-            }
-            Encoding::Fourier { frequencies: f }
-        }
-        2 => {
-            let f = b.u32(8)?;
-            let limit = MAX_GRID_LEVELS * 8;
-            if f == 0 || f > limit {
-                return Err(Error::LimitExceeded {
-                    offset: b.offset(8),
-                    what: "hash-grid feature count",
-                    value: f as u64,
-                    limit: limit as u64,
-                });
-            }
-            Encoding::HashGrid { features: f }
-        }
+        1 => Encoding::Fourier {
+            frequencies: b.count(8, "Fourier frequency count", 1..=MAX_FOURIER_FREQUENCIES)?,
+        },
+        2 => Encoding::HashGrid {
+            features: b.count(8, "hash-grid feature count", 1..=MAX_GRID_LEVELS * 8)?,
+        },
         v => {
             return Err(Error::UnknownValue {
                 offset: b.offset(4),

@@ -67,6 +67,25 @@ impl<'a> Bytes<'a> {
         }
     }
 
+    /// A u32 count that must lie in `range` (`LimitExceeded`, naming the range's top).
+    pub fn count(
+        &self,
+        at: usize,
+        what: &'static str,
+        range: std::ops::RangeInclusive<u32>,
+    ) -> Result<u32> {
+        let v = self.u32(at)?;
+        if !range.contains(&v) {
+            return Err(Error::LimitExceeded {
+                offset: self.offset(at),
+                what,
+                value: v as u64,
+                limit: *range.end() as u64,
+            });
+        }
+        Ok(v)
+    }
+
     /// A u32 that must be zero.
     pub fn zero32(&self, at: usize, what: &'static str) -> Result<()> {
         if self.u32(at)? != 0 {

@@ -22,15 +22,7 @@ use crate::quant;
 
 /// Parses the chunk for an `ARCH` that declared `features` grid values (`L·F`).
 pub fn parse(b: Bytes, features: u32) -> Result<HashGrid> {
-    let levels = b.u32(0)?;
-    if levels == 0 || levels > MAX_GRID_LEVELS {
-        return Err(Error::LimitExceeded {
-            offset: b.offset(0),
-            what: "hash-grid level count",
-            value: levels as u64,
-            limit: MAX_GRID_LEVELS as u64,
-        });
-    }
+    let levels = b.count(0, "hash-grid level count", 1..=MAX_GRID_LEVELS)?;
     let per_level = b.u32(4)?;
     if ![1, 2, 4, 8].contains(&per_level) {
         return Err(Error::LimitExceeded {
@@ -48,15 +40,11 @@ pub fn parse(b: Bytes, features: u32) -> Result<HashGrid> {
             ),
         ));
     }
-    let log2_table = b.u32(8)?;
-    if !(MIN_GRID_LOG2_TABLE..=MAX_GRID_LOG2_TABLE).contains(&log2_table) {
-        return Err(Error::LimitExceeded {
-            offset: b.offset(8),
-            what: "hash-grid log2 table size (4..=24)",
-            value: log2_table as u64,
-            limit: MAX_GRID_LOG2_TABLE as u64,
-        });
-    }
+    let log2_table = b.count(
+        8,
+        "hash-grid log2 table size (4..=24)",
+        MIN_GRID_LOG2_TABLE..=MAX_GRID_LOG2_TABLE,
+    )?;
     let scheme = match b.u32(12)? {
         0 => Scheme::F32,
         1 => Scheme::F16,
@@ -72,15 +60,7 @@ pub fn parse(b: Bytes, features: u32) -> Result<HashGrid> {
     let mut count: u64 = 0;
     for l in 0..levels as usize {
         let at = 16 + 4 * l;
-        let n = b.u32(at)?;
-        if n == 0 || n > MAX_GRID_RESOLUTION {
-            return Err(Error::LimitExceeded {
-                offset: b.offset(at),
-                what: "hash-grid resolution",
-                value: n as u64,
-                limit: MAX_GRID_RESOLUTION as u64,
-            });
-        }
+        let n = b.count(at, "hash-grid resolution", 1..=MAX_GRID_RESOLUTION)?;
         count += (level_entries(n, log2_table) * per_level as usize) as u64;
         if count > MAX_GRID_VALUES {
             return Err(Error::LimitExceeded {

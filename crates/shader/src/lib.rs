@@ -270,7 +270,7 @@ fn plan_grid(g: &nsdf::HashGrid) -> Result<PlanGrid, String> {
                 resolution: n,
                 entries: entries as u32,
                 offset: offsets[l] as u32,
-                dense: (n as u64 + 1).pow(3) <= entries as u64,
+                dense: nsdf::grid::is_dense(n, entries),
             }
         })
         .collect();

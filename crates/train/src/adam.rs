@@ -99,15 +99,15 @@ impl SparseAdam {
         }
     }
 
-    /// Adds `scale · value` at each `(index, value)` to the batch gradient.
-    pub fn accumulate(&mut self, entries: &[(u32, f32)], scale: f32) {
+    /// Adds `value` at each `(index, value)` to the batch gradient.
+    pub fn accumulate(&mut self, entries: &[(u32, f32)]) {
         for &(i, g) in entries {
             let i = i as usize;
             if !self.seen[i] {
                 self.seen[i] = true;
                 self.touched.push(i as u32);
             }
-            self.grad[i] += scale * g;
+            self.grad[i] += g;
         }
     }
 
@@ -140,7 +140,7 @@ mod tests {
     fn sparse_step_touches_only_what_the_batch_reached() {
         let mut adam = SparseAdam::new(4, AdamConfig::default());
         let mut p = [1.0f32; 4];
-        adam.accumulate(&[(2, 0.5), (0, -1.0), (2, 0.25)], 2.0);
+        adam.accumulate(&[(2, 1.0), (0, -2.0), (2, 0.5)]);
         adam.step(&mut p, 0.01);
         assert!((p[0] - 1.01).abs() < 1e-6 && (p[2] - 0.99).abs() < 1e-6);
         assert_eq!((p[1], p[3]), (1.0, 1.0));

@@ -376,10 +376,11 @@ impl Workspace {
             }
         }
         if let Some(g) = &net.grid {
-            for (t, &p) in points.iter().enumerate() {
-                g.grid
-                    .encode(&g.offsets, p, &mut self.input[3 * c + t..], c);
-            }
+            // Rows 3.. from rows 0..3, all points of the chunk at once.
+            let (xyz, features) = self.input.split_at_mut(3 * c);
+            let n = points.len();
+            let q = [&xyz[..n], &xyz[c..c + n], &xyz[2 * c..2 * c + n]];
+            g.grid.encode_rows(&g.offsets, q, features, c);
         }
         if let Encoding::Fourier { frequencies } = encoding {
             for f in 0..frequencies as usize {

@@ -200,9 +200,14 @@ impl Gradients {
         }
     }
 
-    /// Fills `self.grad` (and a hash grid's sparse gradient, into `grid_adam`) for the samples
-    /// `batch` (indices into `packed`) and returns the summed loss.
-    #[allow(clippy::too_many_arguments)]
+    /// The hash grid's sparse gradient of the last [`Self::compute`] over `batch` samples, one
+    /// part per chunk, in chunk order (so the sum is the same whatever thread ran which chunk).
+    fn grid_parts(&self, batch: usize) -> &[Vec<(u32, f32)>] {
+        &self.chunk_grid[..batch.div_ceil(self.chunk)]
+    }
+
+    /// Fills `self.grad` (and a hash grid's sparse gradient per chunk, [`Self::grid_parts`]) for
+    /// the samples `batch` (indices into `packed`) and returns the summed loss.
     fn compute(
         &mut self,
         net: &Mlp,
@@ -211,7 +216,6 @@ impl Gradients {
         batch: &[u32],
         config: &TrainConfig,
         fraction: f32,
-        grid_adam: Option<&mut SparseAdam>,
     ) -> f64 {
         let scale = 1.0 / batch.len() as f32;
         let step_loss = config.loss.at(fraction);
@@ -284,11 +288,6 @@ impl Gradients {
             });
         // Chunk 0 + chunk 1 + ...: the same order whatever thread ran which chunk.
         let used = batch.len().div_ceil(self.chunk);
-        if let Some(adam) = grid_adam {
-            for g in &self.chunk_grid[..used] {
-                adam.accumulate(g, 1.0);
-            }
-        }
         self.grad.copy_from_slice(&self.chunk_grads[0]);
         for g in &self.chunk_grads[1..used] {
             self.grad.iter_mut().zip(g).for_each(|(a, b)| *a += b);
@@ -384,17 +383,12 @@ pub fn train_with(
             let phase = qat.phase(fraction);
             let lr = config.schedule.rate(config.learning_rate, fraction);
             let weights = qat.prepare(net, fraction);
-            let loss = gradients.compute(
-                net,
-                &weights,
-                &packed,
-                batch_indices,
-                config,
-                fraction,
-                grid_adam.as_mut(),
-            );
+            let loss = gradients.compute(net, &weights, &packed, batch_indices, config, fraction);
             adam.step(&mut net.params, &gradients.grad, lr);
             if let (Some(g), Some(a)) = (&mut net.grid, &mut grid_adam) {
+                for part in gradients.grid_parts(batch_indices.len()) {
+                    a.accumulate(part);
+                }
                 let grid_lr = config.schedule.rate(config.grid_learning_rate, fraction);
                 a.step(&mut g.grid.values, grid_lr);
             }

@@ -58,7 +58,7 @@ pub struct Args {
     /// Input encoding: none (Davies), fourier:F (F frequencies, 1-16) or
     /// hashgrid[:levels=16,features=2,table=14,base=16,finest=1024] (format 1.2: a
     /// multiresolution hash grid of f16 features, table = log2 entries per level, in front of
-    /// 2 hidden layers of 32; about 1 MB with the defaults, trains 3 epochs: 4x lower surface
+    /// 2 hidden layers of 32; about 1 MB with the defaults, trains 3 epochs: 3x lower surface
     /// error than the default network in about the same time, at 90x the bytes).
     #[arg(long, default_value = "none", value_parser = parse_encoding, conflicts_with = "budget")]
     pub encoding: InputEncoding,
