@@ -96,14 +96,39 @@ pub fn vertex_index(resolution: u32, entries: usize, v: [u32; 3]) -> u32 {
     }
 }
 
+/// The eight corners of the cells holding a run of points at one level, for
+/// [`HashGrid::encode_rows_with`]: corner `c` (bit `a` set: the upper vertex along axis `a`) of
+/// point `j` is table entry `index[c][j]` with trilinear weight `weight[c][j]`. Every index is an
+/// entry of the level: a dense index is at most (N + 1)³ − 1 < entries (no vertex coordinate
+/// exceeds N) and a hashed one is masked below entries.
+pub struct Corners {
+    /// Points in the run: the first `len` columns are meaningful.
+    pub len: usize,
+    pub index: [[u32; Corners::MAX]; 8],
+    pub weight: [[f32; Corners::MAX]; 8],
+    /// `factor[a][1][j]` is point `j`'s position inside its cell along axis `a` ([`Cell::frac`])
+    /// and `factor[a][0][j]` is 1 minus it: corner `c`'s weight is the product over the axes
+    /// of `factor[a][c >> a & 1]`.
+    pub factor: [[[f32; Corners::MAX]; 2]; 3],
+}
+
+impl Corners {
+    /// The longest run: 64 points keep the arrays (4 KB) in the first-level cache.
+    pub const MAX: usize = 64;
+}
+
 /// Along one axis: the cell `k` (in `0..resolution`) holding coordinate `q`, and the position
 /// `s - k` inside it, where `s = clamp((q + 1) / 2, 0, 1) · resolution`.
 #[inline]
 fn coordinate(resolution: u32, q: f32) -> (u32, f32) {
-    // NaN stays NaN through the clamp; `as u32` turns it into 0, so indices stay in range.
+    // NaN stays NaN through the clamp, and is cell 0 below, so indices stay in range.
     let u = ((q + 1.0) * 0.5).clamp(0.0, 1.0);
     let s = u * resolution as f32;
-    let k = (s.floor() as u32).min(resolution - 1);
+    // floor(s) as an integer: s ≤ resolution ≤ 2^20, so adding 2^23 leaves the integer in the
+    // mantissa bits, exactly. Unlike `as u32` (saturating, one lane at a time on x86), this
+    // vectorises, and it runs three times per point and level.
+    let floor = if s >= 0.0 { s.floor() } else { 0.0 };
+    let k = ((floor + 8_388_608.0).to_bits() & 0x7f_ffff).min(resolution - 1);
     (k, s - k as f32)
 }
 
@@ -238,29 +263,30 @@ impl HashGrid {
     #[inline(always)]
     pub fn encode_rows(&self, offsets: &[usize], q: [&[f32]; 3], out: &mut [f32], row: usize) {
         let f = self.features;
-        self.encode_rows_with(offsets, q, out, row, |l, start, out, weight, index| {
+        self.encode_rows_with(offsets, q, out, row, |l, start, rows, corners| {
             let table = &self.values[offsets[l]..offsets[l + 1]];
             for k in 0..f {
-                let o = &mut out[k * row + start..][..weight.len()];
-                for j in 0..o.len() {
-                    let e = index[j] as usize * f + k;
-                    debug_assert!(e < table.len());
-                    // SAFETY: see `encode_rows_with`: every entry is inside the level's table.
-                    o[j] += weight[j] * unsafe { *table.get_unchecked(e) };
+                let o = &mut rows[k * row + start..][..corners.len];
+                for (j, o) in o.iter_mut().enumerate() {
+                    let mut sum = 0.0;
+                    for c in 0..8 {
+                        let e = corners.index[c][j] as usize * f + k;
+                        debug_assert!(e < table.len());
+                        // SAFETY: see `Corners`: every entry is inside the level's table.
+                        sum += corners.weight[c][j] * unsafe { *table.get_unchecked(e) };
+                    }
+                    *o = sum;
                 }
             }
         })
     }
 
     /// [`encode_rows`](Self::encode_rows) with the innermost step supplied: for each level `l`
-    /// and corner, `accumulate(l, start, rows, weight, index)` must add, for points
-    /// `start..start + weight.len()` and each feature `k`, `weight[j] · value(index[j], k)` to
-    /// `rows[k · row + start + j]` (product rounded, then the sum), where `rows` are the level's
-    /// output rows; a SIMD backend does it with gathers. Every `index[j]` is an entry of the
-    /// level: a dense index is at most (N + 1)³ − 1 < entries (no vertex coordinate exceeds N)
-    /// and a hashed one is masked below entries.
-    // One index runs over several per-point arrays at once; zips of six would read worse.
-    #[allow(clippy::needless_range_loop)]
+    /// and run of up to [`Corners::MAX`] points from `start`, `accumulate(l, start, rows,
+    /// corners)` must store, for each of the run's points `j` and each feature `k`, the sum over
+    /// corners `c` in order 0..8 of `weight[c][j] · value(index[c][j], k)` (each product rounded,
+    /// then added to a sum that starts at 0) into `rows[k · row + start + j]`, where `rows` are
+    /// the level's output rows. A SIMD backend keeps the sums in registers and gathers the values.
     #[inline(always)]
     pub fn encode_rows_with(
         &self,
@@ -268,19 +294,47 @@ impl HashGrid {
         q: [&[f32]; 3],
         out: &mut [f32],
         row: usize,
-        accumulate: impl Fn(usize, usize, &mut [f32], &[f32], &[u32]),
+        accumulate: impl Fn(usize, usize, &mut [f32], &Corners),
     ) {
-        const MAX: usize = 64;
         let f = self.features;
+        self.cells(
+            offsets,
+            q,
+            // Inlined into the caller, whose instruction set it then uses (gathers included).
+            #[inline(always)]
+            |l, start, corners| {
+                accumulate(l, start, &mut out[l * f * row..(l + 1) * f * row], corners)
+            },
+        );
+    }
+
+    /// Calls `visit(l, start, corners)` for each run of up to [`Corners::MAX`] points from
+    /// `start` and each level `l`, with the corners of the cells holding the run's points: the
+    /// many-point form of [`cell`], the same numbers, shared by encoding and backward passes.
+    // One index runs over several per-point arrays at once; zips of five would read worse.
+    #[allow(clippy::needless_range_loop)]
+    #[inline(always)]
+    pub fn cells(
+        &self,
+        offsets: &[usize],
+        q: [&[f32]; 3],
+        mut visit: impl FnMut(usize, usize, &Corners),
+    ) {
+        const MAX: usize = Corners::MAX;
+        let f = self.features;
+        let mut corners = Corners {
+            len: 0,
+            index: [[0; MAX]; 8],
+            weight: [[0.0; MAX]; 8],
+            factor: [[[0.0; MAX]; 2]; 3],
+        };
         for start in (0..q[0].len()).step_by(MAX) {
             let n = (q[0].len() - start).min(MAX);
-            // Per axis: the lower and upper vertex's index term, and the two interpolation
-            // factors (1 − w for the lower vertex, w for the upper).
+            corners.len = n;
+            // Per axis: the lower and upper vertex's index term.
             let mut term = [[[0u32; MAX]; 2]; 3];
-            let mut t = [[[0.0f32; MAX]; 2]; 3];
             for (l, &res) in self.resolutions.iter().enumerate() {
-                let table = &self.values[offsets[l]..offsets[l + 1]];
-                let entries = table.len() / f;
+                let entries = (offsets[l + 1] - offsets[l]) / f;
                 let side = res + 1;
                 let dense = is_dense(res, entries);
                 let mask = entries as u32 - 1;
@@ -290,6 +344,7 @@ impl HashGrid {
                 } else {
                     [0; 3]
                 };
+                let t = &mut corners.factor;
                 for a in 0..3 {
                     let qa = &q[a][start..start + n];
                     for j in 0..n {
@@ -306,13 +361,10 @@ impl HashGrid {
                         }
                     }
                 }
-                for kk in 0..f {
-                    out[(l * f + kk) * row + start..][..n].fill(0.0);
-                }
                 for c in 0..8usize {
                     let (bx, by, bz) = (c & 1, c >> 1 & 1, c >> 2 & 1);
-                    let mut index = [0u32; MAX];
-                    let mut weight = [0.0f32; MAX];
+                    let t = &corners.factor;
+                    let (index, weight) = (&mut corners.index[c], &mut corners.weight[c]);
                     for j in 0..n {
                         index[j] = if dense {
                             term[0][bx][j] + term[1][by][j] + term[2][bz][j]
@@ -321,9 +373,8 @@ impl HashGrid {
                         };
                         weight[j] = t[0][bx][j] * t[1][by][j] * t[2][bz][j];
                     }
-                    let rows = &mut out[l * f * row..(l + 1) * f * row];
-                    accumulate(l, start, rows, &weight[..n], &index[..n]);
                 }
+                visit(l, start, &corners);
             }
         }
     }

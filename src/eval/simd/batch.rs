@@ -10,7 +10,8 @@
 use super::gemm::{self, Epilogue};
 use super::math::{apply, apply_with_derivative, sin_cos};
 use super::{scratch, Simd};
-use crate::eval::network::Network;
+use crate::eval::network::{Network, PreparedGrid};
+use crate::grid::Corners;
 use crate::model::Encoding;
 
 /// Points per block: a multiple of every backend's tile width (C · LANES).
@@ -178,7 +179,6 @@ unsafe fn encode<S: Simd>(s: S, net: &Network, pts: &[[f32; 3]], enc: *mut f32) 
         let dim = g.grid.output_dim();
         let q = [0, 1, 2].map(|a| std::slice::from_raw_parts(enc.add(a * BLOCK), BLOCK));
         let out = std::slice::from_raw_parts_mut(enc.add(3 * BLOCK), dim * BLOCK);
-        let f = g.grid.features;
         let halves = g.halves.as_deref().filter(|_| S::NATIVE_HALF_GATHER);
         g.grid.encode_rows_with(
             &g.offsets,
@@ -186,44 +186,29 @@ unsafe fn encode<S: Simd>(s: S, net: &Network, pts: &[[f32; 3]], enc: *mut f32) 
             out,
             BLOCK,
             #[inline(always)]
-            |l, start, rows, weight, index| {
-                debug_assert!(start == 0 && weight.len() == BLOCK && index.len() == BLOCK);
-                let mut element = [0u32; BLOCK];
-                // SAFETY (all loads and stores below): `encode_rows_with` hands over `BLOCK`
-                // points whose entries are all inside level `l`'s table, `rows` holds the
-                // level's `f` rows of `BLOCK` floats, `weight` and `element` `BLOCK` each.
+            |l, start, rows, corners| {
+                debug_assert!(start == 0 && corners.len == BLOCK);
+                let mut buf = [[0u32; BLOCK]; 8];
+                let (step, index) = columns(g, halves, corners, &mut buf);
+                // SAFETY (all loads and stores below): `corners` holds `BLOCK` points whose
+                // entries are all inside level `l`'s table (see `Corners`), `rows` holds the
+                // level's `f` rows of `BLOCK` floats.
                 let out = rows.as_mut_ptr();
-                match halves {
-                    Some(words) => {
-                        let table = &words[g.offsets[l] / 2..g.offsets[l + 1] / 2];
-                        for m in 0..f / 2 {
-                            for (e, i) in element.iter_mut().zip(index) {
-                                *e = i * (f / 2) as u32 + m as u32;
-                            }
-                            for j in (0..BLOCK).step_by(S::LANES) {
-                                let [lo, hi] =
-                                    s.gather_halves(table.as_ptr(), element.as_ptr().add(j));
-                                let w = s.load(weight.as_ptr().add(j));
-                                add_product(s, out.add(2 * m * BLOCK + j), w, lo);
-                                add_product(s, out.add((2 * m + 1) * BLOCK + j), w, hi);
-                            }
+                for m in 0..step {
+                    for j in (0..BLOCK).step_by(S::LANES) {
+                        // The sums start at 0 and take the corners in order, as the reference.
+                        let (mut lo, mut hi) = (s.zero(), s.zero());
+                        for (c, index) in index.iter().enumerate() {
+                            let w = s.load(corners.weight[c].as_ptr().add(j));
+                            let [a, b] = column(s, g, halves, l, m, index.as_ptr().add(j));
+                            lo = s.add(lo, s.mul(w, a));
+                            hi = s.add(hi, s.mul(w, b));
                         }
-                    }
-                    None => {
-                        let table = &g.grid.values[g.offsets[l]..g.offsets[l + 1]];
-                        for k in 0..f {
-                            for (e, i) in element.iter_mut().zip(index) {
-                                *e = i * f as u32 + k as u32;
-                            }
-                            for j in (0..BLOCK).step_by(S::LANES) {
-                                let v = s.gather(table.as_ptr(), element.as_ptr().add(j));
-                                add_product(
-                                    s,
-                                    out.add(k * BLOCK + j),
-                                    s.load(weight.as_ptr().add(j)),
-                                    v,
-                                );
-                            }
+                        if halves.is_some() {
+                            s.store(out.add(2 * m * BLOCK + j), lo);
+                            s.store(out.add((2 * m + 1) * BLOCK + j), hi);
+                        } else {
+                            s.store(out.add(m * BLOCK + j), lo);
                         }
                     }
                 }
@@ -232,10 +217,122 @@ unsafe fn encode<S: Simd>(s: S, net: &Network, pts: &[[f32; 3]], enc: *mut f32) 
     }
 }
 
-/// `*o += w · v` lane by lane, rounded as the reference rounds (product, then sum).
+/// The grid's table columns for a level's corners: `(step, index)` such that column `m` in
+/// `0..step` of the table, read at `index[c][j]` by [`column`], holds corner `c`'s features 2m
+/// and 2m + 1 (f16 pairs: word `i · f/2 + m`) or feature `m` (float `i · f + m`).
 #[inline(always)]
-unsafe fn add_product<S: Simd>(s: S, o: *mut f32, w: S::V, v: S::V) {
-    s.store(o, s.add(s.load(o), s.mul(w, v)));
+fn columns<'a>(
+    g: &PreparedGrid,
+    halves: Option<&[u32]>,
+    corners: &'a Corners,
+    buf: &'a mut [[u32; BLOCK]; 8],
+) -> (usize, &'a [[u32; BLOCK]; 8]) {
+    let f = g.grid.features;
+    let step = if halves.is_some() { f / 2 } else { f };
+    if step == 1 {
+        return (1, &corners.index);
+    }
+    for (s, i) in buf.iter_mut().zip(&corners.index) {
+        for (s, i) in s.iter_mut().zip(i) {
+            *s = i * step as u32;
+        }
+    }
+    (step, buf)
+}
+
+/// Column `m` of level `l`'s table (see [`columns`]) at `S::LANES` indices from `at`: features
+/// 2m and 2m + 1 with `halves`, else feature `m` and zeros.
+///
+/// # Safety
+/// `at..at + S::LANES` readable, and each index from [`columns`] for an entry of level `l`.
+#[inline(always)]
+unsafe fn column<S: Simd>(
+    s: S,
+    g: &PreparedGrid,
+    halves: Option<&[u32]>,
+    l: usize,
+    m: usize,
+    at: *const u32,
+) -> [S::V; 2] {
+    match halves {
+        Some(words) => s.gather_halves(words.as_ptr().add(g.offsets[l] / 2 + m), at),
+        None => [
+            s.gather(g.grid.values.as_ptr().add(g.offsets[l] + m), at),
+            s.zero(),
+        ],
+    }
+}
+
+/// `Σ_k g_k · ∂(feature k)/∂q` for the block's points, rows `d[a]`: [`HashGrid::backward`] for
+/// a block, bit for bit, with the gathers and sums in vectors. `enc` holds the block's
+/// network-frame points (rows 0..3) and `g` = ∂f/∂(feature k) in row `k`.
+///
+/// # Safety
+/// As [`encode`]'s: `enc` and `g` hold `3` and `L · F` rows of `BLOCK` floats.
+#[inline(always)]
+unsafe fn grid_backward<S: Simd>(
+    s: S,
+    g: &PreparedGrid,
+    enc: *const f32,
+    grad: *const f32,
+) -> [[f32; BLOCK]; 3] {
+    let mut d = [[0.0f32; BLOCK]; 3];
+    let q = [0, 1, 2].map(|a| std::slice::from_raw_parts(enc.add(a * BLOCK), BLOCK));
+    let f = g.grid.features;
+    let halves = g.halves.as_deref().filter(|_| S::NATIVE_HALF_GATHER);
+    let negate = s.splat(-0.0);
+    g.grid.cells(
+        &g.offsets,
+        q,
+        #[inline(always)]
+        |l, start, corners| {
+            debug_assert!(start == 0 && corners.len == BLOCK);
+            let mut buf = [[0u32; BLOCK]; 8];
+            let (step, index) = columns(g, halves, corners, &mut buf);
+            let slope = s.splat(0.5 * g.grid.resolutions[l] as f32);
+            for j in (0..BLOCK).step_by(S::LANES) {
+                // Corner values weighted by the incoming gradient, summed over features.
+                let mut v = [s.zero(); 8];
+                for m in 0..step {
+                    let row = |k: usize| s.load(grad.add((l * f + k) * BLOCK + j));
+                    let (g0, g1) = match halves {
+                        Some(_) => (row(2 * m), row(2 * m + 1)),
+                        None => (row(m), s.zero()),
+                    };
+                    for (v, index) in v.iter_mut().zip(index) {
+                        let [a, b] = column(s, g, halves, l, m, index.as_ptr().add(j));
+                        *v = s.add(*v, s.mul(g0, a));
+                        if halves.is_some() {
+                            *v = s.add(*v, s.mul(g1, b));
+                        }
+                    }
+                }
+                // `Cell::gradient`, the same operations in the same order.
+                let t = |a: usize, c: usize| s.load(corners.factor[a][c >> a & 1].as_ptr().add(j));
+                let mut sum = [s.zero(); 3];
+                for (c, &v) in v.iter().enumerate() {
+                    let sign = |a: usize| {
+                        if c >> a & 1 == 1 {
+                            v
+                        } else {
+                            s.xor_sign(v, negate)
+                        }
+                    };
+                    sum[0] = s.add(sum[0], s.mul(sign(0), s.mul(t(1, c), t(2, c))));
+                    sum[1] = s.add(sum[1], s.mul(sign(1), s.mul(t(0, c), t(2, c))));
+                    sum[2] = s.add(sum[2], s.mul(sign(2), s.mul(t(0, c), t(1, c))));
+                }
+                for (a, (d, sum)) in d.iter_mut().zip(sum).enumerate() {
+                    // The slope is N/2 inside the domain and 0 where the coordinate is clamped.
+                    let qa = s.load(enc.add(a * BLOCK + j));
+                    let inside = s.and(s.gt(qa, s.splat(-1.0)), s.lt(qa, s.splat(1.0)));
+                    let o = d.as_mut_ptr().add(j);
+                    s.store(o, s.add(s.load(o), s.mul(sum, s.keep(inside, slope))));
+                }
+            }
+        },
+    );
+    d
 }
 
 /// `out[j] = distance_scale · x[j]` for the block's real points.
@@ -266,6 +363,11 @@ unsafe fn store_gradients<S: Simd>(
     let t = &net.transform;
     let scale = s.splat(t.distance_scale * t.scale);
     let mut lanes = [[0.0f32; 16]; 3];
+    // The grid's features are inputs 3.., so their gradient rows are `g`'s rows 3...
+    let grid = net
+        .grid
+        .as_ref()
+        .map(|p| grid_backward(s, p, enc, g.add(3 * BLOCK)));
     for j in (0..grad.len()).step_by(S::LANES) {
         for (a, lane) in lanes.iter_mut().enumerate() {
             let mut ga = s.load(g.add(a * BLOCK + j));
@@ -281,16 +383,10 @@ unsafe fn store_gradients<S: Simd>(
             }
             s.store(lane.as_mut_ptr(), s.mul(scale, ga));
         }
-        if let Some(grid) = &net.grid {
-            let dim = grid.grid.output_dim();
-            let n = (grad.len() - j).min(S::LANES);
-            for (i, lane) in (j..j + n).enumerate() {
-                let q = [0, 1, 2].map(|a| *enc.add(a * BLOCK + lane));
-                let g = std::slice::from_raw_parts(g.add(3 * BLOCK + lane), (dim - 1) * BLOCK + 1);
-                let d = grid.backward(q, g, BLOCK);
-                for a in 0..3 {
-                    lanes[a][i] += t.distance_scale * t.scale * d[a];
-                }
+        if let Some(d) = &grid {
+            for (a, lane) in lanes.iter_mut().enumerate() {
+                let chained = s.mul(scale, s.load(d[a].as_ptr().add(j)));
+                s.store(lane.as_mut_ptr(), s.add(s.load(lane.as_ptr()), chained));
             }
         }
         for (i, out) in grad[j..].iter_mut().take(S::LANES).enumerate() {
@@ -349,5 +445,99 @@ impl<S: Simd> Epilogue<S> for Backward {
             None => sum,
         };
         s.store(self.y.add(at), g);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::simd::Portable;
+    use crate::eval::{avx2::Avx2, avx512::Avx512};
+    use crate::grid::HashGrid;
+    use crate::model::{Activation, Model, Scheme};
+
+    /// Grids with one, two and four features, f32 and f16, dense and hashed levels.
+    fn networks() -> Vec<Network> {
+        let mut out = Vec::new();
+        for (features, scheme) in [
+            (1, Scheme::F32),
+            (2, Scheme::F16),
+            (4, Scheme::F16),
+            (2, Scheme::F32),
+        ] {
+            let mut grid = HashGrid::zeros(features, 6, vec![2, 3, 40, 1000], scheme);
+            for (k, v) in grid.values.iter_mut().enumerate() {
+                // Multiples of 1/64 in [-0.8, 0.8]: exact in f16.
+                *v = ((k * 37 % 101) as f32 - 50.0) / 64.0;
+            }
+            let m = Model::with_grid(grid, &[8], Activation::Relu, Activation::Tanh);
+            out.push(Network::new(&m));
+        }
+        out
+    }
+
+    /// A block of points: inside, on the domain's faces, outside, and NaN.
+    fn block() -> Vec<[f32; 3]> {
+        let mut x = 7u32;
+        let mut next = || {
+            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (x >> 8) as f32 / (1u32 << 23) as f32 * 2.4 - 1.2
+        };
+        (0..BLOCK)
+            .map(|j| match j {
+                0 => [1.0, -1.0, 0.0],
+                1 => [f32::NAN, 0.5, -2.0],
+                2 => [-0.0, 1e-7, 0.999_999],
+                _ => [next(), next(), next()],
+            })
+            .collect()
+    }
+
+    /// The batch's grid features and grid backward pass equal [`HashGrid::encode`] and
+    /// [`HashGrid::backward`] bit for bit, on every token (gathers and f16 pairs included).
+    fn check<S: Simd>(s: S) {
+        for net in networks() {
+            let g = net.grid.as_ref().unwrap();
+            let dim = g.grid.output_dim();
+            let pts = block();
+            let mut enc = vec![0.0f32; (3 + dim) * BLOCK];
+            let grad: Vec<f32> = (0..dim * BLOCK)
+                .map(|i| (i % 13) as f32 * 0.375 - 2.0)
+                .collect();
+            // SAFETY: `enc` holds the encoding's rows and `grad` the features' rows of `BLOCK`.
+            let d = unsafe {
+                encode(s, &net, &pts, enc.as_mut_ptr());
+                grid_backward(s, g, enc.as_ptr(), grad.as_ptr())
+            };
+            let mut one = vec![0.0; dim];
+            for j in 0..BLOCK {
+                let q = [0, 1, 2].map(|a| enc[a * BLOCK + j]);
+                g.encode(q, &mut one, 1);
+                for (k, v) in one.iter().enumerate() {
+                    let got = enc[(3 + k) * BLOCK + j];
+                    assert_eq!(
+                        got.to_bits(),
+                        v.to_bits(),
+                        "point {j} feature {k}: {got} {v}"
+                    );
+                }
+                let want = g.backward(q, &grad[j..], BLOCK);
+                for a in 0..3 {
+                    assert_eq!(d[a][j].to_bits(), want[a].to_bits(), "point {j} axis {a}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn grid_rows_equal_the_reference_on_every_token() {
+        check(Portable::<8>);
+        check(Portable::<16>);
+        if let Some(s) = Avx2::new() {
+            check(s);
+        }
+        if let Some(s) = Avx512::new() {
+            check(s);
+        }
     }
 }
