@@ -39,7 +39,7 @@ pub struct TrainConfig {
     pub schedule: Schedule,
     pub loss: Loss,
     /// A loss on the network's input gradient (SALD's derivative term, SIREN's eikonal and
-    /// normal terms; [`input_gradient`](super::input_gradient)); needs samples with gradients.
+    /// normal terms; [`input_gradient`]); needs samples with gradients.
     pub gradient_loss: Option<GradientLoss>,
     pub adam: AdamConfig,
     /// Seed of the sample order (initialisation has its own, see `Mlp::initialize`).
