@@ -47,7 +47,7 @@ pub struct Cell {
 
 impl Cell {
     /// `∂(Σ_c weight_c · v_c)/∂q_a` for corner values `v`: the interpolation's spatial gradient.
-    #[inline]
+    #[inline(always)]
     pub fn gradient(&self, v: &[f32; 8]) -> [f32; 3] {
         let [wx, wy, wz] = self.frac;
         let t = |w: f32, bit: bool| if bit { w } else { 1.0 - w };
@@ -76,14 +76,14 @@ pub fn level_entries(resolution: u32, log2_table: u32) -> usize {
 
 /// Whether a level of `resolution` cells per axis stores its vertices row-major (they fit its
 /// `entries`) rather than hashed.
-#[inline]
+#[inline(always)]
 pub fn is_dense(resolution: u32, entries: usize) -> bool {
     (resolution as u64 + 1).pow(3) <= entries as u64
 }
 
 /// Table entry of vertex `v` (integer coordinates, each `0..=resolution`) at a level whose
 /// table has `entries` entries: row-major when the level is dense, hashed otherwise.
-#[inline]
+#[inline(always)]
 pub fn vertex_index(resolution: u32, entries: usize, v: [u32; 3]) -> u32 {
     let side = resolution + 1;
     if is_dense(resolution, entries) {
@@ -119,7 +119,7 @@ impl Corners {
 
 /// Along one axis: the cell `k` (in `0..resolution`) holding coordinate `q`, and the position
 /// `s - k` inside it, where `s = clamp((q + 1) / 2, 0, 1) · resolution`.
-#[inline]
+#[inline(always)]
 fn coordinate(resolution: u32, q: f32) -> (u32, f32) {
     // NaN stays NaN through the clamp, and is cell 0 below, so indices stay in range.
     let u = ((q + 1.0) * 0.5).clamp(0.0, 1.0);
@@ -134,7 +134,7 @@ fn coordinate(resolution: u32, q: f32) -> (u32, f32) {
 
 /// The cell holding network-frame point `q` at a level of `resolution` cells per axis whose
 /// table has `entries` entries (from [`level_entries`]).
-#[inline]
+#[inline(always)]
 pub fn cell(resolution: u32, entries: usize, q: [f32; 3]) -> Cell {
     let mut i = [0u32; 3];
     let mut frac = [0.0f32; 3];
@@ -240,7 +240,7 @@ impl HashGrid {
 
     /// Writes the grid's features at network-frame point `q` into `out[k · stride]` for
     /// `k = l·F + f`.
-    #[inline]
+    #[inline(always)]
     pub fn encode(&self, offsets: &[usize], q: [f32; 3], out: &mut [f32], stride: usize) {
         let f = self.features;
         for (l, &n) in self.resolutions.iter().enumerate() {
@@ -380,7 +380,7 @@ impl HashGrid {
     }
 
     /// `Σ_k g[k · stride] · ∂(feature k)/∂q`: the chain rule through the grid.
-    #[inline]
+    #[inline(always)]
     pub fn backward(&self, offsets: &[usize], q: [f32; 3], g: &[f32], stride: usize) -> [f32; 3] {
         let f = self.features;
         let mut out = [0.0f32; 3];

@@ -51,13 +51,13 @@ impl PreparedGrid {
     }
 
     /// Writes the grid features at network-frame `q` into `out[k · stride]`.
-    #[inline]
+    #[inline(always)]
     pub fn encode(&self, q: [f32; 3], out: &mut [f32], stride: usize) {
         self.grid.encode(&self.offsets, q, out, stride)
     }
 
     /// `Σ_k g[k · stride] · ∂(feature k)/∂q`.
-    #[inline]
+    #[inline(always)]
     pub fn backward(&self, q: [f32; 3], g: &[f32], stride: usize) -> [f32; 3] {
         self.grid.backward(&self.offsets, q, g, stride)
     }
