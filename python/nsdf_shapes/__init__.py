@@ -42,14 +42,15 @@ def open(path: Union[str, os.PathLike]) -> Shape:  # noqa: A001 (mirrors builtin
 
 
 def _bytes(budget: Union[int, str, None]) -> Optional[int]:
-    """``10720``, ``"10720"``, ``"8k"`` (k = 1024) -> bytes."""
+    """``10720``, ``"10720"``, ``"8k"`` (k = 1024), ``"1m"`` (m = 1024k) -> bytes."""
     if budget is None or isinstance(budget, int):
         return budget
     text = str(budget).strip().lower()
+    unit = {"k": 1 << 10, "m": 1 << 20}.get(text[-1:], 1)
     try:
-        return int(text[:-1]) * 1024 if text.endswith("k") else int(text)
+        return int(text[:-1] if unit > 1 else text) * unit
     except ValueError:
-        raise ValueError(f"budget {budget!r} is not a size in bytes: expected e.g. 10720 or '8k'")
+        raise ValueError(f"budget {budget!r} is not a size in bytes: expected e.g. 10720, '8k' or '1m'")
 
 
 def pack(
@@ -78,9 +79,10 @@ def pack(
     (meshes' default), ``"curriculum"``, ``"siren"``, ``"sal"`` or ``"sald"``, as
     ``nsdf pack --recipe``. ``encoding`` is ``"none"`` (default), ``"fourier:F"`` or
     ``"hashgrid[:levels=16,features=2,table=14,base=16,finest=1024]"`` (format 1.2), as
-    ``nsdf pack --encoding``. ``budget`` (bytes, or ``"8k"``)
-    picks the largest network whose file fits and trains it 150 epochs unless ``epochs`` is
-    given; ``quant`` is ``"int8"`` (default), ``"int4"`` (format 1.1), ``"f16"`` or ``"f32"``.
+    ``nsdf pack --encoding``. ``budget`` (bytes, or ``"8k"``, ``"1m"``) picks the largest
+    network whose file fits, or from 260 kB a hash grid, as ``nsdf pack --budget``, and trains
+    a network 150 epochs and a grid 3 unless ``epochs`` is given; ``quant`` is ``"int8"``
+    (default), ``"int4"`` (format 1.1), ``"f16"`` or ``"f32"``.
     ``progress`` is called with dicts: ``{"event": "phase", "phase": ...}``, ``{"event":
     "training", "fraction", "loss", "samples_per_second", "elapsed", "eta", ...}``
     and ``{"event": "warning", "message": ...}``; an exception it raises stops packing. Ctrl-C

@@ -714,7 +714,7 @@ fn pack(
         Err(e) => return Err(PyValueError::new_err(e)),
         Ok(Some(_)) if budget.is_some() => {
             return Err(PyValueError::new_err(
-                "give budget or encoding, not both (budgets choose among plain networks)",
+                "give budget or encoding, not both (a budget chooses the encoding)",
             ))
         }
         Ok(Some(InputEncoding::HashGrid(g))) => fit = fit.with_grid(g),
@@ -728,12 +728,8 @@ fn pack(
     }
     fit.arch.layers = at_most("layers", layers, packing::MAX_LAYERS)?.unwrap_or(fit.arch.layers);
     fit.arch.width = at_most("width", width, packing::MAX_WIDTH)?.unwrap_or(fit.arch.width);
-    let default_epochs = if budget.is_some() {
-        packing::BUDGET_EPOCHS
-    } else {
-        fit.train.epochs
-    };
-    fit.train.epochs = at_most("epochs", epochs, packing::MAX_EPOCHS)?.unwrap_or(default_epochs);
+    let epochs = at_most("epochs", epochs, packing::MAX_EPOCHS)?;
+    fit.train.epochs = epochs.unwrap_or(fit.train.epochs);
     if let Some(t) = time_budget {
         if !(t.is_finite() && t > 0.0 && t < 1e9) {
             return Err(PyValueError::new_err(format!(
@@ -750,6 +746,7 @@ fn pack(
         threads: threads.unwrap_or(0),
         keep_inaccurate,
         budget,
+        epochs,
     };
     let (loaded, input, source) = mesh_arg(py, mesh)?;
 

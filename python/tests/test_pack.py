@@ -82,6 +82,10 @@ def test_budget_chooses_a_network_that_fits(box):
         ns.pack((v, f), budget="lots", **QUICK)
     with pytest.raises(ValueError, match="not both"):
         ns.pack((v, f), budget="8k", width=16, **QUICK)
+    # From 260 kB a hash grid (format 1.2): 2^12 entries a level, 16 levels of 2 features.
+    big = ns.pack((v, f), budget="300k", **QUICK, keep_inaccurate=True)
+    assert len(big.to_bytes()) <= 300 * 1024
+    assert big.grid_values() is not None and big.grid_values().shape[1] == 2
 
 
 @pytest.mark.parametrize(

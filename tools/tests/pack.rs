@@ -320,6 +320,19 @@ fn a_budget_chooses_a_network_whose_file_fits() {
     assert_eq!(shape.model().layers.len(), 5);
     assert_eq!(shape.model().layers[0].outputs, 16);
 
+    // From 260 kB the ladder goes on with hash grids: 2^12 entries a level (266,336 bytes with
+    // bunny_hr's metadata), trained for a grid's 3 epochs, not a network's 150.
+    let big = dir.join("big.nsdf");
+    let mut args = vec!["pack", m, "-o", big.to_str().unwrap(), "--budget", "300k"];
+    args.extend_from_slice(FAST);
+    let o = nsdf(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let grid_bytes = std::fs::read(&big).unwrap();
+    assert!(grid_bytes.len() <= 300 << 10, "{} bytes", grid_bytes.len());
+    let shape = Shape::from_bytes(&grid_bytes).unwrap();
+    assert_eq!(shape.model().grid.as_ref().map(|g| g.log2_table), Some(12));
+    assert_eq!(shape.meta("nsdf.train.epochs"), Some(&Value::Int(3)));
+
     let o = pack(&[m, "-o", out.to_str().unwrap(), "--budget", "900"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
@@ -335,7 +348,9 @@ fn a_budget_chooses_a_network_whose_file_fits() {
     for bad in [
         &["--budget", "lots"][..],
         &["--budget", "0"],
+        &["--budget", "2048m"],
         &["--budget", "8k", "--width", "16"],
+        &["--budget", "1m", "--encoding", "hashgrid"],
     ] {
         let mut args = vec![m, "-o", "x.nsdf"];
         args.extend_from_slice(bad);

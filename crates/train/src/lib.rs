@@ -182,23 +182,52 @@ pub const BUDGET_LADDER: [(usize, usize); 7] = [
     (8, 64),
 ];
 
+/// Hash-grid table sizes (log2 entries) that [`Arch::for_budget`] tries after
+/// [`BUDGET_LADDER`], with [`GridSpec::DEFAULT`]'s other settings (16 levels × 2 f16 features,
+/// 2 × 32 ReLU units): where a plain network stops improving, a grid spends the bytes. On
+/// bunny_hr (Chamfer L1 / Hausdorff per R at 256³, `nsdf compare`): 8×64 int8 (34 kB)
+/// 0.00070 / 0.0083; 2^12 (266 kB) 0.00041 / 0.0050; 2^13 (515 kB) 0.00032 / 0.0048; 2^14
+/// (984 kB) 0.00028 / 0.0044. Smaller tables are left out: 2^10 (70 kB) is no better than 8×64
+/// (0.00074 / 0.0067), and 2^11 (135 kB, 0.00063) grew a stray surface far from the shape
+/// (Hausdorff 0.27: with few entries, fine cells far away share features trained near it).
+pub const BUDGET_GRID_TABLES: [u32; 3] = [12, 13, 14];
+
 impl Arch {
-    /// The largest network of [`BUDGET_LADDER`] (keeping this one's encoding and activations)
-    /// whose file in `scheme`, plus `extra` bytes (the metadata and statistics `nsdf pack`
-    /// adds: about 880 for bunny_hr.obj), fits in `budget`; `None` when even the smallest does
-    /// not.
-    pub fn for_budget(&self, budget: usize, scheme: Scheme, extra: usize) -> Option<Arch> {
-        self.ladder()
-            .rfind(|a| a.file_bytes(scheme).saturating_add(extra) <= budget)
+    /// The largest architecture of the ladder ([`Arch::ladder`]) whose file, `bytes(arch)`
+    /// long (`nsdf pack` measures it with the mesh's metadata and statistics, about 880 bytes
+    /// for bunny_hr.obj), fits in `budget`; `None` when even the smallest does not.
+    pub fn for_budget(
+        &self,
+        budget: usize,
+        grids: bool,
+        bytes: impl FnMut(&Arch) -> usize,
+    ) -> Option<Arch> {
+        let mut bytes = bytes;
+        self.ladder(grids).rfind(|a| bytes(a) <= budget)
     }
 
-    /// The networks of [`BUDGET_LADDER`] with this one's encoding and activations.
-    pub fn ladder(&self) -> impl DoubleEndedIterator<Item = Arch> + '_ {
-        BUDGET_LADDER.iter().map(|&(layers, width)| Arch {
+    /// Architectures in order of size and accuracy: the networks of [`BUDGET_LADDER`] with this
+    /// one's encoding and activations, then (with `grids`) hash grids of
+    /// [`BUDGET_GRID_TABLES`] entries.
+    pub fn ladder(&self, grids: bool) -> impl DoubleEndedIterator<Item = Arch> + '_ {
+        let networks = BUDGET_LADDER.iter().map(|&(layers, width)| Arch {
             layers,
             width,
             ..*self
-        })
+        });
+        let grids = BUDGET_GRID_TABLES
+            .iter()
+            .filter(move |_| grids)
+            .map(|&log2_table| Arch {
+                layers: 2,
+                width: 32,
+                grid: Some(GridSpec {
+                    log2_table,
+                    ..GridSpec::DEFAULT
+                }),
+                ..*self
+            });
+        networks.chain(grids)
     }
 
     /// Bytes of a file holding just this network (header, architecture, weights, transform).
@@ -559,40 +588,38 @@ mod tests {
 
     #[test]
     fn a_budget_picks_the_largest_ladder_network_that_fits() {
-        let sizes: Vec<usize> = Arch::DAVIES
-            .ladder()
-            .map(|a| a.file_bytes(Scheme::Int8))
-            .collect();
-        assert!(sizes.windows(2).all(|w| w[0] < w[1]), "{sizes:?}");
         let extra = 880;
+        let bytes = |a: &Arch| a.file_bytes(Scheme::Int8) + extra;
+        let ladder: Vec<Arch> = Arch::DAVIES.ladder(true).collect();
+        assert_eq!(ladder.len(), BUDGET_LADDER.len() + BUDGET_GRID_TABLES.len());
+        let sizes: Vec<usize> = ladder.iter().map(bytes).collect();
+        assert!(sizes.windows(2).all(|w| w[0] < w[1]), "{sizes:?}");
         for (k, &size) in sizes.iter().enumerate() {
-            let budget = size + extra;
-            let a = Arch::DAVIES
-                .for_budget(budget, Scheme::Int8, extra)
-                .unwrap();
-            assert_eq!((a.layers, a.width), BUDGET_LADDER[k], "budget {budget}");
+            let pick = |budget| Arch::DAVIES.for_budget(budget, true, bytes).unwrap();
+            assert_eq!(pick(size), ladder[k], "budget {size}");
             if k > 0 {
-                let b = Arch::DAVIES
-                    .for_budget(budget - 1, Scheme::Int8, extra)
-                    .unwrap();
-                assert_eq!((b.layers, b.width), BUDGET_LADDER[k - 1]);
+                assert_eq!(pick(size - 1), ladder[k - 1]);
             }
         }
-        assert!(Arch::DAVIES.for_budget(sizes[0], Scheme::Int8, 1).is_none());
+        assert!(Arch::DAVIES.for_budget(sizes[0] - 1, true, bytes).is_none());
         // The 8 kB and 16 kB marks: 6×32 and 8×40 in int8 (bunny_hr's files: 8,096
         // and 15,328 bytes).
-        let pick = |b| {
-            Arch::DAVIES
-                .for_budget(b, Scheme::Int8, extra)
-                .map(|a| (a.layers, a.width))
+        let pick = |b, grids| {
+            let a = Arch::DAVIES.for_budget(b, grids, bytes).unwrap();
+            (a.layers, a.width, a.grid.map(|g| g.log2_table))
         };
-        assert_eq!(pick(8192), Some((6, 32)));
-        assert_eq!(pick(16384), Some((8, 40)));
+        assert_eq!(pick(8192, true), (6, 32, None));
+        assert_eq!(pick(16384, true), (8, 40, None));
+        // A megabyte: the default hash grid (its file is 983,904 bytes with bunny_hr's metadata),
+        // or the largest network where grids are not allowed.
+        assert_eq!(pick(1 << 20, true), (2, 32, Some(14)));
+        assert_eq!(pick(300 << 10, true), (2, 32, Some(12)));
+        assert_eq!(pick(1 << 20, false), (8, 64, None));
         let sine = Arch {
             activation: Activation::Sine(30.0),
             ..Arch::DAVIES
         };
-        let a = sine.for_budget(8192, Scheme::Int8, extra).unwrap();
+        let a = sine.for_budget(8192, false, bytes).unwrap();
         assert_eq!(a.activation, sine.activation);
     }
 }

@@ -48,11 +48,13 @@ pub struct Args {
     /// measured so far), f16 or f32.
     #[arg(long, default_value = "int8", value_parser = parse_scheme)]
     pub quant: Scheme,
-    /// The most bytes the file may have, e.g. 4k, 8k, 16k or 10720 (k = 1024): the largest
-    /// network of the ladder 4x16, 4x32, 6x32, 8x32, 8x40, 8x48, 8x64 whose file (metadata
-    /// included) fits; on bunny_hr each measured more accurate than the one before. Replaces
-    /// --layers and --width, and trains 150 epochs unless --epochs says otherwise (2.5x the
-    /// time of a default pack, for 20-30% lower surface error).
+    /// The most bytes the file may have, e.g. 4k, 8k, 16k or 1m (k = 1024, m = 1024k): the
+    /// largest of the ladder 4x16, 4x32, 6x32, 8x32, 8x40, 8x48, 8x64, then hash grids of 2^12,
+    /// 2^13 and 2^14 entries a level (260k, 504k, 961k; format 1.2) whose file (metadata included)
+    /// fits; on bunny_hr each measured more accurate than the one before. Replaces --layers and
+    /// --width. Networks train 150 epochs (2.5x the time of a default pack, for 20-30% lower
+    /// surface error), grids 3, unless --epochs says otherwise. Grids join the ladder for the
+    /// davies recipe with relu units only.
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes, conflicts_with_all = ["layers", "width"])]
     pub budget: Option<usize>,
     /// Input encoding: none (Davies), fourier:F (F frequencies, 1-16) or
@@ -82,7 +84,8 @@ pub struct Args {
     /// Training samples (points with exact distances).
     #[arg(long, default_value_t = FitConfig::default().samples as u64, value_parser = clap::value_parser!(u64).range(1..=1 << 28))]
     pub samples: u64,
-    /// Training epochs [default: 60, or 150 with --budget; the siren recipe: 10].
+    /// Training epochs [default: 60; with --budget 150 for a network, 3 for a hash grid; the
+    /// siren recipe: 10].
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=packing::MAX_EPOCHS as u64))]
     pub epochs: Option<u64>,
     /// Stop training after this many seconds even if epochs remain (the file then depends on
@@ -124,17 +127,24 @@ fn parse_scheme(s: &str) -> Result<Scheme, String> {
     s.parse()
 }
 
-/// `10720`, `8k` or `8K` (k = 1024).
+/// `10720`, `8k` or `8K` (k = 1024), `1m` or `1M` (m = 1024k).
 pub fn parse_bytes(s: &str) -> Result<usize, String> {
     let t = s.trim();
-    let (digits, unit) = match t.strip_suffix(['k', 'K']) {
-        Some(d) => (d, 1024),
-        None => (t, 1),
+    let (digits, unit) = if let Some(d) = t.strip_suffix(['k', 'K']) {
+        (d, 1 << 10)
+    } else if let Some(d) = t.strip_suffix(['m', 'M']) {
+        (d, 1 << 20)
+    } else {
+        (t, 1)
     };
-    match digits.parse::<usize>() {
-        Ok(n) if n > 0 && n <= 1 << 30 => Ok(n * unit),
+    match digits
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit))
+    {
+        Some(n) if n > 0 && n <= 1 << 30 => Ok(n),
         _ => Err(format!(
-            "'{s}' is not a size in bytes: expected e.g. 10720 or 8k"
+            "'{s}' is not a size in bytes from 1 to 1G: expected e.g. 10720, 8k or 1m"
         )),
     }
 }
@@ -163,11 +173,9 @@ impl Args {
             fit.arch.width = width as usize;
         }
         fit.samples = self.samples as usize;
-        fit.train.epochs = match (self.epochs, self.budget) {
-            (Some(e), _) => e as usize,
-            (None, Some(_)) => packing::BUDGET_EPOCHS,
-            (None, None) => fit.train.epochs,
-        };
+        if let Some(e) = self.epochs {
+            fit.train.epochs = e as usize;
+        }
         fit.train.time_budget = self.time_budget;
         fit.train.seed = self.seed;
         fit = fit.with_scheme(self.quant);
@@ -177,6 +185,7 @@ impl Args {
             threads: self.threads.map_or(0, |t| t as usize),
             keep_inaccurate: self.keep_inaccurate,
             budget: self.budget,
+            epochs: self.epochs.map(|e| e as usize),
         }
     }
 }

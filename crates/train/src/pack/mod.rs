@@ -40,6 +40,9 @@ pub struct Options {
     /// The most bytes the file may have (`--budget`); the architecture is chosen from it
     /// beforehand ([`crate::Arch::for_budget`]) and a file over it is refused, not written.
     pub budget: Option<usize>,
+    /// Epochs asked for (`--epochs`). `fit` holds them already; under a budget they replace
+    /// the chosen architecture's own ([`BUDGET_EPOCHS`] for a network, a hash grid's 3).
+    pub epochs: Option<usize>,
 }
 
 /// Wall time of each phase.
@@ -322,10 +325,7 @@ pub fn pack_mesh(
     let warnings = loaded.warnings;
     let triangles = loaded.mesh.triangles.len();
     let opts = &Options {
-        fit: FitConfig {
-            arch: architecture(opts, input, source, triangles)?,
-            ..opts.fit.clone()
-        },
+        fit: budgeted(opts, input, source, triangles)?,
         ..opts.clone()
     };
     let (lo, hi) = loaded.mesh.bounds();
@@ -400,10 +400,11 @@ pub fn pack_points(
         _ => opts.fit.clone(),
     };
     let opts = &Options {
-        fit: FitConfig {
-            arch: architecture(opts, input, source, 0)?,
-            ..fit
-        },
+        fit,
+        ..opts.clone()
+    };
+    let opts = &Options {
+        fit: budgeted(opts, input, source, 0)?,
         ..opts.clone()
     };
     let target = CloudTarget::new(cloud);
@@ -575,25 +576,83 @@ fn gradient_bound(shape: &Shape, frame: &Frame, points: &[[f32; 3]]) -> f32 {
     (max * 1.25).max(1.0)
 }
 
-/// The network to train: `opts.fit.arch`, or under `--budget` the largest of the ladder
-/// ([`crate::Arch::for_budget`]) whose file, with the metadata and statistics this mesh's file
-/// will carry (measured on a stand-in model), fits.
-fn architecture(
+/// What to train: `opts.fit`, or under `--budget` that with the largest architecture of the
+/// ladder ([`crate::Arch::for_budget`]) whose file, with the metadata and statistics this
+/// mesh's file will carry (measured on a stand-in model of each candidate), fits. Hash grids
+/// join the ladder for the Davies recipe with ReLU units and no other encoding.
+fn budgeted(
     opts: &Options,
     input: &Path,
     source: &[u8],
     triangles: usize,
-) -> Result<crate::Arch, PackError> {
+) -> Result<FitConfig, PackError> {
     let Some(budget) = opts.budget else {
-        return Ok(opts.fit.arch);
+        return Ok(opts.fit.clone());
     };
-    let scheme = opts.fit.train.scheme;
-    let output_error = |source| PackError::Output {
-        path: input.to_path_buf(),
-        source,
+    let arch = opts.fit.arch;
+    let grids = opts.fit.recipe == Recipe::Davies
+        && arch.activation == nsdf::Activation::Relu
+        && arch.encoding == nsdf::Encoding::None
+        && arch.grid.is_none();
+    let mut failed = None;
+    let mut bytes = |a: &crate::Arch| {
+        let stand_in = Options {
+            fit: rung(opts, *a),
+            ..opts.clone()
+        };
+        match file_bytes(&stand_in, input, source, triangles) {
+            Ok(n) => n,
+            Err(e) => {
+                failed.get_or_insert(e);
+                usize::MAX
+            }
+        }
     };
-    let mut model = opts.fit.arch.model_stored_as(scheme);
-    let bare = nsdf::to_bytes(&model).map_err(output_error)?.len();
+    let chosen = arch.for_budget(budget, grids, &mut bytes);
+    let smallest = arch.ladder(grids).next().map_or(0, |a| bytes(&a));
+    if let Some(source) = failed {
+        return Err(PackError::Output {
+            path: input.to_path_buf(),
+            source,
+        });
+    }
+    chosen
+        .map(|a| rung(opts, a))
+        .ok_or_else(|| PackError::OverBudget {
+            input: input.to_path_buf(),
+            bytes: smallest,
+            budget,
+        })
+}
+
+/// `opts.fit` with `arch`, a rung of the budget ladder: a hash grid trains as
+/// [`FitConfig::with_grid`] sets it, a network for [`BUDGET_EPOCHS`], unless `opts.epochs`
+/// says otherwise.
+fn rung(opts: &Options, arch: crate::Arch) -> FitConfig {
+    let mut fit = match arch.grid {
+        Some(g) => opts.fit.clone().with_grid(g),
+        None => {
+            let mut fit = opts.fit.clone();
+            fit.arch = arch;
+            fit.train.epochs = BUDGET_EPOCHS;
+            fit
+        }
+    };
+    if let Some(e) = opts.epochs {
+        fit.train.epochs = e;
+    }
+    fit
+}
+
+/// Bytes of the file `opts` would write for this mesh: a zero model of its architecture with
+/// the metadata and statistics `pack` adds.
+fn file_bytes(
+    opts: &Options,
+    input: &Path,
+    source: &[u8],
+    triangles: usize,
+) -> Result<usize, nsdf::Error> {
+    let mut model = opts.fit.arch.model_stored_as(opts.fit.train.scheme);
     let report = train::Report {
         steps: 0,
         epochs: opts.fit.train.epochs as f32,
@@ -604,21 +663,7 @@ fn architecture(
     };
     meta::describe(&mut model, input, source, triangles, opts, &report);
     model.stats = Some(Accuracy::default().to_stats(1.0, 0, 1.0));
-    let extra = nsdf::to_bytes(&model).map_err(output_error)?.len() - bare;
-    opts.fit
-        .arch
-        .for_budget(budget, scheme, extra)
-        .ok_or_else(|| PackError::OverBudget {
-            input: input.to_path_buf(),
-            bytes: opts
-                .fit
-                .arch
-                .ladder()
-                .next()
-                .map_or(0, |a| a.file_bytes(scheme))
-                + extra,
-            budget,
-        })
+    Ok(nsdf::to_bytes(&model)?.len())
 }
 
 /// Samples and trains, recording when the quantization-aware phase starts.
