@@ -87,7 +87,8 @@ def pack(
     "training", "fraction", "loss", "samples_per_second", "elapsed", "eta", ...}``
     and ``{"event": "warning", "message": ...}``; an exception it raises stops packing. Ctrl-C
     stops it too (``KeyboardInterrupt``). A result whose sign agrees with the mesh's at under
-    75% of near-surface points, or whose F1 score there is under 0.25, raises ``NsdfError``
+    75% of near-surface points, whose F1 score there is under 0.25, or whose surface reaches more
+    than 0.1 R from the mesh (surface in empty space) raises ``NsdfError``
     (code ``"inaccurate"``) unless ``keep_inaccurate``. ``time_budget`` (seconds) stops training early; the file then depends
     on the machine's speed.
     """

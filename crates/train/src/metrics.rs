@@ -25,6 +25,9 @@ pub struct Accuracy {
     pub sign_uniform: f64,
     pub mae_near: f64,
     pub mae_uniform: f64,
+    /// How far from the mesh the network's surface reaches at its farthest (`nsdf pack`'s
+    /// check for stray surface, [`crate::pack`]); NaN where not measured.
+    pub surface_far: f64,
 }
 
 /// Held-out probe points with exact distances, drawn once and reused for every model measured.
@@ -67,6 +70,7 @@ impl Probe {
             sign_uniform: a.uniform.sign_agreement,
             mae_near: a.near_mae * canonical,
             mae_uniform: a.uniform_mae * canonical,
+            surface_far: f64::NAN,
         }
     }
 }

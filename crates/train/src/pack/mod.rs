@@ -9,6 +9,7 @@
 
 pub mod batch;
 pub mod meta;
+mod stray;
 pub mod summary;
 
 use std::ops::ControlFlow;
@@ -142,6 +143,11 @@ pub const MIN_SIGN_AGREEMENT: f64 = 0.75;
 /// shape (the sword) has most near-surface points outside, so a network with no surface at all
 /// (a constant) still agrees in sign at 77%, but its F1 is 0.
 pub const MIN_F1_NEAR: f64 = 0.25;
+/// The farthest a network's surface may lie from the mesh, canonical units (a tenth of the
+/// radius). Default packs of the shared meshes measure 0.003 (cube) to 0.039 (armadillo, its
+/// worst facets); a stray surface in empty space measures more (bunny_hr with 2^11 hash-grid
+/// entries a level: 0.265).
+pub const MAX_STRAY_SURFACE: f64 = 0.1;
 
 /// What `pack` accepts for hidden layers, units per layer and epochs: one set of limits for the
 /// command line and the Python package.
@@ -171,13 +177,17 @@ impl std::fmt::Display for PackError {
                  written: its sign agrees with the mesh's at {:.1}% of near-surface points \
                  (chance is 50%; a file needs at least {:.0}%), its F1 score of the inside near \
                  the surface is {:.3} (a file needs {MIN_F1_NEAR}; a network with no surface \
-                 scores 0), surface error {:.4} (canonical units). Look at the mesh warnings above, change the training options \
-                 (--activation, --epochs, --arch), or pass --keep-inaccurate to write it anyway",
+                 scores 0), surface error {:.4}, and its surface reaches {:.3} from the mesh (a \
+                 file needs at most {MAX_STRAY_SURFACE}; more is surface where there is none), in \
+                 canonical units. Look at the mesh warnings above, change the training options \
+                 (--activation, --epochs, --layers, --width, --encoding), or pass \
+                 --keep-inaccurate to write it anyway",
                 input.display(),
                 100.0 * accuracy.sign_near,
                 100.0 * MIN_SIGN_AGREEMENT,
                 accuracy.f1_near,
-                accuracy.surface_mean
+                accuracy.surface_mean,
+                accuracy.surface_far
             ),
             PackError::OverBudget {
                 input,
@@ -356,7 +366,8 @@ pub fn pack_mesh(
         && (accuracy.sign_near.is_nan()
             || accuracy.sign_near < MIN_SIGN_AGREEMENT
             || accuracy.f1_near.is_nan()
-            || accuracy.f1_near < MIN_F1_NEAR)
+            || accuracy.f1_near < MIN_F1_NEAR
+            || accuracy.surface_far > MAX_STRAY_SURFACE)
     {
         return Err(PackError::Inaccurate {
             input: input.to_path_buf(),
@@ -704,7 +715,10 @@ fn verify(shape: &Shape, target: &MeshTarget, opts: &Options) -> (Accuracy, f32)
         offset: target.offset,
     };
     // The probe works in the training frame: points in, training-frame distances out.
-    let accuracy = probe.measure(|pts, out| frame.eval(shape, pts, out));
+    let accuracy = Accuracy {
+        surface_far: stray::farthest_surface(shape, target, &frame),
+        ..probe.measure(|pts, out| frame.eval(shape, pts, out))
+    };
     let points: Vec<[f32; 3]> = probe
         .surface
         .iter()
@@ -737,8 +751,14 @@ pub fn summary_line(p: &Packed) -> String {
     } else {
         (format!("{} triangles", p.triangles), "")
     };
+    // Where the network's surface reaches farthest from the mesh (not measured for clouds).
+    let farthest = if a.surface_far.is_nan() {
+        String::new()
+    } else {
+        format!(" (farthest {:.4})", a.surface_far)
+    };
     format!(
-        "{}: {} bytes, {source} | {:.2} s: load {:.2}, sampling {:.2}, train {:.2}, quantize {:.2}, verify {:.2} | surface error {:.5}, F1 near {:.4}, F1 uniform {:.4} (canonical units{against})",
+        "{}: {} bytes, {source} | {:.2} s: load {:.2}, sampling {:.2}, train {:.2}, quantize {:.2}, verify {:.2} | surface error {:.5}{farthest}, F1 near {:.4}, F1 uniform {:.4} (canonical units{against})",
         p.output.display(),
         p.bytes,
         t.total().as_secs_f64(),
