@@ -45,33 +45,8 @@ mod tests {
     use crate::MeshTarget;
     use nsdf::{Activation, Encoding, Model, Transform};
 
-    /// The box [0, 2] × [0, 1] × [0, 1] as twelve triangles.
-    fn slab() -> nsdf_mesh::Mesh {
-        let p = (0..8)
-            .map(|i| {
-                [
-                    2.0 * (i & 1) as f32,
-                    (i >> 1 & 1) as f32,
-                    (i >> 2 & 1) as f32,
-                ]
-            })
-            .collect();
-        let quads = [
-            [0, 2, 3, 1],
-            [4, 5, 7, 6],
-            [0, 1, 5, 4],
-            [2, 6, 7, 3],
-            [0, 4, 6, 2],
-            [1, 3, 7, 5],
-        ];
-        let t = quads
-            .iter()
-            .flat_map(|q| [[q[0], q[1], q[2]], [q[0], q[2], q[3]]])
-            .collect();
-        nsdf_mesh::Mesh::from_soup(p, t).unwrap().mesh
-    }
-
-    /// A shape over the slab's box whose surface is the plane x = `at` (f = x − at, world).
+    /// A shape over the box [0, 2] × [0, 1] × [0, 1] whose surface is the plane x = `at`
+    /// (f = x − at, world units).
     fn plane(at: f32) -> Shape {
         let mut m = Model::zeros(Encoding::None, &[], Activation::Relu, Activation::Identity);
         m.layers[0].weights = vec![1.0, 0.0, 0.0];
@@ -85,13 +60,13 @@ mod tests {
 
     #[test]
     fn a_surface_on_the_mesh_is_near_and_one_in_empty_space_is_far() {
-        let target = MeshTarget::new(slab());
+        let target = MeshTarget::new(nsdf_testing::mesh::cuboid([0.0; 3], [2.0, 1.0, 1.0], 1));
         let frame = Frame {
             scale: target.scale,
             offset: target.offset,
         };
-        // The box's face x = 2: within the 2% the extraction pads the bounds by (the slab's
-        // radius is 1.22 world units, 0.9 in the training frame).
+        // The box's face x = 2: only the 2% the extraction pads the bounds by lies off the mesh
+        // (the box's radius is 1.22 world units, 0.9 in the training frame).
         let near = farthest_surface(&plane(2.0), &target, &frame);
         assert!(near < 0.05, "{near}");
         // x = 1 cuts the box through its middle, where no surface is: the cut's centre is 0.5
