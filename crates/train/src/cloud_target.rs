@@ -291,7 +291,7 @@ impl CloudTarget {
             sign_uniform,
             mae_near: f64::NAN,
             mae_uniform: f64::NAN,
-            surface_far: f64::NAN,
+            surface_far: None,
         }
     }
 }

@@ -26,8 +26,8 @@ pub struct Accuracy {
     pub mae_near: f64,
     pub mae_uniform: f64,
     /// How far from the mesh the network's surface reaches at its farthest (`nsdf pack`'s
-    /// check for stray surface, [`crate::pack`]); NaN where not measured.
-    pub surface_far: f64,
+    /// check for stray surface, [`crate::pack`]); `None` where not measured.
+    pub surface_far: Option<f64>,
 }
 
 /// Held-out probe points with exact distances, drawn once and reused for every model measured.
@@ -70,7 +70,7 @@ impl Probe {
             sign_uniform: a.uniform.sign_agreement,
             mae_near: a.near_mae * canonical,
             mae_uniform: a.uniform_mae * canonical,
-            surface_far: f64::NAN,
+            surface_far: None,
         }
     }
 }

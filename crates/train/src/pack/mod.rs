@@ -177,7 +177,7 @@ impl std::fmt::Display for PackError {
                  written: its sign agrees with the mesh's at {:.1}% of near-surface points \
                  (chance is 50%; a file needs at least {:.0}%), its F1 score of the inside near \
                  the surface is {:.3} (a file needs {MIN_F1_NEAR}; a network with no surface \
-                 scores 0), surface error {:.4}, and its surface reaches {:.3} from the mesh (a \
+                 scores 0), surface error {:.4}, and its surface reaches {} from the mesh (a \
                  file needs at most {MAX_STRAY_SURFACE}; more is surface where there is none), in \
                  canonical units. Look at the mesh warnings above, change the training options \
                  (--activation, --epochs, --layers, --width, --encoding), or pass \
@@ -187,7 +187,9 @@ impl std::fmt::Display for PackError {
                 100.0 * MIN_SIGN_AGREEMENT,
                 accuracy.f1_near,
                 accuracy.surface_mean,
-                accuracy.surface_far
+                accuracy
+                    .surface_far
+                    .map_or("an unmeasured distance".into(), |f| format!("{f:.3}"))
             ),
             PackError::OverBudget {
                 input,
@@ -367,7 +369,7 @@ pub fn pack_mesh(
             || accuracy.sign_near < MIN_SIGN_AGREEMENT
             || accuracy.f1_near.is_nan()
             || accuracy.f1_near < MIN_F1_NEAR
-            || accuracy.surface_far > MAX_STRAY_SURFACE)
+            || accuracy.surface_far.is_some_and(|f| f > MAX_STRAY_SURFACE))
     {
         return Err(PackError::Inaccurate {
             input: input.to_path_buf(),
@@ -752,11 +754,9 @@ pub fn summary_line(p: &Packed) -> String {
         (format!("{} triangles", p.triangles), "")
     };
     // Where the network's surface reaches farthest from the mesh (not measured for clouds).
-    let farthest = if a.surface_far.is_nan() {
-        String::new()
-    } else {
-        format!(" (farthest {:.4})", a.surface_far)
-    };
+    let farthest = a
+        .surface_far
+        .map_or(String::new(), |f| format!(" (farthest {f:.4})"));
     format!(
         "{}: {} bytes, {source} | {:.2} s: load {:.2}, sampling {:.2}, train {:.2}, quantize {:.2}, verify {:.2} | surface error {:.5}{farthest}, F1 near {:.4}, F1 uniform {:.4} (canonical units{against})",
         p.output.display(),

@@ -14,18 +14,16 @@ use nsdf_mesh::surface::{extract, padded, Params};
 pub const RESOLUTION: usize = 128;
 
 /// The largest distance from the mesh of any point of the network's surface (its marching-cubes
-/// vertices at [`RESOLUTION`]), canonical units; 0 for a network with no surface, NaN where the
-/// surface could not be extracted.
-pub(super) fn farthest_surface(shape: &Shape, mesh: &dyn Target, frame: &Frame) -> f64 {
+/// vertices at [`RESOLUTION`]), canonical units; 0 for a network with no surface, `None` where
+/// the surface could not be extracted.
+pub(super) fn farthest_surface(shape: &Shape, mesh: &dyn Target, frame: &Frame) -> Option<f64> {
     let params = Params {
         resolution: RESOLUTION,
         bounds: padded(shape.bounds(), 0.02),
         lipschitz: None,
         dense: false,
     };
-    let Ok(surface) = extract(shape, &params) else {
-        return f64::NAN;
-    };
+    let surface = extract(shape, &params).ok()?;
     // World to the training frame, where the mesh's distances are.
     let points: Vec<[f32; 3]> = surface
         .mesh
@@ -36,7 +34,7 @@ pub(super) fn farthest_surface(shape: &Shape, mesh: &dyn Target, frame: &Frame) 
     let mut distances = vec![0.0; points.len()];
     mesh.distances(&points, &mut distances);
     let farthest = distances.iter().fold(0.0f32, |m, d| m.max(d.abs()));
-    farthest as f64 / SHAPE_RADIUS as f64
+    Some(farthest as f64 / SHAPE_RADIUS as f64)
 }
 
 #[cfg(test)]
@@ -67,11 +65,11 @@ mod tests {
         };
         // The box's face x = 2: only the 2% the extraction pads the bounds by lies off the mesh
         // (the box's radius is 1.22 world units, 0.9 in the training frame).
-        let near = farthest_surface(&plane(2.0), &target, &frame);
+        let near = farthest_surface(&plane(2.0), &target, &frame).unwrap();
         assert!(near < 0.05, "{near}");
         // x = 1 cuts the box through its middle, where no surface is: the cut's centre is 0.5
         // from the nearest face, which is 0.41 of the radius (canonical units).
-        let inside = farthest_surface(&plane(1.0), &target, &frame);
+        let inside = farthest_surface(&plane(1.0), &target, &frame).unwrap();
         let radius = 1.5f64.sqrt();
         assert!((inside - 0.5 / radius).abs() < 0.03, "{inside}");
         assert!(inside > super::super::MAX_STRAY_SURFACE);
