@@ -96,8 +96,8 @@ pub fn vertex_index(resolution: u32, entries: usize, v: [u32; 3]) -> u32 {
     }
 }
 
-/// The eight corners of the cells holding a run of points at one level, for
-/// [`HashGrid::encode_rows_with`]: corner `c` (bit `a` set: the upper vertex along axis `a`) of
+/// The eight corners of the cells holding a run of points at one level, from
+/// [`HashGrid::cells`]: corner `c` (bit `a` set: the upper vertex along axis `a`) of
 /// point `j` is table entry `index[c][j]` with trilinear weight `weight[c][j]`. Every index is an
 /// entry of the level: a dense index is at most (N + 1)³ − 1 < entries (no vertex coordinate
 /// exceeds N) and a hashed one is masked below entries.
@@ -113,7 +113,7 @@ pub struct Corners {
 }
 
 impl Corners {
-    /// The longest run: 64 points keep the arrays (4 KB) in the first-level cache.
+    /// The longest run: 64 points keep the arrays (5.5 KB) in the first-level cache.
     pub const MAX: usize = 64;
 }
 
@@ -294,7 +294,7 @@ impl HashGrid {
         q: [&[f32]; 3],
         out: &mut [f32],
         row: usize,
-        accumulate: impl Fn(usize, usize, &mut [f32], &Corners),
+        mut accumulate: impl FnMut(usize, usize, &mut [f32], &Corners),
     ) {
         let f = self.features;
         self.cells(

@@ -200,9 +200,8 @@ impl Arch {
         &self,
         budget: usize,
         grids: bool,
-        bytes: impl FnMut(&Arch) -> usize,
+        mut bytes: impl FnMut(&Arch) -> usize,
     ) -> Option<Arch> {
-        let mut bytes = bytes;
         self.ladder(grids).rfind(|a| bytes(a) <= budget)
     }
 

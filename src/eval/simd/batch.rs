@@ -180,6 +180,8 @@ unsafe fn encode<S: Simd>(s: S, net: &Network, pts: &[[f32; 3]], enc: *mut f32) 
         let q = [0, 1, 2].map(|a| std::slice::from_raw_parts(enc.add(a * BLOCK), BLOCK));
         let out = std::slice::from_raw_parts_mut(enc.add(3 * BLOCK), dim * BLOCK);
         let halves = g.halves.as_deref().filter(|_| S::NATIVE_HALF_GATHER);
+        // Scaled corner indices for [`columns`]: written only for grids that need them.
+        let mut buf = [[0u32; BLOCK]; 8];
         g.grid.encode_rows_with(
             &g.offsets,
             q,
@@ -188,7 +190,6 @@ unsafe fn encode<S: Simd>(s: S, net: &Network, pts: &[[f32; 3]], enc: *mut f32) 
             #[inline(always)]
             |l, start, rows, corners| {
                 debug_assert!(start == 0 && corners.len == BLOCK);
-                let mut buf = [[0u32; BLOCK]; 8];
                 let (step, index) = columns(g, halves, corners, &mut buf);
                 // SAFETY (all loads and stores below): `corners` holds `BLOCK` points whose
                 // entries are all inside level `l`'s table (see `Corners`), `rows` holds the
@@ -281,13 +282,13 @@ unsafe fn grid_backward<S: Simd>(
     let f = g.grid.features;
     let halves = g.halves.as_deref().filter(|_| S::NATIVE_HALF_GATHER);
     let negate = s.splat(-0.0);
+    let mut buf = [[0u32; BLOCK]; 8];
     g.grid.cells(
         &g.offsets,
         q,
         #[inline(always)]
         |l, start, corners| {
             debug_assert!(start == 0 && corners.len == BLOCK);
-            let mut buf = [[0u32; BLOCK]; 8];
             let (step, index) = columns(g, halves, corners, &mut buf);
             let slope = s.splat(0.5 * g.grid.resolutions[l] as f32);
             for j in (0..BLOCK).step_by(S::LANES) {

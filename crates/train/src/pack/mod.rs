@@ -622,7 +622,11 @@ fn budgeted(
         }
     };
     let chosen = arch.for_budget(budget, grids, &mut bytes);
-    let smallest = arch.ladder(grids).next().map_or(0, |a| bytes(&a));
+    // Only for the error: how small the smallest file would be.
+    let smallest = match chosen {
+        Some(_) => 0,
+        None => arch.ladder(grids).next().map_or(0, |a| bytes(&a)),
+    };
     if let Some(source) = failed {
         return Err(PackError::Output {
             path: input.to_path_buf(),
