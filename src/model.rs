@@ -156,6 +156,9 @@ pub enum Scheme {
     /// Symmetric int4 with one f16 scale per output row (`scale = max|row| / 7`), f16 biases and
     /// two weights per byte (format 1.1): half the bytes of int8 per weight and per row.
     Int4,
+    /// Int8 weights with int4's f16 scale and f16 biases (format 1.3, "int8h"): 4 bytes per
+    /// row instead of 8, the same weights to within the f16 rounding of the scale.
+    Int8Half,
 }
 
 impl Scheme {
@@ -165,6 +168,7 @@ impl Scheme {
             Scheme::F16 => 1,
             Scheme::Int8 => 2,
             Scheme::Int4 => 3,
+            Scheme::Int8Half => 4,
         }
     }
 
@@ -174,7 +178,13 @@ impl Scheme {
             Scheme::F16 => "f16",
             Scheme::Int8 => "int8",
             Scheme::Int4 => "int4",
+            Scheme::Int8Half => "int8h",
         }
+    }
+
+    /// Whether biases and scales are stored as f16 (int4 and int8h) rather than f32.
+    pub fn half_rows(self) -> bool {
+        matches!(self, Scheme::Int4 | Scheme::Int8Half)
     }
 
     /// `weights`, a row-major matrix of `cols` columns, as a file with this scheme stores them
@@ -184,11 +194,12 @@ impl Scheme {
         crate::quant::round_trip(weights, cols, self)
     }
 
-    /// A bias as the file stores it: f16-rounded for int4, unchanged otherwise.
+    /// A bias as the file stores it: f16-rounded for int4 and int8h, unchanged otherwise.
     pub fn stored_bias(self, bias: f32) -> f32 {
-        match self {
-            Scheme::Int4 => crate::quant::dequantize_f16(crate::quant::quantize_f16(bias)),
-            _ => bias,
+        if self.half_rows() {
+            crate::quant::dequantize_f16(crate::quant::quantize_f16(bias))
+        } else {
+            bias
         }
     }
 }
@@ -230,8 +241,9 @@ impl std::str::FromStr for Scheme {
             "f16" => Ok(Scheme::F16),
             "int8" | "i8" => Ok(Scheme::Int8),
             "int4" | "i4" => Ok(Scheme::Int4),
+            "int8h" => Ok(Scheme::Int8Half),
             _ => Err(format!(
-                "unknown quantization '{s}' (expected int4, int8, f16 or f32)"
+                "unknown quantization '{s}' (expected int4, int8h, int8, f16 or f32)"
             )),
         }
     }

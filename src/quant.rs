@@ -9,6 +9,8 @@
 //!   f16), `q = round_half_even(w / scale)` clamped to [-7, 7]; `w' = q as f32 * scale`. Scales
 //!   and biases are f16 so a row's overhead is 4 bytes, not 8: at 32 inputs that is the
 //!   difference between 20 and 24 bytes per row.
+//! - int8h (format 1.3): int8 rows with int4's f16 scale, `scale = f16(max|w| / 127)`, and f16
+//!   biases: at 32 inputs a row is 36 bytes instead of 40.
 //!
 //! [`deviation_bound`] turns per-weight errors into a bound on how far the quantized network's
 //! output can be from the original's at a point (spec section "Quantization error bounds").
@@ -44,6 +46,21 @@ pub fn quantize_row_i4(row: &[f32], out: &mut [i8]) -> u16 {
     for (q, &w) in out.iter_mut().zip(row) {
         *q = if scale > 0.0 {
             (w / scale).round_ties_even().clamp(-7.0, 7.0) as i8
+        } else {
+            0
+        };
+    }
+    bits
+}
+
+/// Quantizes one row to int8 with an f16 scale (int8h); returns the scale's bits.
+pub fn quantize_row_i8h(row: &[f32], out: &mut [i8]) -> u16 {
+    let max = row.iter().fold(0.0f32, |m, w| m.max(w.abs()));
+    let bits = quantize_f16(max / 127.0);
+    let scale = dequantize_f16(bits);
+    for (q, &w) in out.iter_mut().zip(row) {
+        *q = if scale > 0.0 {
+            (w / scale).round_ties_even().clamp(-127.0, 127.0) as i8
         } else {
             0
         };
@@ -92,11 +109,15 @@ pub fn round_trip(weights: &[f32], cols: usize, scheme: crate::Scheme) -> Vec<f3
             }
             out
         }
-        crate::Scheme::Int4 => {
+        crate::Scheme::Int4 | crate::Scheme::Int8Half => {
+            let quantize = match scheme {
+                crate::Scheme::Int4 => quantize_row_i4,
+                _ => quantize_row_i8h,
+            };
             let mut out = Vec::with_capacity(weights.len());
             let mut q = vec![0i8; cols];
             for row in weights.chunks(cols.max(1)) {
-                let s = dequantize_f16(quantize_row_i4(row, &mut q[..row.len()]));
+                let s = dequantize_f16(quantize(row, &mut q[..row.len()]));
                 out.extend(q[..row.len()].iter().map(|&q| dequantize_i8(q, s)));
             }
             out

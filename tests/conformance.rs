@@ -72,7 +72,13 @@ fn cases() -> Vec<Case> {
         far_points,
     };
     let mut v = Vec::new();
-    for scheme in [Scheme::F32, Scheme::F16, Scheme::Int8, Scheme::Int4] {
+    for scheme in [
+        Scheme::F32,
+        Scheme::F16,
+        Scheme::Int8,
+        Scheme::Int4,
+        Scheme::Int8Half,
+    ] {
         v.push(case(
             format!("davies {}", scheme.name()),
             davies(11, scheme),

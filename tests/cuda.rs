@@ -78,7 +78,7 @@ mod gpu {
     fn cases() -> Vec<(String, Model)> {
         let (relu, tanh) = (Activation::Relu, Activation::Tanh);
         let mut v = Vec::new();
-        for scheme in [Scheme::F32, Scheme::F16, Scheme::Int8] {
+        for scheme in [Scheme::F32, Scheme::F16, Scheme::Int8, Scheme::Int8Half] {
             v.push((format!("davies {}", scheme.name()), davies(11, scheme)));
         }
         for w in [1usize, 3, 17, 33, 64] {

@@ -155,7 +155,7 @@ fn check_model(exe: &Path, name: &str, model: &Model, expect_fast: bool) {
 #[test]
 fn host_compiled_kernels_match_scalar_reference() {
     let Some(exe) = host_check() else { return };
-    for scheme in [Scheme::F32, Scheme::F16, Scheme::Int8] {
+    for scheme in [Scheme::F32, Scheme::F16, Scheme::Int8, Scheme::Int8Half] {
         check_model(
             &exe,
             &format!("davies {}", scheme.name()),

@@ -472,12 +472,12 @@ fn e016_unknown_value() {
     ); // activation
     fails(
         &edit(|b| {
-            b[328] = 4;
+            b[328] = 5;
             reseal_all(b)
         }),
         "NSDF-E016",
         Some(328),
-    ); // scheme 4 (undefined; 3 is int4 since 1.1)
+    ); // scheme 5 (undefined; 3 is int4 since 1.1, 4 int8h since 1.3)
     fails(
         &edit(|b| {
             b[376] = 0x80;

@@ -1,10 +1,10 @@
-//! The quantization rules and error bounds of spec section "Quantization": per weight (int4, int8 and
-//! f16), and for the whole network (`nsdf::testing::quant::deviation_bound`, checked on random Davies
+//! The quantization rules and error bounds of spec section "Quantization": per weight (int4, int8,
+//! int8h and f16), and for the whole network (`nsdf::testing::quant::deviation_bound`, checked on random Davies
 //! networks against f64 and against every backend).
 
 use nsdf::testing::quant::{
     dequantize_f16, dequantize_i8, deviation_bound, deviation_estimate, quantize_f16,
-    quantize_row_i4, quantize_row_i8,
+    quantize_row_i4, quantize_row_i8, quantize_row_i8h,
 };
 use nsdf::{Backend, Scheme, Shape};
 use nsdf_testing::{as_stored, davies, reference_distance, Rng};
@@ -69,6 +69,27 @@ proptest! {
     }
 
     #[test]
+    fn int8h_rows_quantize_as_specified(row in prop::collection::vec(-1e3f32..1e3, 1..40), exp in -8i32..10) {
+        let row: Vec<f32> = row.iter().map(|w| w * 2f32.powi(exp)).collect();
+        let mut q = vec![0i8; row.len()];
+        let bits = quantize_row_i8h(&row, &mut q);
+        let max = row.iter().fold(0.0f32, |m, w| m.max(w.abs()));
+        // The scale is int8's f32 quotient rounded to f16.
+        prop_assert_eq!(bits, quantize_f16(max / 127.0));
+        let s = dequantize_f16(bits);
+        prop_assert!(q.iter().all(|&q| q != -128));
+        if s.is_normal() {
+            let clamp = (max - 127.0 * s).max(0.0);
+            for (&w, &q) in row.iter().zip(&q) {
+                let err = (dequantize_i8(q, s) - w).abs();
+                prop_assert!(err <= s * INT8_STEP_FRACTION + clamp, "{w}: q {q} scale {s} error {err}");
+                prop_assert_eq!(q as f32, (w / s).round_ties_even().clamp(-127.0, 127.0));
+            }
+            prop_assert!(clamp <= 127.0 * s * 2f32.powi(-11) * 1.001, "f16 scale rounding {clamp} vs {s}");
+        }
+    }
+
+    #[test]
     fn f16_rounds_to_nearest_within_its_bound(w in -65504f32..=65504.0) {
         let back = dequantize_f16(quantize_f16(w));
         prop_assert!((back - w).abs() <= (w.abs() * 2f32.powi(-11)).max(2f32.powi(-25)), "{w} -> {back}");
@@ -96,7 +117,7 @@ fn quantized_networks_stay_within_the_deviation_bound() {
         .copied()
         .filter(|b| b.is_available())
         .collect();
-    for scheme in [Scheme::Int4, Scheme::Int8, Scheme::F16] {
+    for scheme in [Scheme::Int4, Scheme::Int8, Scheme::Int8Half, Scheme::F16] {
         let (mut worst, mut worst_bound, mut tightness, mut vs_estimate) =
             (0.0f64, 0.0f64, 0.0f64, 0.0f64);
         for seed in 0..16 {
@@ -150,7 +171,7 @@ fn quantized_networks_stay_within_the_deviation_bound() {
         );
         let limit = match scheme {
             Scheme::Int4 => DAVIES_INT4_DEVIATION,
-            Scheme::Int8 => DAVIES_INT8_DEVIATION,
+            Scheme::Int8 | Scheme::Int8Half => DAVIES_INT8_DEVIATION,
             _ => DAVIES_F16_DEVIATION,
         };
         assert!(

@@ -17,7 +17,12 @@ fn activation() -> impl Strategy<Value = Activation> {
 }
 
 fn scheme() -> impl Strategy<Value = Scheme> {
-    prop_oneof![Just(Scheme::F32), Just(Scheme::F16), Just(Scheme::Int8)]
+    prop_oneof![
+        Just(Scheme::F32),
+        Just(Scheme::F16),
+        Just(Scheme::Int8),
+        Just(Scheme::Int8Half)
+    ]
 }
 
 fn encoding() -> impl Strategy<Value = Encoding> {
@@ -157,7 +162,9 @@ proptest! {
         let bytes = nsdf::to_bytes(&m).unwrap();
         prop_assert_eq!(nsdf::to_bytes(&m).unwrap(), bytes.clone(), "writing is not deterministic");
         let parsed = nsdf::parse(&bytes).unwrap();
-        prop_assert_eq!(parsed.version, (1, 0));
+        // Format 1.3 exactly when a layer is int8h (spec §2.3).
+        let minor = if m.layers.iter().any(|l| l.scheme == Scheme::Int8Half) { 3 } else { 0 };
+        prop_assert_eq!(parsed.version, (1, minor));
         prop_assert_eq!(&parsed.model, &stored(&m));
         prop_assert!(nsdf::validate(&bytes).iter().all(|i| i.severity != nsdf::Severity::Error));
         // Re-saving a parsed file gives the same bytes (int8 aside: a scale may move one ulp).
@@ -228,6 +235,13 @@ fn the_writer_refuses_models_the_reader_would_reject() {
     bad.push(m);
     let mut m = small(Activation::Relu).with_scheme(Scheme::F16);
     m.layers[0].weights[0] = 70000.0;
+    bad.push(m);
+    // int8h's f16 scale (max / 127) and f16 biases.
+    let mut m = small(Activation::Relu).with_scheme(Scheme::Int8Half);
+    m.layers[0].weights[0] = 127.0 * 70000.0;
+    bad.push(m);
+    let mut m = small(Activation::Relu).with_scheme(Scheme::Int8Half);
+    m.layers[0].bias[0] = 70000.0;
     bad.push(m);
     for key in [
         "Upper",

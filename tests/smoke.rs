@@ -3,7 +3,7 @@ use nsdf_testing::*;
 
 #[test]
 fn write_parse_evaluate_round_trip() {
-    for scheme in [Scheme::F32, Scheme::F16, Scheme::Int8] {
+    for scheme in [Scheme::F32, Scheme::F16, Scheme::Int8, Scheme::Int8Half] {
         let m = davies(7, scheme);
         let bytes = nsdf::to_bytes(&m).unwrap();
         let shape = Shape::from_bytes(&bytes).unwrap();

@@ -23,7 +23,7 @@ const PRIMES = [1, 2654435761, 805459861];
 const MAX_META_LEN = 1048576;
 const MAX_META_ENTRIES = 4096;
 const ACTIVATIONS = ["identity", "relu", "leaky_relu", "tanh", "sine"];
-const SCHEMES = ["f32", "f16", "int8", "int4"];
+const SCHEMES = ["f32", "f16", "int8", "int4", "int8h"];
 const RESERVED_KEYS = {
   "nsdf.name": 0,
   "nsdf.source.name": 0,
@@ -282,7 +282,7 @@ function readWeights(c, shapes) {
   const h = align(4 + 4 * count, 16);
   c.zeros(4 + 4 * count, h - 4 - 4 * count, "WGHT header padding");
   const row4 = (I) => Math.ceil(I / 2);
-  const blockLen = (s, I, O) => align({ f32: 4 * O + 4 * O * I, f16: 4 * O + 2 * O * I, int8: 8 * O + O * I, int4: 4 * O + O * row4(I) }[s], 16);
+  const blockLen = (s, I, O) => align({ f32: 4 * O + 4 * O * I, f16: 4 * O + 2 * O * I, int8: 8 * O + O * I, int4: 4 * O + O * row4(I), int8h: 4 * O + O * I }[s], 16);
   const total = shapes.reduce((t, l, i) => t + blockLen(schemes[i], l.inputs, l.outputs), h);
   if (c.length !== total) fail("NSDF-E015", base, `chunk WGHT at offset ${base} is ${c.length} bytes long, expected ${total}`);
   let at = h;
@@ -301,8 +301,10 @@ function readWeights(c, shapes) {
       return halfToFloat(bits);
     };
     const bias = new Float32Array(O);
-    const biasBytes = scheme === "int4" ? 2 : 4;
-    for (let o = 0; o < O; o++) bias[o] = scheme === "int4" ? half(at + 2 * o, "f16 bias") : finite(at + 4 * o, "bias");
+    // int4 and int8h (format 1.3) store f16 biases and scales.
+    const halfRows = scheme === "int4" || scheme === "int8h";
+    const biasBytes = halfRows ? 2 : 4;
+    for (let o = 0; o < O; o++) bias[o] = halfRows ? half(at + 2 * o, "f16 bias") : finite(at + 4 * o, "bias");
     let w = at + biasBytes * O;
     const weights = new Float32Array(O * I);
     if (scheme === "int4") {
@@ -338,12 +340,13 @@ function readWeights(c, shapes) {
       w += 2 * O * I;
     } else {
       const scales = new Float32Array(O);
+      const size = scheme === "int8h" ? 2 : 4;
       for (let o = 0; o < O; o++) {
-        const s = finite(w + 4 * o, "int8 scale");
-        if (s < 0 || !Number.isFinite(Math.fround(127 * s))) fail("NSDF-E018", base + w + 4 * o, `int8 scale at offset ${base + w + 4 * o} is ${s}, which is not allowed`);
+        const s = scheme === "int8h" ? half(w + 2 * o, "int8h scale") : finite(w + 4 * o, "int8 scale");
+        if (s < 0 || !Number.isFinite(Math.fround(127 * s))) fail("NSDF-E018", base + w + size * o, `${scheme} scale at offset ${base + w + size * o} is ${s}, which is not allowed`);
         scales[o] = s;
       }
-      w += 4 * O;
+      w += size * O;
       for (let k = 0; k < O * I; k++) {
         const q = (c.u8(w + k) << 24) >> 24;
         if (q === -128) fail("NSDF-E016", base + w + k, `int8 weight -128 at offset ${base + w + k}`);

@@ -40,8 +40,8 @@ use limits::*;
 pub const MAGIC: [u8; 8] = [0x89, b'N', b'S', b'D', b'F', b'\r', b'\n', 0x1A];
 pub const VERSION_MAJOR: u16 = 1;
 /// The newest minor version this reader implements (1.1 adds the int4 weight scheme, 1.2 the
-/// hash-grid encoding and its `GRID` chunk).
-pub const VERSION_MINOR: u16 = 2;
+/// hash-grid encoding and its `GRID` chunk, 1.3 the int8h weight scheme).
+pub const VERSION_MINOR: u16 = 3;
 pub const HEADER_LEN: usize = 64;
 pub const DIR_ENTRY_LEN: usize = 32;
 pub const CHUNK_ALIGN: u64 = 64;

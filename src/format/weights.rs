@@ -2,11 +2,12 @@
 //!
 //! ```text
 //! 0   u32 layer_count                    equals ARCH's
-//! 4   u32 scheme[layer_count]            0 f32, 1 f16, 2 int8 per row, 3 int4 per row (1.1)
+//! 4   u32 scheme[layer_count]            0 f32, 1 f16, 2 int8 per row, 3 int4 per row (1.1),
+//!                                        4 int8h: int8 per row, f16 scale and bias (1.3)
 //!     zero padding to a multiple of 16
 //! then one block per layer, each starting 16-byte aligned (relative to the chunk):
-//!     bias[outputs]                      f32; f16 for int4
-//!     scale[outputs]                     int8: f32; int4: f16
+//!     bias[outputs]                      f32; f16 for int4 and int8h
+//!     scale[outputs]                     int8: f32; int4 and int8h: f16
 //!     weights[outputs × inputs]          row-major; f32, f16 (binary16) or i8 (-127..=127);
 //!                                        int4: -7..=7, two per byte (even index in the low
 //!                                        nibble), each row padded to a whole byte
@@ -41,6 +42,7 @@ fn block_len(l: &LayerShape, scheme: Scheme) -> usize {
         Scheme::F16 => 4 * o + 2 * n,
         Scheme::Int8 => 8 * o + n,
         Scheme::Int4 => 4 * o + o * int4_row(l.inputs),
+        Scheme::Int8Half => 4 * o + n,
     })
 }
 
@@ -50,6 +52,7 @@ fn scheme(b: &Bytes, at: usize) -> Result<Scheme> {
         1 => Ok(Scheme::F16),
         2 => Ok(Scheme::Int8),
         3 => Ok(Scheme::Int4),
+        4 => Ok(Scheme::Int8Half),
         v => Err(Error::UnknownValue {
             offset: b.offset(at),
             what: "weight scheme",
@@ -94,7 +97,7 @@ pub fn parse(b: Bytes, shapes: &[LayerShape]) -> Result<Vec<Layer>> {
     for (l, &s) in shapes.iter().zip(&schemes) {
         let start = at;
         let n = l.inputs * l.outputs;
-        let bias = if s == Scheme::Int4 {
+        let bias = if s.half_rows() {
             let v = halves(&b, at, l.outputs, "f16 bias")?;
             at += 2 * l.outputs;
             v
@@ -128,18 +131,21 @@ pub fn parse(b: Bytes, shapes: &[LayerShape]) -> Result<Vec<Layer>> {
                     }
                 }
                 at += 4 * l.outputs;
-                let raw = b.slice(at, n)?;
-                if let Some(k) = raw.iter().position(|&q| q == 0x80) {
-                    return Err(Error::UnknownValue {
-                        offset: b.offset(at + k),
-                        what: "int8 weight",
-                        value: 0x80,
+                let w = int8_rows(&b, at, l.inputs, &scales)?;
+                at += n;
+                w
+            }
+            Scheme::Int8Half => {
+                let scales = halves(&b, at, l.outputs, "int8h scale")?;
+                if let Some(k) = scales.iter().position(|&sc| sc < 0.0) {
+                    return Err(Error::BadFloat {
+                        offset: b.offset(at + 2 * k),
+                        what: "int8h scale",
+                        value: scales[k],
                     });
                 }
-                let mut w = Vec::with_capacity(n);
-                for (row, &sc) in raw.chunks_exact(l.inputs).zip(&scales) {
-                    w.extend(row.iter().map(|&q| quant::dequantize_i8(q as i8, sc)));
-                }
+                at += 2 * l.outputs;
+                let w = int8_rows(&b, at, l.inputs, &scales)?;
                 at += n;
                 w
             }
@@ -171,6 +177,23 @@ pub fn parse(b: Bytes, shapes: &[LayerShape]) -> Result<Vec<Layer>> {
         });
     }
     Ok(layers)
+}
+
+/// Dequantizes `scales.len()` int8 rows of `inputs` weights starting at `at`; `-128` is `E016`.
+fn int8_rows(b: &Bytes, at: usize, inputs: usize, scales: &[f32]) -> Result<Vec<f32>> {
+    let raw = b.slice(at, inputs * scales.len())?;
+    if let Some(k) = raw.iter().position(|&q| q == 0x80) {
+        return Err(Error::UnknownValue {
+            offset: b.offset(at + k),
+            what: "int8 weight",
+            value: 0x80,
+        });
+    }
+    let mut w = Vec::with_capacity(raw.len());
+    for (row, &sc) in raw.chunks_exact(inputs.max(1)).zip(scales) {
+        w.extend(row.iter().map(|&q| quant::dequantize_i8(q as i8, sc)));
+    }
+    Ok(w)
 }
 
 /// Dequantizes `scales.len()` int4 rows of `inputs` weights starting at `at`.
@@ -244,7 +267,7 @@ pub fn write(out: &mut Vec<u8>, layers: &[Layer]) {
     }
     pad16(out, start);
     for l in layers {
-        if l.scheme == Scheme::Int4 {
+        if l.scheme.half_rows() {
             for &b in &l.bias {
                 out.extend_from_slice(&quant::quantize_f16(b).to_le_bytes());
             }
@@ -285,6 +308,14 @@ pub fn write(out: &mut Vec<u8>, layers: &[Layer]) {
                     }));
                 }
                 out.extend_from_slice(&rows);
+            }
+            Scheme::Int8Half => {
+                let mut q = vec![0i8; l.weights.len()];
+                for (row, qrow) in l.weights.chunks(l.inputs).zip(q.chunks_mut(l.inputs)) {
+                    let scale = quant::quantize_row_i8h(row, qrow);
+                    out.extend_from_slice(&scale.to_le_bytes());
+                }
+                out.extend(q.iter().map(|&q| q as u8));
             }
         }
         pad16(out, start);

@@ -35,11 +35,12 @@ pub(crate) fn chunks(model: &Model) -> Result<Vec<RawChunk>> {
         let beyond_f16 = |v: &[f32]| v.iter().any(|w| w.abs() > 65504.0);
         let f16_weights = match l.scheme {
             crate::Scheme::F16 => beyond_f16(&l.weights),
-            // The f16 scale is max|row| / 7.
+            // The f16 scale is max|row| / 7 (int4) or / 127 (int8h).
             crate::Scheme::Int4 => l.weights.iter().any(|w| w.abs() / 7.0 > 65504.0),
+            crate::Scheme::Int8Half => l.weights.iter().any(|w| w.abs() / 127.0 > 65504.0),
             _ => false,
         };
-        if f16_weights || (l.scheme == crate::Scheme::Int4 && beyond_f16(&l.bias)) {
+        if f16_weights || (l.scheme.half_rows() && beyond_f16(&l.bias)) {
             return Err(Error::InvalidModel {
                 reason: format!(
                     "layer {i}: a weight or bias beyond the f16 range of its {} storage",
@@ -99,24 +100,27 @@ pub(crate) fn chunks(model: &Model) -> Result<Vec<RawChunk>> {
     Ok(chunks)
 }
 
-/// The lowest minor version whose features the chunks use (spec §2.3): 2 with a `GRID` chunk,
-/// 1 when a layer is int4.
+/// The lowest minor version whose features the chunks use (spec §2.3): 3 when a layer is
+/// int8h, 2 with a `GRID` chunk, 1 when a layer is int4, 0 otherwise.
 fn minor_version(chunks: &[RawChunk]) -> u16 {
-    if chunks.iter().any(|c| c.0 == TAG_GRID) {
-        return 2;
+    let schemes: Vec<u32> = match chunks.iter().find(|c| c.0 == TAG_WGHT) {
+        Some((_, _, w)) => {
+            let word = |at: usize| {
+                w.get(at..at + 4)
+                    .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            };
+            let layers = word(0).unwrap_or(0) as usize;
+            (0..layers).map_while(|i| word(4 + 4 * i)).collect()
+        }
+        None => Vec::new(),
+    };
+    if schemes.contains(&crate::Scheme::Int8Half.code()) {
+        3
+    } else if chunks.iter().any(|c| c.0 == TAG_GRID) {
+        2
+    } else {
+        schemes.contains(&crate::Scheme::Int4.code()).into()
     }
-    let Some((_, _, w)) = chunks.iter().find(|c| c.0 == TAG_WGHT) else {
-        return 0;
-    };
-    let word = |at: usize| {
-        w.get(at..at + 4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    };
-    let layers = word(0).unwrap_or(0) as usize;
-    (0..layers)
-        .map_while(|i| word(4 + 4 * i))
-        .any(|s| s == crate::Scheme::Int4.code())
-        .into()
 }
 
 /// Lays out header, directory and chunks, and fills in every checksum. The minor version is the

@@ -62,6 +62,7 @@ fn shapes() -> &'static [(&'static str, Shape)] {
             ("davies_f16", davies(2, Scheme::F16)),
             ("davies_int8", davies(3, Scheme::Int8)),
             ("davies_int4", davies(4, Scheme::Int4)),
+            ("davies_int8h", davies(5, Scheme::Int8Half)),
             (
                 "fourier",
                 small(

@@ -220,6 +220,15 @@ fn int4_odd() -> Model {
     m
 }
 
+/// Format 1.3's int8h next to int4: odd widths (3, 7, 5 inputs), so every int8h block needs
+/// padding, and precision per layer (int8h, int4, int8h).
+fn int8h_odd() -> Model {
+    let mut m = int4_odd();
+    m.layers[0].scheme = Scheme::Int8Half;
+    m.layers[2].scheme = Scheme::Int8Half;
+    m
+}
+
 /// Format 1.2's hash grid: three levels of two features, resolutions 2, 4 and 9 with a 2^6
 /// table (the first level dense, 27 entries; the others hashed), then 9 → 8 ReLU → 1 tanh.
 fn hashgrid(scheme: Scheme) -> Model {
@@ -271,6 +280,12 @@ fn valid() -> Vec<(String, Vec<u8>)> {
             bytes(&m)
         }),
         ("int4-odd".to_string(), bytes(&int4_odd())),
+        ("davies-int8h".to_string(), {
+            let mut m = davies(Scheme::Int8Half);
+            m.stats = Some(stats());
+            bytes(&m)
+        }),
+        ("int8h-odd".to_string(), bytes(&int8h_odd())),
         ("linear".to_string(), bytes(&linear())),
         ("fourier-sine".to_string(), bytes(&fourier_sine())),
         ("leaky-odd".to_string(), bytes(&leaky_odd())),
@@ -281,10 +296,10 @@ fn valid() -> Vec<(String, Vec<u8>)> {
     let mut chunks = model_chunks(&tiny()).unwrap();
     chunks.insert(3, (Tag(*b"acme"), 0, b"vendor data!!".to_vec()));
     out.push(("unknown-chunk".to_string(), assemble(&chunks)));
-    // A file from a later minor version: read as 1.2, with a warning.
+    // A file from a later minor version: read as 1.3, with a warning.
     let mut b = bytes(&tiny());
-    set_version(&mut b, 1, 3);
-    out.push(("minor-1.3".to_string(), b));
+    set_version(&mut b, 1, 4);
+    out.push(("minor-1.4".to_string(), b));
     out
 }
 
@@ -455,11 +470,11 @@ fn invalid() -> Vec<(String, Vec<u8>)> {
             c[4].2.extend_from_slice(&[0; 4]);
             assemble(&c)
         }),
-        // Weight scheme 4 is undefined.
+        // Weight scheme 5 is undefined.
         (
             "E016-unknown-scheme",
             with(&|b| {
-                put_u32(b, wght + 8, 4);
+                put_u32(b, wght + 8, 5);
                 reseal_all(b);
             }),
         ),
@@ -469,6 +484,23 @@ fn invalid() -> Vec<(String, Vec<u8>)> {
             let mut b = bytes(&int4_odd());
             let at = chunk_at(&b, TAG_WGHT) + 16 + 28;
             b[at] = (b[at] & 0xf0) | 0x8;
+            reseal_all(&mut b);
+            b
+        }),
+        // int8h is symmetric too: int8h-odd's first block is 7 f16 biases, 7 f16 scales,
+        // then 7 rows of 3 int8 weights.
+        ("E016-int8h-weight", {
+            let mut b = bytes(&int8h_odd());
+            let at = chunk_at(&b, TAG_WGHT) + 16 + 28 + 4;
+            b[at] = 0x80;
+            reseal_all(&mut b);
+            b
+        }),
+        // The third f16 scale of int8h-odd's first block is negative.
+        ("E018-int8h-scale", {
+            let mut b = bytes(&int8h_odd());
+            let at = chunk_at(&b, TAG_WGHT) + 16 + 14 + 2 * 2 + 1;
+            b[at] |= 0x80;
             reseal_all(&mut b);
             b
         }),

@@ -133,7 +133,8 @@ fn same_seed_gives_identical_weights_at_any_thread_count() {
     );
 }
 
-/// Quantization-aware training makes the int8 file as accurate as an f32 one trained alike.
+/// Quantization-aware training makes the int8 and int8h files as accurate as an f32 one
+/// trained alike.
 #[test]
 fn int8_is_as_accurate_as_f32() {
     let torus = Torus::default();
@@ -142,27 +143,29 @@ fn int8_is_as_accurate_as_f32() {
     config.train.scheme = Scheme::F32;
     let float = run(&torus, &config);
     let float_acc = stored_accuracy(&float, &probe);
-    config.train.scheme = Scheme::Int8;
-    let int8 = run(&torus, &config);
-    assert!(int8.model.layers.iter().all(|l| l.scheme == Scheme::Int8));
-    let int8_acc = stored_accuracy(&int8, &probe);
-    eprintln!("f32:  {float_acc}\nint8: {int8_acc}");
-    assert!(
-        int8_acc.surface_mean <= float_acc.surface_mean * 1.15 + 1e-4,
-        "int8 {int8_acc}\nf32 {float_acc}"
-    );
-    assert!(
-        int8_acc.f1_near >= float_acc.f1_near - 0.01,
-        "int8 {int8_acc}\nf32 {float_acc}"
-    );
-    // What is measured is what a reader of the file gets.
-    let parsed = nsdf::parse(&nsdf::to_bytes(&int8.model).unwrap())
-        .unwrap()
-        .model;
-    let net = Mlp::from_model(&parsed);
-    let read_back =
-        probe.measure(|p, out| evaluate(&net, &Prepared::plain(&net), p, out, Kernel::detect()));
-    assert_eq!(read_back, int8_acc);
+    for scheme in [Scheme::Int8, Scheme::Int8Half] {
+        config.train.scheme = scheme;
+        let int8 = run(&torus, &config);
+        assert!(int8.model.layers.iter().all(|l| l.scheme == scheme));
+        let int8_acc = stored_accuracy(&int8, &probe);
+        eprintln!("f32:  {float_acc}\n{scheme:?}: {int8_acc}");
+        assert!(
+            int8_acc.surface_mean <= float_acc.surface_mean * 1.15 + 1e-4,
+            "{scheme:?} {int8_acc}\nf32 {float_acc}"
+        );
+        assert!(
+            int8_acc.f1_near >= float_acc.f1_near - 0.01,
+            "{scheme:?} {int8_acc}\nf32 {float_acc}"
+        );
+        // What is measured is what a reader of the file gets.
+        let parsed = nsdf::parse(&nsdf::to_bytes(&int8.model).unwrap())
+            .unwrap()
+            .model;
+        let net = Mlp::from_model(&parsed);
+        let read_back = probe
+            .measure(|p, out| evaluate(&net, &Prepared::plain(&net), p, out, Kernel::detect()));
+        assert_eq!(read_back, int8_acc);
+    }
 }
 
 #[test]
