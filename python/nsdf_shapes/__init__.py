@@ -80,9 +80,10 @@ def pack(
     ``nsdf pack --recipe``. ``encoding`` is ``"none"`` (default), ``"fourier:F"`` or
     ``"hashgrid[:levels=16,features=2,table=14,base=16,finest=1024]"`` (format 1.2), as
     ``nsdf pack --encoding``. ``budget`` (bytes, or ``"8k"``, ``"1m"``) picks the largest
-    network whose file fits, or from 260 kB a hash grid, as ``nsdf pack --budget``, and trains
-    a network 150 epochs and a grid 3 unless ``epochs`` is given; ``quant`` is ``"int8"``
-    (default), ``"int4"`` (format 1.1), ``"f16"`` or ``"f32"``.
+    network whose file fits (widened to fill it), or from 260 kB a hash grid, as ``nsdf pack
+    --budget``, and trains a network 150 epochs and a grid 3 unless ``epochs`` is given;
+    ``quant`` is ``"int8h"`` (default, format 1.3: int8 weights, f16 scales and biases),
+    ``"int8"``, ``"int4"`` (format 1.1), ``"f16"`` or ``"f32"``.
     ``progress`` is called with dicts: ``{"event": "phase", "phase": ...}``, ``{"event":
     "training", "fraction", "loss", "samples_per_second", "elapsed", "eta", ...}``
     and ``{"event": "warning", "message": ...}``; an exception it raises stops packing. Ctrl-C

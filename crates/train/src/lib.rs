@@ -192,17 +192,34 @@ pub const BUDGET_LADDER: [(usize, usize); 7] = [
 /// (Hausdorff 0.27: with few entries, fine cells far away share features trained near it).
 pub const BUDGET_GRID_TABLES: [u32; 3] = [12, 13, 14];
 
+/// The widest network [`Arch::for_budget`] widens a rung to: the ladder's widest.
+pub const BUDGET_MAX_WIDTH: usize = 64;
+
 impl Arch {
     /// The largest architecture of the ladder ([`Arch::ladder`]) whose file, `bytes(arch)`
-    /// long (`nsdf pack` measures it with the mesh's metadata and statistics, about 880 bytes
-    /// for bunny_hr.obj), fits in `budget`; `None` when even the smallest does not.
+    /// long (`nsdf pack` measures it with the mesh's metadata and statistics, about 500 bytes
+    /// for bunny_hr.obj), fits in `budget`, with a network then widened one unit at a time
+    /// while its file still fits (up to [`BUDGET_MAX_WIDTH`]), so the bytes before the next rung
+    /// are not left unused: at 8 kB, int8h 6×32 becomes 6×35. `None` when even the smallest
+    /// does not fit.
     pub fn for_budget(
         &self,
         budget: usize,
         grids: bool,
         mut bytes: impl FnMut(&Arch) -> usize,
     ) -> Option<Arch> {
-        self.ladder(grids).rfind(|a| bytes(a) <= budget)
+        let mut arch = self.ladder(grids).rfind(|a| bytes(a) <= budget)?;
+        while arch.grid.is_none() && arch.width < BUDGET_MAX_WIDTH {
+            let wider = Arch {
+                width: arch.width + 1,
+                ..arch
+            };
+            if bytes(&wider) > budget {
+                break;
+            }
+            arch = wider;
+        }
+        Some(arch)
     }
 
     /// Architectures in order of size and accuracy: the networks of [`BUDGET_LADDER`] with this
@@ -586,29 +603,41 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_budget_picks_the_largest_ladder_network_that_fits() {
-        let extra = 880;
-        let bytes = |a: &Arch| a.file_bytes(Scheme::Int8) + extra;
+    fn a_budget_picks_the_largest_ladder_network_that_fits_and_widens_it() {
+        // What bunny_hr's metadata and statistics add to a file (`nsdf pack --budget`).
+        let extra = 576;
+        let bytes = |a: &Arch| a.file_bytes(Scheme::Int8Half) + extra;
         let ladder: Vec<Arch> = Arch::DAVIES.ladder(true).collect();
         assert_eq!(ladder.len(), BUDGET_LADDER.len() + BUDGET_GRID_TABLES.len());
         let sizes: Vec<usize> = ladder.iter().map(bytes).collect();
         assert!(sizes.windows(2).all(|w| w[0] < w[1]), "{sizes:?}");
+        let pick = |budget| Arch::DAVIES.for_budget(budget, true, bytes).unwrap();
+        let rung = |a: Arch| (a.layers, a.grid);
         for (k, &size) in sizes.iter().enumerate() {
-            let pick = |budget| Arch::DAVIES.for_budget(budget, true, bytes).unwrap();
-            assert_eq!(pick(size), ladder[k], "budget {size}");
-            if k > 0 {
-                assert_eq!(pick(size - 1), ladder[k - 1]);
+            for (budget, want) in [(size, k), (size - 1, k.wrapping_sub(1))] {
+                let Some(want) = ladder.get(want) else {
+                    assert!(Arch::DAVIES.for_budget(budget, true, bytes).is_none());
+                    continue;
+                };
+                let got = pick(budget);
+                assert_eq!(rung(got), rung(*want), "budget {budget}");
+                assert!(got.width >= want.width && bytes(&got) <= budget);
+                // Widened as far as the budget allows.
+                let wider = Arch {
+                    width: got.width + 1,
+                    ..got
+                };
+                let full = got.grid.is_some() || got.width == BUDGET_MAX_WIDTH;
+                assert!(full || bytes(&wider) > budget, "{got:?} at {budget}");
             }
         }
-        assert!(Arch::DAVIES.for_budget(sizes[0] - 1, true, bytes).is_none());
-        // The 8 kB and 16 kB marks: 6×32 and 8×40 in int8 (bunny_hr's files: 8,096
-        // and 15,328 bytes).
+        // The 8 kB and 16 kB marks (bunny_hr's files: 8,160 and 16,224 bytes).
         let pick = |b, grids| {
             let a = Arch::DAVIES.for_budget(b, grids, bytes).unwrap();
             (a.layers, a.width, a.grid.map(|g| g.log2_table))
         };
-        assert_eq!(pick(8192, true), (6, 32, None));
-        assert_eq!(pick(16384, true), (8, 40, None));
+        assert_eq!(pick(8192, true), (6, 35, None));
+        assert_eq!(pick(16384, true), (8, 44, None));
         // A megabyte: the default hash grid (its file is 983,904 bytes with bunny_hr's metadata),
         // or the largest network where grids are not allowed.
         assert_eq!(pick(1 << 20, true), (2, 32, Some(14)));

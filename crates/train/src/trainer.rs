@@ -85,7 +85,7 @@ impl Default for TrainConfig {
             adam: AdamConfig::default(),
             seed: 0,
             time_budget: None,
-            scheme: Scheme::Int8,
+            scheme: Scheme::Int8Half,
             qat_fraction: 0.1,
             qat_method: QatMethod::Progressive,
             int4_clip: 3.0,

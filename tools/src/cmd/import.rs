@@ -35,7 +35,7 @@ pub struct Args {
     /// Safetensors with --activations: input encoding, none or fourier:K.
     #[arg(long, default_value = "none", requires = "activations")]
     pub encoding: String,
-    /// Weight storage.
+    /// Weight storage: f32, f16, int8h (format 1.3), int8 or int4 (format 1.1).
     #[arg(long, default_value = "f32", value_parser = parse_scheme)]
     pub quant: Scheme,
     /// Centre of the original mesh's minimal enclosing ball, world units (with --radius).

@@ -43,16 +43,18 @@ pub struct Args {
     /// and summary.json there, and say which shards or meshes are missing.
     #[arg(long, conflicts_with_all = ["output", "out_dir", "shard", "render"])]
     pub summarize: bool,
-    /// Weight storage: int8, int4 (format 1.1: hidden layers in int4 with f16 scales and biases,
-    /// the first and last layer int8; half the bytes of int8, less accurate per byte on the meshes
-    /// measured so far), f16 or f32.
-    #[arg(long, default_value = "int8", value_parser = parse_scheme)]
+    /// Weight storage: int8h (format 1.3: int8 weights with f16 scales and biases; as accurate
+    /// as int8 in 9% fewer bytes), int8 (format 1.0, f32 scales and biases), int4 (format 1.1:
+    /// hidden layers in int4 with f16 scales and biases, the first and last layer int8; half the
+    /// bytes of int8, less accurate per byte on the meshes measured so far), f16 or f32.
+    #[arg(long, default_value = "int8h", value_parser = parse_scheme)]
     pub quant: Scheme,
     /// The most bytes the file may have, e.g. 4k, 8k, 16k or 1m (k = 1024, m = 1024k): the
     /// largest of the ladder 4x16, 4x32, 6x32, 8x32, 8x40, 8x48, 8x64, then hash grids of 2^12,
     /// 2^13 and 2^14 entries a level (260k, 504k, 961k; format 1.2) whose file (metadata included)
-    /// fits; on bunny_hr each measured more accurate than the one before. Replaces --layers and
-    /// --width. Networks train 150 epochs (2.5x the time of a default pack, for 20-30% lower
+    /// fits; on bunny_hr each measured more accurate than the one before. A network is then
+    /// widened while its file fits (up to 64 units; 8k gives 6x35, 16k 8x44). Replaces --layers
+    /// and --width. Networks train 150 epochs (2.5x the time of a default pack, for 20-30% lower
     /// surface error), grids 3, unless --epochs says otherwise. Grids join the ladder for the
     /// davies recipe with relu units only.
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes, conflicts_with_all = ["layers", "width"])]
