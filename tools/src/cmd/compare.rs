@@ -80,6 +80,8 @@ const LABELS: [&str; METRIC_KEYS.len()] = [
     "Chamfer L1 / R",
     "Chamfer L2 / R²",
     "Hausdorff / R",
+    "Hausdorff mesh→surface / R",
+    "Hausdorff surface→mesh / R",
     "EMD / R (1000 samples)",
     "Chamfer L1, world",
     "Hausdorff, world",

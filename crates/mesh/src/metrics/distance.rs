@@ -5,7 +5,9 @@
 //! to the nearest point of M's triangles:
 //! - Chamfer L1 = ½ (mean_{p∈P_a} d(p, B) + mean_{q∈P_b} d(q, A))
 //! - Chamfer L2 = ½ (mean d(p, B)² + mean d(q, A)²)
-//! - Hausdorff = max(max_{p∈P_a} d(p, B), max_{q∈P_b} d(q, A))
+//! - Hausdorff = max(max_{p∈P_a} d(p, B), max_{q∈P_b} d(q, A)); its two sides are kept apart
+//!   too, because they have different causes: `missed` (from the reference A: a feature B lost)
+//!   and `extra` (from B: surface B has where A has none, a bulge or a stray sheet)
 //! - normal consistency = ½ (mean |n_a(p) · n_B(p')| + mean |n_b(q) · n_A(q')|), where p' is the
 //!   nearest point of B to p and n_B(p') the normal of the triangle it lies on (1 = parallel).
 //! - Earth Mover's distance between the first [`EMD_SAMPLES`] of P_a and of P_b ([`super::emd`]).
@@ -22,6 +24,10 @@ pub struct MeshDistance {
     pub chamfer_l1: f64,
     pub chamfer_l2: f64,
     pub hausdorff: f64,
+    /// max_{p∈P_a} d(p, B): how far the reference's farthest point is from this surface.
+    pub missed: f64,
+    /// max_{q∈P_b} d(q, A): how far this surface's farthest point is from the reference.
+    pub extra: f64,
     pub normal_consistency: f64,
     /// Earth Mover's distance on [`EMD_SAMPLES`] samples of each (NaN where not measurable).
     pub emd: f64,
@@ -34,6 +40,8 @@ impl MeshDistance {
             chamfer_l1: self.chamfer_l1 / r,
             chamfer_l2: self.chamfer_l2 / (r * r),
             hausdorff: self.hausdorff / r,
+            missed: self.missed / r,
+            extra: self.extra / r,
             normal_consistency: self.normal_consistency,
             emd: self.emd / r,
         }
@@ -115,6 +123,8 @@ pub fn compare_meshes(
         chamfer_l1: 0.5 * (mean(a.sum, &a) + mean(b.sum, &b)),
         chamfer_l2: 0.5 * (mean(a.sum2, &a) + mean(b.sum2, &b)),
         hausdorff: a.max.max(b.max),
+        missed: a.max,
+        extra: b.max,
         normal_consistency: 0.5 * (mean(a.normal, &a) + mean(b.normal, &b)),
         emd: earth_movers(
             &gt_samples.points,
@@ -189,5 +199,25 @@ mod tests {
         let m = compare_meshes(&a, &sdf, &samples, &b, 2000, 5);
         assert!(m.normal_consistency < 1e-6, "{m:?}");
         assert!(m.hausdorff > 1.0 && m.chamfer_l1 > 1.0, "{m:?}");
+    }
+
+    /// A surface with half the reference (x ≤ 0.5) misses up to 0.5 of it and adds nothing;
+    /// the reference against that half, the other way round.
+    #[test]
+    fn hausdorff_sides_tell_a_missed_feature_from_extra_surface() {
+        let full = square(0.0);
+        let mut half = square(0.0);
+        half.positions[1][0] = 0.5;
+        half.positions[2][0] = 0.5;
+        let (n, tol) = (20_000, 0.02);
+        let full_samples = sample_surface(&full, n, 6);
+        let m = compare_meshes(&full, &Sdf::new(&full), &full_samples, &half, n, 7);
+        assert!((m.missed - 0.5).abs() < tol && m.extra < 1e-6, "{m:?}");
+        assert_eq!(m.hausdorff, m.missed.max(m.extra));
+        let half_samples = sample_surface(&half, n, 8);
+        let m = compare_meshes(&half, &Sdf::new(&half), &half_samples, &full, n, 9);
+        assert!(m.missed < 1e-6 && (m.extra - 0.5).abs() < tol, "{m:?}");
+        let c = m.canonical(0.5);
+        assert!((c.extra - 2.0 * m.extra).abs() < 1e-12 && c.missed == 2.0 * m.missed);
     }
 }

@@ -297,7 +297,7 @@ pub struct Measured {
 }
 
 /// The figures of [`Measured::values`], in report order (`nsdf compare`'s columns).
-pub const METRIC_KEYS: [&str; 21] = [
+pub const METRIC_KEYS: [&str; 23] = [
     "bytes",
     "surface_mean",
     "surface_max",
@@ -314,6 +314,8 @@ pub const METRIC_KEYS: [&str; 21] = [
     "chamfer_l1",
     "chamfer_l2",
     "hausdorff",
+    "hausdorff_missed",
+    "hausdorff_extra",
     "emd",
     "chamfer_l1_world",
     "hausdorff_world",
@@ -324,7 +326,7 @@ pub const METRIC_KEYS: [&str; 21] = [
 impl Measured {
     /// Every figure under its [`METRIC_KEYS`] name; `r` is the reference's radius (canonical
     /// units divide by it).
-    pub fn values(&self, r: f64) -> [(&'static str, Option<f64>); 21] {
+    pub fn values(&self, r: f64) -> [(&'static str, Option<f64>); 23] {
         let (acc, dist) = (self.acc, self.dist);
         let canon = dist.map(|d| d.canonical(r));
         METRIC_KEYS.map(|key| {
@@ -345,6 +347,8 @@ impl Measured {
                 "chamfer_l1" => canon.map(|d| d.chamfer_l1),
                 "chamfer_l2" => canon.map(|d| d.chamfer_l2),
                 "hausdorff" => canon.map(|d| d.hausdorff),
+                "hausdorff_missed" => canon.map(|d| d.missed),
+                "hausdorff_extra" => canon.map(|d| d.extra),
                 "emd" => canon.map(|d| d.emd).filter(|e| e.is_finite()),
                 "chamfer_l1_world" => dist.map(|d| d.chamfer_l1),
                 "hausdorff_world" => dist.map(|d| d.hausdorff),
