@@ -190,7 +190,7 @@ def test_pack_reads_a_point_cloud_and_trains_it_sign_agnostically(tmp_path):
         ns.pack(str(path), recipe="magic", **QUICK)
 
 
-def test_pack_with_a_hash_grid_writes_format_1_2():
+def test_pack_with_a_hash_grid_writes_format_1_2_or_later():
     v, f = (
         np.array([[x, y, z] for x in (-1.0, 1.0) for y in (-0.5, 0.5) for z in (-0.5, 0.5)]),
         np.array(
@@ -202,7 +202,8 @@ def test_pack_with_a_hash_grid_writes_format_1_2():
     enc = shape.info["architecture"]["encoding"]
     assert enc["type"] == "hashgrid"
     assert (enc["levels"], enc["features_per_level"], enc["log2_table"]) == (4, 2, 10)
-    assert shape.info["version"] == "1.2"
+    assert shape.info["version"] == "1.3"  # 1.2 for the grid, 1.3 for the default int8h layers
+    assert shape.info["schemes"] == ["int8h"]
     assert shape.distance([[0.0, 0.0, 0.0]])[0] < 0 < shape.distance([[1.5, 0.0, 0.0]])[0]
     with pytest.raises(ValueError, match="features=3"):
         ns.pack((v, f), encoding="hashgrid:features=3", **QUICK)
