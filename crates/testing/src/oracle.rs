@@ -57,7 +57,7 @@ pub fn check_bytes_on(bytes: &[u8], backends: &[Backend]) -> Outcome {
     let model = shape.model();
     let rewritten =
         nsdf::to_bytes(model).unwrap_or_else(|e| panic!("a parsed model must write: {e}"));
-    // The writer re-derives int8 and int4 scales from each row's largest weight: a file whose
+    // The writer re-derives int8, int8h and int4 scales from each row's largest weight: a file whose
     // rows do not reach ±127 (±7) is valid but rewrites to other scales (found by fuzzing an
     // int4 file), and int8 may move a scale by one ulp (spec "Quantization").
     if model
