@@ -5,6 +5,9 @@ baseline of each kind, with the ratio (network / best baseline; above 1 the netw
     nsdf compare --dir MESHES --nsdf-dir NETS --json | benches/compare_table.py
     benches/compare_table.py sweep.jsonl            (benches/rd_sweep.sh output: a variant column)
 
+After the table, per variant: the fidelity issue's marks on its organic meshes (ORGANIC): the
+network against QEM + Draco-11 at the same bytes, and the dense 16-bit grid against it.
+
 Reads a JSON array or JSON lines. Python standard library only. Definitions: docs/metrics.md.
 """
 import json
@@ -88,9 +91,50 @@ def table(data):
     return "\n".join(out).rstrip() + "\n"
 
 
+# The fidelity issue's organic meshes: its marks are set on these.
+ORGANIC = ["armadillo", "boot", "bunny_hr", "scorpion", "skull", "spot"]
+
+
+def marks(data):
+    """Per variant, over the ORGANIC meshes measured: network ÷ Draco-11 for Chamfer and
+    Hausdorff (range, and on how many the network is at most Draco's), and 16-bit grid ÷
+    network for the band and box errors (range; the issue asks for at least 10)."""
+    name = lambda r: os.path.splitext(os.path.basename(r["mesh"]))[0]  # noqa: E731
+    out = []
+    for v in dict.fromkeys(r.get("variant") for r in sorted(data, key=lambda r: r["bytes_nsdf"])):
+        rs = [r for r in data if r.get("variant") == v and name(r) in ORGANIC]
+        if not rs:
+            continue
+        parts = []
+        for label, metric, versus, num_is_net in [
+            ("Chamfer", "chamfer_l1", "draco11", True),
+            ("Hausdorff", "hausdorff", "draco11", True),
+            ("band", "near_mae_canon", "grid16", False),
+            ("box", "uniform_mae_canon", "grid16", False),
+        ]:
+            pairs = [(r.get(f"net_{metric}"), r.get(f"{versus}_{metric}")) for r in rs]
+            pairs = [(n, b) for n, b in pairs if n is not None and b is not None and n > 0 and b > 0]
+            if not pairs:
+                continue
+            if num_is_net:
+                q = [n / b for n, b in pairs]
+                parts.append(f"network ÷ Draco-11 {label} {min(q):.2f}–{max(q):.2f} (at most Draco's on {sum(x <= 1 for x in q)} of {len(q)})")
+            else:
+                q = [b / n for n, b in pairs]
+                parts.append(f"16-bit grid ÷ network {label} {min(q):.1f}–{max(q):.1f}× (at least 10× on {sum(x >= 10 for x in q)} of {len(q)})")
+        prefix = f"{v}" if v is not None else "nsdf"
+        out.append(f"- {prefix} on the {len(rs)} organic meshes: " + "; ".join(parts))
+    return "\n".join(out) + "\n" if out else ""
+
+
 def main():
     text = open(sys.argv[1]).read() if len(sys.argv) > 1 else sys.stdin.read()
-    print(table(rows(text)), end="")
+    data = rows(text)
+    print(table(data), end="")
+    m = marks(data)
+    if m:
+        print()
+        print(m, end="")
 
 
 if __name__ == "__main__":
