@@ -40,27 +40,22 @@ pub fn dequantize_i8(q: i8, scale: f32) -> f32 {
 
 /// Quantizes one row to int4 (values in -7..=7, one per element); returns its f16 scale's bits.
 pub fn quantize_row_i4(row: &[f32], out: &mut [i8]) -> u16 {
-    let max = row.iter().fold(0.0f32, |m, w| m.max(w.abs()));
-    let bits = quantize_f16(max / 7.0);
-    let scale = dequantize_f16(bits);
-    for (q, &w) in out.iter_mut().zip(row) {
-        *q = if scale > 0.0 {
-            (w / scale).round_ties_even().clamp(-7.0, 7.0) as i8
-        } else {
-            0
-        };
-    }
-    bits
+    quantize_row_f16_scale(row, out, 7.0)
 }
 
 /// Quantizes one row to int8 with an f16 scale (int8h); returns the scale's bits.
 pub fn quantize_row_i8h(row: &[f32], out: &mut [i8]) -> u16 {
+    quantize_row_f16_scale(row, out, 127.0)
+}
+
+/// Symmetric quantization to `-levels..=levels` with the scale `f16(max|w| / levels)`.
+fn quantize_row_f16_scale(row: &[f32], out: &mut [i8], levels: f32) -> u16 {
     let max = row.iter().fold(0.0f32, |m, w| m.max(w.abs()));
-    let bits = quantize_f16(max / 127.0);
+    let bits = quantize_f16(max / levels);
     let scale = dequantize_f16(bits);
     for (q, &w) in out.iter_mut().zip(row) {
         *q = if scale > 0.0 {
-            (w / scale).round_ties_even().clamp(-127.0, 127.0) as i8
+            (w / scale).round_ties_even().clamp(-levels, levels) as i8
         } else {
             0
         };

@@ -136,28 +136,14 @@ pub fn parse(b: Bytes, shapes: &[LayerShape]) -> Result<Vec<Layer>> {
                 w
             }
             Scheme::Int8Half => {
-                let scales = halves(&b, at, l.outputs, "int8h scale")?;
-                if let Some(k) = scales.iter().position(|&sc| sc < 0.0) {
-                    return Err(Error::BadFloat {
-                        offset: b.offset(at + 2 * k),
-                        what: "int8h scale",
-                        value: scales[k],
-                    });
-                }
+                let scales = half_scales(&b, at, l.outputs, "int8h scale")?;
                 at += 2 * l.outputs;
                 let w = int8_rows(&b, at, l.inputs, &scales)?;
                 at += n;
                 w
             }
             Scheme::Int4 => {
-                let scales = halves(&b, at, l.outputs, "int4 scale")?;
-                if let Some(k) = scales.iter().position(|&sc| sc < 0.0) {
-                    return Err(Error::BadFloat {
-                        offset: b.offset(at + 2 * k),
-                        what: "int4 scale",
-                        value: scales[k],
-                    });
-                }
+                let scales = half_scales(&b, at, l.outputs, "int4 scale")?;
                 at += 2 * l.outputs;
                 let w = int4_rows(&b, at, l.inputs, &scales)?;
                 at += l.outputs * int4_row(l.inputs);
@@ -177,6 +163,19 @@ pub fn parse(b: Bytes, shapes: &[LayerShape]) -> Result<Vec<Layer>> {
         });
     }
     Ok(layers)
+}
+
+/// `n` f16 row scales (int4, int8h): finite like every f16 (`E018`), and not negative.
+fn half_scales(b: &Bytes, at: usize, n: usize, what: &'static str) -> Result<Vec<f32>> {
+    let scales = halves(b, at, n, what)?;
+    match scales.iter().position(|&sc| sc < 0.0) {
+        Some(k) => Err(Error::BadFloat {
+            offset: b.offset(at + 2 * k),
+            what,
+            value: scales[k],
+        }),
+        None => Ok(scales),
+    }
 }
 
 /// Dequantizes `scales.len()` int8 rows of `inputs` weights starting at `at`; `-128` is `E016`.
