@@ -13,9 +13,9 @@
 #
 # Variants are trained with the same seed and the epochs `nsdf pack` picks (60; 150 under
 # --budget); the network's curve is what `nsdf pack` gives today at each size, not a tuned
-# optimum. The fixed variants are int8 (format 1.0) as first measured; --budget 8k and 16k
-# (int8h 6x35 and 8x44 since format 1.3) fill the 8 kB and 16 kB marks of
-# the fidelity issue. The network's surface is marching cubes at 256³.
+# optimum. The fixed variants are int8h (format 1.3, what pack writes) and one f16; --budget 8k
+# and 16k (int8h 6x35 and 8x44) fill the 8 kB and 16 kB marks of the fidelity issue. The
+# network's surface is marching cubes at 256³.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 out="${1:?usage: benches/rd_sweep.sh OUT [MESH...]}"
@@ -32,13 +32,13 @@ fi
 bin="${NSDF_BIN:-${CARGO_TARGET_DIR:-$here/target}/release/nsdf}"
 # name: nsdf pack flags
 variants=(
-    "4x16-int8:--layers 4 --width 16 --quant int8"
-    "4x32-int8:--layers 4 --width 32 --quant int8"
-    "6x32-int8:--layers 6 --width 32 --quant int8"
-    "8x32-int8:--layers 8 --width 32 --quant int8"
-    "8x40-int8:--layers 8 --width 40 --quant int8"
+    "4x16-int8h:--layers 4 --width 16 --quant int8h"
+    "4x32-int8h:--layers 4 --width 32 --quant int8h"
+    "6x32-int8h:--layers 6 --width 32 --quant int8h"
+    "8x32-int8h:--layers 8 --width 32 --quant int8h"
+    "8x40-int8h:--layers 8 --width 40 --quant int8h"
     "8x32-f16:--layers 8 --width 32 --quant f16"
-    "8x64-int8:--layers 8 --width 64 --quant int8"
+    "8x64-int8h:--layers 8 --width 64 --quant int8h"
 )
 if [ -n "${RD_VARIANTS:-}" ]; then
     IFS=';' read -r -a variants <<< "$RD_VARIANTS"
