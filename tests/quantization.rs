@@ -46,46 +46,34 @@ proptest! {
         }
     }
 
+    /// int4 and int8h: symmetric levels with the scale `f16(max|row| / levels)`.
     #[test]
-    fn int4_rows_quantize_as_specified(row in prop::collection::vec(-1e3f32..1e3, 1..40), exp in -12i32..6) {
+    fn f16_scaled_rows_quantize_as_specified(
+        row in prop::collection::vec(-1e3f32..1e3, 1..40),
+        exp in -12i32..8,
+        int8h in any::<bool>(),
+    ) {
         let row: Vec<f32> = row.iter().map(|w| w * 2f32.powi(exp)).collect();
         let mut q = vec![0i8; row.len()];
-        let bits = quantize_row_i4(&row, &mut q);
+        let (bits, levels) = if int8h {
+            (quantize_row_i8h(&row, &mut q), 127.0)
+        } else {
+            (quantize_row_i4(&row, &mut q), 7.0)
+        };
         let max = row.iter().fold(0.0f32, |m, w| m.max(w.abs()));
         // The scale is the f32 quotient rounded to f16.
-        prop_assert_eq!(bits, quantize_f16(max / 7.0));
+        prop_assert_eq!(bits, quantize_f16(max / levels));
         let s = dequantize_f16(bits);
-        prop_assert!(q.iter().all(|&q| (-7..=7).contains(&q)));
+        prop_assert!(q.iter().all(|&q| (q as f32).abs() <= levels));
         if s.is_normal() {
             // Half a step, plus what the largest weight loses when the f16 scale rounded down.
-            let clamp = (max - 7.0 * s).max(0.0);
+            let clamp = (max - levels * s).max(0.0);
             for (&w, &q) in row.iter().zip(&q) {
                 let err = (dequantize_i8(q, s) - w).abs();
                 prop_assert!(err <= s * INT8_STEP_FRACTION + clamp, "{w}: q {q} scale {s} error {err}");
-                prop_assert_eq!(q as f32, (w / s).round_ties_even().clamp(-7.0, 7.0));
+                prop_assert_eq!(q as f32, (w / s).round_ties_even().clamp(-levels, levels));
             }
-            prop_assert!(clamp <= 7.0 * s * 2f32.powi(-11) * 1.001, "f16 scale rounding {clamp} vs {s}");
-        }
-    }
-
-    #[test]
-    fn int8h_rows_quantize_as_specified(row in prop::collection::vec(-1e3f32..1e3, 1..40), exp in -8i32..10) {
-        let row: Vec<f32> = row.iter().map(|w| w * 2f32.powi(exp)).collect();
-        let mut q = vec![0i8; row.len()];
-        let bits = quantize_row_i8h(&row, &mut q);
-        let max = row.iter().fold(0.0f32, |m, w| m.max(w.abs()));
-        // The scale is int8's f32 quotient rounded to f16.
-        prop_assert_eq!(bits, quantize_f16(max / 127.0));
-        let s = dequantize_f16(bits);
-        prop_assert!(q.iter().all(|&q| q != -128));
-        if s.is_normal() {
-            let clamp = (max - 127.0 * s).max(0.0);
-            for (&w, &q) in row.iter().zip(&q) {
-                let err = (dequantize_i8(q, s) - w).abs();
-                prop_assert!(err <= s * INT8_STEP_FRACTION + clamp, "{w}: q {q} scale {s} error {err}");
-                prop_assert_eq!(q as f32, (w / s).round_ties_even().clamp(-127.0, 127.0));
-            }
-            prop_assert!(clamp <= 127.0 * s * 2f32.powi(-11) * 1.001, "f16 scale rounding {clamp} vs {s}");
+            prop_assert!(clamp <= levels * s * 2f32.powi(-11) * 1.001, "f16 scale rounding {clamp} vs {s}");
         }
     }
 

@@ -704,7 +704,7 @@ fn pack(
     };
     let scheme: Scheme = match quant {
         Some(q) => q.parse().map_err(PyValueError::new_err)?,
-        None => Scheme::Int8Half,
+        None => nsdf_train::TrainConfig::default().scheme,
     };
     let mut fit = FitConfig::for_activation(activation);
     if let Some(r) = recipe {

@@ -73,8 +73,9 @@
 //! sign changes along the edges of a 128³ grid, labelled exactly: the other side of the
 //! Hausdorff distance) changed nothing measurable: the 12 `--budget 8k`/`16k` packs of the
 //! organic meshes, geometric-mean ratio Chamfer 0.998, Hausdorff 1.012 (better on 7 of 12,
-//! each pack's Hausdorff moving by up to 1.6× either way), so it was not kept. At 60 epochs and equal bytes, int4 loses to int8 (bunny_hr
-//! Chamfer L1 / R: int4 8×40 at 8,608 bytes 0.00198 against int8 6×32 at 8,096 bytes 0.00138),
+//! each pack's Hausdorff moving by up to 1.6× either way), so it was not kept.
+//!
+//! At 60 epochs and equal bytes, int4 loses to int8 (bunny_hr Chamfer L1 / R: int4 8×40 at 8,608 bytes 0.00198 against int8 6×32 at 8,096 bytes 0.00138),
 //! so `--budget` picks int8 networks; int4 stays for files where half the bytes matter more.
 //!
 //! The far field, against the fidelity issue's box error: `train_bench fit --mesh bunny_hr.obj
@@ -171,10 +172,10 @@ impl Arch {
 }
 
 /// Hidden layers × width tried by [`Arch::for_budget`], smallest file first. Each is more
-/// accurate than the one before on bunny_hr (int8, default training; Chamfer L1 / R of the
+/// accurate than the one before on bunny_hr (int8h, default training; Chamfer L1 / R of the
 /// surface meshed at 256³, the README's rate–distortion table from `benches/rd_sweep.sh`):
-/// 4×16 0.00461, 4×32 0.00181, 6×32 0.00138, 8×32 0.00121, 8×40 0.00103, 8×64 0.00070; 8×48
-/// is not in that sweep (the fidelity issue measured it at 0.00075, between its neighbours).
+/// 4×16 0.00372, 4×32 0.00149, 6×32 0.00112, 8×32 0.00098, 8×40 0.00079, 8×64 0.00055; 8×48
+/// is not in that sweep (the fidelity issue measured it in int8 between its neighbours).
 /// In int8 6×32 and 8×40 filled the 8 kB and 16 kB marks; in int8h, widened
 /// ([`Arch::for_budget`]), 6×35 and 8×44 do.
 pub const BUDGET_LADDER: [(usize, usize); 7] = [
@@ -202,7 +203,7 @@ pub const BUDGET_MAX_WIDTH: usize = 64;
 
 impl Arch {
     /// The largest architecture of the ladder ([`Arch::ladder`]) whose file, `bytes(arch)`
-    /// long (`nsdf pack` measures it with the mesh's metadata and statistics, about 500 bytes
+    /// long (`nsdf pack` measures it with the mesh's metadata and statistics, about 580 bytes
     /// for bunny_hr.obj), fits in `budget`, with a network then widened one unit at a time
     /// while its file still fits (up to [`BUDGET_MAX_WIDTH`]), so the bytes before the next rung
     /// are not left unused: at 8 kB, int8h 6×32 becomes 6×35. `None` when even the smallest
@@ -643,7 +644,7 @@ mod tests {
         };
         assert_eq!(pick(8192, true), (6, 35, None));
         assert_eq!(pick(16384, true), (8, 44, None));
-        // A megabyte: the default hash grid (its file is 983,904 bytes with bunny_hr's metadata),
+        // A megabyte: the default hash grid (984 kB with bunny_hr's metadata in session 8's int8),
         // or the largest network where grids are not allowed.
         assert_eq!(pick(1 << 20, true), (2, 32, Some(14)));
         assert_eq!(pick(300 << 10, true), (2, 32, Some(12)));

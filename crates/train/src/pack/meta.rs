@@ -63,7 +63,7 @@ pub fn describe(
 /// The training settings as compact JSON: the recipe's name and every setting that differs
 /// from what that recipe, activation, encoding and weight scheme default to in this version
 /// (`nsdf.creator.version`), which is enough to repeat the run. The default pack writes
-/// `{"recipe":"davies"}`; the full list would be 600 bytes, 6% of an 8 kB file.
+/// `{"recipe":"davies"}`; the full list would be 600 bytes, 7% of an 8 kB file.
 fn recipe(opts: &Options) -> String {
     let f = &opts.fit;
     let mut defaults = FitConfig::for_activation(f.arch.activation).with_recipe(f.recipe);
