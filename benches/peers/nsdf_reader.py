@@ -4,7 +4,7 @@
 It exists to show the format can be read from another language, and to let the peer benchmarks
 (mlp_eval.py) build the same network in PyTorch and onnxruntime. It checks the container
 (magic, version, length, directory layout, CRC-32C checksums, zero padding) and decodes the
-ARCH, WGHT (f32, f16, int8 and int4 schemes), XFRM, GRID (the hash-grid encoding of format 1.2),
+ARCH, WGHT (f32, f16, int8, int4 and int8h schemes), XFRM, GRID (the hash-grid encoding of format 1.2),
 META and STAT chunks; unknown optional chunks are skipped and unknown REQUIRED ones rejected. It
 is not a full validator: see `nsdf validate`.
 
@@ -24,7 +24,7 @@ DIR_ENTRY_LEN = 32
 FLAG_REQUIRED = 1
 KNOWN_TAGS = {b"ARCH", b"WGHT", b"XFRM", b"META", b"STAT", b"GRID"}
 ACTIVATIONS = {0: "identity", 1: "relu", 2: "leaky_relu", 3: "tanh", 4: "sine"}
-SCHEMES = {0: "f32", 1: "f16", 2: "int8", 3: "int4"}
+SCHEMES = {0: "f32", 1: "f16", 2: "int8", 3: "int4", 4: "int8h"}
 # instant-NGP's hashing primes, one per axis.
 PRIMES = (1, 2654435761, 805459861)
 
@@ -223,10 +223,24 @@ def _weights(base, b, shapes):
     for (inputs, outputs, act, p), code in zip(shapes, codes):
         scheme, n, start = SCHEMES[code], inputs * outputs, at
         row4 = (inputs + 1) // 2  # int4: two weights a byte, rows padded to a whole byte
-        wbytes = {"f32": 4 * n, "f16": 2 * n, "int8": 4 * outputs + n, "int4": outputs * row4}[scheme]
-        end = start + _align16(4 * outputs + wbytes)  # int4: f16 biases and f16 scales
+        wbytes = {"f32": 4 * n, "f16": 2 * n, "int8": 4 * outputs + n, "int4": outputs * row4, "int8h": n}[scheme]
+        end = start + _align16(4 * outputs + wbytes)  # int4, int8h: f16 biases and f16 scales
         if end > len(b):
             raise NsdfError(f"WGHT at offset {base} is too short")
+        if scheme == "int8h":
+            # int8 rows with f16 biases and scales (format 1.3).
+            bias = _halves(b, at, outputs, base, "bias")
+            scales = _halves(b, at + 2 * outputs, outputs, base, "int8h scale")
+            at += 4 * outputs
+            q = np.frombuffer(b, dtype=np.int8, count=n, offset=at)
+            if np.any(q == -128) or np.any(scales < 0):
+                raise NsdfError(f"int8h weight -128 or negative scale in block at offset {base + at}")
+            w = q.reshape(outputs, inputs).astype(np.float32) * scales[:, None]
+            at += n
+            _zeros(b, at, end, "WGHT block padding")
+            at = end
+            layers.append(Layer(inputs, outputs, act, p, scheme, w, bias))
+            continue
         if scheme == "int4":
             # Rows of 4-bit two's-complement weights, low nibble first.
             bias = _halves(b, at, outputs, base, "bias")
