@@ -81,7 +81,9 @@ def pack(
     ``"hashgrid[:levels=16,features=2,table=14,base=16,finest=1024]"`` (format 1.2), as
     ``nsdf pack --encoding``. ``budget`` (bytes, or ``"8k"``, ``"1m"``) picks the largest
     network whose file fits (widened to fill it), or from 260 kB a hash grid, as ``nsdf pack
-    --budget``, and trains a network 150 epochs and a grid 3 unless ``epochs`` is given;
+    --budget``, and trains a network 150 epochs and a grid 3 unless ``epochs`` is given.
+    Without ``budget``, ``layers``, ``width`` or ``encoding``, the file fits in 8 KiB (the
+    default budget) at the default 60 epochs;
     ``quant`` is ``"int8h"`` (default, format 1.3: int8 weights, f16 scales and biases),
     ``"int8"``, ``"int4"`` (format 1.1), ``"f16"`` or ``"f32"``.
     ``progress`` is called with dicts: ``{"event": "phase", "phase": ...}``, ``{"event":

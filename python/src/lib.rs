@@ -747,7 +747,8 @@ fn pack(
         keep_inaccurate,
         budget,
         epochs,
-    };
+    }
+    .with_default_budget(layers.is_some() || width.is_some() || encoding.is_some());
     let (loaded, input, source) = mesh_arg(py, mesh)?;
 
     // The work runs on its own thread; this one waits with the GIL released and looks for

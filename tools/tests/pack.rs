@@ -75,6 +75,19 @@ fn pack(args: &[&str]) -> Output {
     pack_epochs(args, "4")
 }
 
+/// [`pack_epochs`] on 100,000 samples: enough for the far interior of a box, which the
+/// default budget's 6-layer network misses on 20,000 (the centre 0.3–0.7 deep, not 1.5).
+fn pack_box(args: &[&str], epochs: &str) -> Output {
+    let mut all = vec!["pack"];
+    all.extend_from_slice(args);
+    all.extend(
+        FAST.iter()
+            .map(|a| if *a == "20000" { "100000" } else { a }),
+    );
+    all.extend_from_slice(&["--epochs", epochs]);
+    nsdf(&all)
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -95,7 +108,7 @@ fn packs_a_box_into_a_file_that_answers_in_world_units() {
     let mesh = dir.join("crate.obj");
     write(&mesh, &box_obj(CENTRE, HALF));
     // Enough training for the far interior (most samples lie near the surface).
-    let out = pack_epochs(&[mesh.to_str().unwrap()], "30");
+    let out = pack_box(&[mesh.to_str().unwrap()], "30");
     assert!(out.status.success(), "{}", stderr(&out));
     // Default output: the mesh's path with the extension .nsdf; nothing else left behind.
     assert_eq!(files(&dir), ["crate.nsdf", "crate.obj"]);
@@ -137,17 +150,20 @@ fn packs_a_box_into_a_file_that_answers_in_world_units() {
         Some(Value::String("crate.obj".into()))
     );
     assert_eq!(meta("nsdf.source.triangles"), Some(Value::Int(12)));
-    assert_eq!(meta("nsdf.train.samples"), Some(Value::Int(20000)));
+    assert_eq!(meta("nsdf.train.samples"), Some(Value::Int(100000)));
     assert_eq!(meta("nsdf.train.epochs"), Some(Value::Int(30)));
     assert_eq!(meta("nsdf.train.seed"), Some(Value::Int(0)));
     assert!(matches!(meta("nsdf.source.sha256"), Some(Value::String(h)) if h.len() == 64));
-    // The recipe records what differs from its defaults.
+    // The recipe records what differs from its defaults: here the network the default
+    // budget chose, 6 layers of 34 (the 8 KiB file's metadata leaves room for no more).
     assert_eq!(
         meta("nsdf.train.recipe"),
         Some(Value::String(
-            r#"{"recipe":"davies","samples":20000,"epochs":30,"threads":2}"#.into()
+            r#"{"recipe":"davies","layers":6,"width":34,"samples":100000,"epochs":30,"threads":2}"#
+                .into()
         ))
     );
+    assert!(std::fs::metadata(dir.join("crate.nsdf")).unwrap().len() <= 8192);
     assert!(meta("nsdf.created").is_none() && meta("nsdf.train.seconds").is_none());
     assert!(shape
         .model()
@@ -292,7 +308,10 @@ fn a_soup_with_flipped_triangles_is_reoriented_before_training() {
     }
     write(&mesh, &soup);
     let mut args = vec!["pack", mesh.to_str().unwrap()];
-    args.extend_from_slice(FAST);
+    args.extend(
+        FAST.iter()
+            .map(|a| if *a == "20000" { "100000" } else { a }),
+    );
     args.retain(|a| *a != "--quiet" && *a != "--keep-inaccurate");
     args.extend_from_slice(&["--epochs", "30"]);
     let out = nsdf(&args);

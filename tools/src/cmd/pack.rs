@@ -56,7 +56,8 @@ pub struct Args {
     /// widened while its file fits (up to 64 units; 8k gives 6x35, 16k 8x44). Replaces --layers
     /// and --width. Networks train 150 epochs (2.5x the time of a default pack, for 20-30% lower
     /// surface error), grids 3, unless --epochs says otherwise. Grids join the ladder for the
-    /// davies recipe with relu units only.
+    /// davies recipe with relu units only. Without --budget, --layers, --width or --encoding,
+    /// the file fits in 8k, trained for the default epochs (60).
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes, conflicts_with_all = ["layers", "width"])]
     pub budget: Option<usize>,
     /// Input encoding: none (Davies), fourier:F (F frequencies, 1-16) or
@@ -64,12 +65,15 @@ pub struct Args {
     /// multiresolution hash grid of f16 features, table = log2 entries per level, in front of
     /// 2 hidden layers of 32; about 1 MB with the defaults, trains 3 epochs: 3x lower surface
     /// error than the default network in about the same time, at 90x the bytes).
-    #[arg(long, default_value = "none", value_parser = parse_encoding, conflicts_with = "budget")]
-    pub encoding: InputEncoding,
-    /// Hidden layers [default: 8; 2 with a hash grid].
+    /// [default: none]
+    #[arg(long, value_parser = parse_encoding, conflicts_with = "budget")]
+    pub encoding: Option<InputEncoding>,
+    /// Hidden layers [default: what fits the default budget (8k); 8 with --width; 2 with a
+    /// hash grid].
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=packing::MAX_LAYERS as i64))]
     pub layers: Option<u16>,
-    /// Units per hidden layer [default: 32].
+    /// Units per hidden layer [default: what fits the default budget (8k); 32 with --layers or
+    /// --encoding].
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=packing::MAX_WIDTH as i64))]
     pub width: Option<u16>,
     /// Hidden activation: relu, tanh, leaky-relu[:ALPHA] (default 0.01), sine[:OMEGA0] (default 30).
@@ -165,8 +169,9 @@ impl Args {
             fit = fit.with_recipe(recipe);
         }
         match self.encoding {
-            InputEncoding::Plain(e) => fit.arch.encoding = e,
-            InputEncoding::HashGrid(g) => fit = fit.with_grid(g),
+            Some(InputEncoding::Plain(e)) => fit.arch.encoding = e,
+            Some(InputEncoding::HashGrid(g)) => fit = fit.with_grid(g),
+            None => {}
         }
         if let Some(layers) = self.layers {
             fit.arch.layers = layers as usize;
@@ -189,6 +194,9 @@ impl Args {
             budget: self.budget,
             epochs: self.epochs.map(|e| e as usize),
         }
+        .with_default_budget(
+            self.layers.is_some() || self.width.is_some() || self.encoding.is_some(),
+        )
     }
 }
 
