@@ -14,7 +14,7 @@
 # Variants are trained with the same seed and the epochs `nsdf pack` picks (60; 150 under
 # --budget); the network's curve is what `nsdf pack` gives today at each size, not a tuned
 # optimum. The fixed variants are int8h (format 1.3, what pack writes) and one f16; --budget 8k
-# and 16k (int8h 6x35 and 8x44) fill the 8 kB and 16 kB marks of the fidelity issue. The
+# and 16k (int8h 6x35 and 6x52) fill the 8 kB and 16 kB marks of the fidelity issue. The
 # network's surface is marching cubes at 256³.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"

@@ -838,6 +838,16 @@ fn event_dict<'py>(py: Python<'py>, e: &Event<'_>) -> PyResult<Option<Bound<'py,
             d.set_item("event", "warning")?;
             d.set_item("message", warning.to_string())?;
         }
+        Event::Retrain { learning_rate, .. } => {
+            d.set_item("event", "warning")?;
+            d.set_item(
+                "message",
+                format!(
+                    "the network trained to no surface; training again at half the learning \
+                     rate ({learning_rate})"
+                ),
+            )?;
+        }
         Event::Start { .. } => return Ok(None),
     }
     Ok(Some(d))

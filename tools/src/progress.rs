@@ -114,6 +114,14 @@ impl Bar {
             Event::Warning { input, warning } => {
                 self.warn(&format!("{}: {warning}", input.display()))
             }
+            Event::Retrain {
+                input,
+                learning_rate,
+            } => self.warn(&format!(
+                "{}: the network trained to no surface; training again at half the \
+                 learning rate ({learning_rate})",
+                input.display()
+            )),
         }
         if self.cancelled() {
             ControlFlow::Break(())

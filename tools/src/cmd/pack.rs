@@ -50,10 +50,10 @@ pub struct Args {
     #[arg(long, default_value = "int8h", value_parser = parse_scheme)]
     pub quant: Scheme,
     /// The most bytes the file may have, e.g. 4k, 8k, 16k or 1m (k = 1024, m = 1024k): the
-    /// largest of the ladder 4x16, 4x32, 6x32, 8x32, 8x40, 8x48, 8x64, then hash grids of 2^12,
+    /// largest of the ladder 4x16, 4x32, 6x32, 6x48, 6x64, 8x64, then hash grids of 2^12,
     /// 2^13 and 2^14 entries a level (260k, 504k, 961k; format 1.2) whose file (metadata included)
-    /// fits; on bunny_hr each measured more accurate than the one before. A network is then
-    /// widened while its file fits (up to 64 units; 8k gives 6x35, 16k 8x44). Replaces --layers
+    /// fits (rungs chosen by measurement, see crates/train/src/lib.rs). A network is then
+    /// widened while its file fits (up to 64 units; 8k gives 6x35, 16k 6x52). Replaces --layers
     /// and --width. Networks train 150 epochs (2.5x the time of a default pack, for 20-30% lower
     /// surface error), grids 3, unless --epochs says otherwise. Grids join the ladder for the
     /// davies recipe with relu units only. Without --budget, --layers, --width or --encoding,
