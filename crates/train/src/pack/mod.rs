@@ -444,10 +444,11 @@ pub fn pack_mesh(
 
 /// The learning rate to train again at when a network trained to no surface (F1 of the inside
 /// near the surface under [`MIN_F1_NEAR`]: a constant, all outside or all inside), `None`
-/// otherwise: half the rate, once ([`pack_mesh`]), where [`may_retry`]. Wide networks at the
-/// default rate can collapse so: sword.obj at `--budget 16k` (6×52, 5e-3, 150 epochs) trained
-/// to F1 0; at 2.5e-3 to Chamfer L1 0.0032 R, band error 0.0002 R (the 8×44 of an earlier
-/// ladder, which did not collapse: 0.0041 R and 0.0010 R).
+/// otherwise: half the rate, once ([`pack_mesh`]), for Davies' recipe, without a time budget or
+/// `keep_inaccurate` (see `may_retry`). Wide networks at the default rate can collapse so:
+/// sword.obj at `--budget 16k` (6×52, 5e-3, 150 epochs) trained to F1 0; at 2.5e-3 to Chamfer
+/// L1 0.0032 R, band error 0.0002 R (the 8×44 of an earlier ladder, which did not collapse:
+/// 0.0041 R and 0.0010 R).
 pub fn retry_learning_rate(accuracy: &Accuracy, opts: &Options) -> Option<f32> {
     let no_surface = accuracy.f1_near.is_nan() || accuracy.f1_near < MIN_F1_NEAR;
     (no_surface && may_retry(opts)).then_some(0.5 * opts.fit.train.learning_rate)
