@@ -840,13 +840,7 @@ fn event_dict<'py>(py: Python<'py>, e: &Event<'_>) -> PyResult<Option<Bound<'py,
         }
         Event::Retrain { learning_rate, .. } => {
             d.set_item("event", "warning")?;
-            d.set_item(
-                "message",
-                format!(
-                    "the network trained to no surface; training again at half the learning \
-                     rate ({learning_rate})"
-                ),
-            )?;
+            d.set_item("message", packing::retrain_message(*learning_rate))?;
         }
         Event::Start { .. } => return Ok(None),
     }

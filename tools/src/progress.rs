@@ -118,9 +118,9 @@ impl Bar {
                 input,
                 learning_rate,
             } => self.warn(&format!(
-                "{}: the network trained to no surface; training again at half the \
-                 learning rate ({learning_rate})",
-                input.display()
+                "{}: {}",
+                input.display(),
+                nsdf_train::pack::retrain_message(learning_rate)
             )),
         }
         if self.cancelled() {

@@ -75,15 +75,18 @@ fn pack(args: &[&str]) -> Output {
     pack_epochs(args, "4")
 }
 
-/// [`pack_epochs`] on 100,000 samples: enough for the far interior of a box, which the
-/// default budget's 6-layer network misses on 20,000 (the centre 0.3–0.7 deep, not 1.5).
+/// [`FAST`] on 100,000 samples: enough for the far interior of a box, which the default
+/// budget's 6-layer network misses on 20,000 (the centre 0.3–0.7 deep, not 1.5).
+fn fast_box<'a>() -> impl Iterator<Item = &'a str> {
+    FAST.iter()
+        .map(|&a| if a == "20000" { "100000" } else { a })
+}
+
+/// `nsdf pack` with [`fast_box`] settings and `epochs`.
 fn pack_box(args: &[&str], epochs: &str) -> Output {
     let mut all = vec!["pack"];
     all.extend_from_slice(args);
-    all.extend(
-        FAST.iter()
-            .map(|a| if *a == "20000" { "100000" } else { a }),
-    );
+    all.extend(fast_box());
     all.extend_from_slice(&["--epochs", epochs]);
     nsdf(&all)
 }
@@ -308,10 +311,7 @@ fn a_soup_with_flipped_triangles_is_reoriented_before_training() {
     }
     write(&mesh, &soup);
     let mut args = vec!["pack", mesh.to_str().unwrap()];
-    args.extend(
-        FAST.iter()
-            .map(|a| if *a == "20000" { "100000" } else { a }),
-    );
+    args.extend(fast_box());
     args.retain(|a| *a != "--quiet" && *a != "--keep-inaccurate");
     args.extend_from_slice(&["--epochs", "30"]);
     let out = nsdf(&args);

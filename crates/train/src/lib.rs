@@ -99,7 +99,7 @@
 //! | change | result |
 //! |--------|--------|
 //! | loss `\|e\| + e²/2τ` (pulls harder on large errors), τ 0.002 / 0.01, 8k | bunny_hr 0.00084 / 0.0090 → 0.00104 / 0.0090 and 0.00102 / 0.0084; spot 0.00039 / 0.0062 → 0.00045 / 0.0052 and 0.00039 / 0.0065 |
-//! | hard examples from 4× the candidates (the worst 5%, not 20%), 8k | bunny_hr 0.00097 / 0.0097, spot 0.00048 / 0.0052, armadillo 0.00122 / 0.0228 → 0.00131 / 0.0091 |
+//! | hard examples from 4× the candidates (the worst 5%, not 20%), 8k | bunny_hr 0.00084 / 0.0090 → 0.00097 / 0.0097, spot 0.00039 / 0.0062 → 0.00048 / 0.0052, armadillo 0.00122 / 0.0228 → 0.00131 / 0.0091 |
 //! | 400 epochs, 16k | spot 0.00031 → 0.00042, armadillo 0.00085 / 0.0224 → 0.00087 / 0.0088; the far field decays (mean error in the cube 0.006 → 0.05) |
 //! | learning rate 2.5e-3 / 1e-2 (8×44, 16k) | 2.5e-3: spot 0.00031 / 0.0052 → 0.00031 / 0.0037, bunny_hr 0.00059 / 0.0066 → 0.00069 / 0.0057; 1e-2: spot trains to no surface |
 //! | 6×36 instead of 6×35 (+320 bytes, what an entropy-coded weight chunk would save) | armadillo −5%, bunny_hr −1%, spot +2% Chamfer |
