@@ -43,6 +43,9 @@ pub use shape::Shape;
 /// go in any release.
 #[doc(hidden)]
 pub mod simd {
+    /// Vectorized activations and their derivatives (Cephes' polynomials).
+    #[cfg(target_arch = "x86_64")]
+    pub use crate::eval::simd::math;
     pub use crate::eval::simd::{Portable, Simd};
     #[cfg(target_arch = "x86_64")]
     pub use crate::eval::{avx2::Avx2, avx512::Avx512};

@@ -437,9 +437,7 @@ pub fn forward(net: &Mlp, weights: &Prepared, ws: &mut Workspace, kernel: Kernel
                 let z = if keeps_z(act) { &mut ws.z[l] } else { &mut *a };
                 kernel.matmul(w, Some(b), x, z, s.outputs, s.inputs, c, Epilogue::Store);
                 if keeps_z(act) {
-                    for (a, &z) in a.iter_mut().zip(ws.z[l].iter()) {
-                        *a = activate(act, z);
-                    }
+                    kernel.activate(act, &ws.z[l], a);
                 } else {
                     a.iter_mut().for_each(|v| *v = activate(act, *v));
                 }
@@ -526,8 +524,12 @@ pub fn backward_with(
                     } else {
                         &ws.a[l - 1]
                     };
-                    for ((d, &z), &a) in prev[..n].iter_mut().zip(zs).zip(&ws.a[l - 1][..n]) {
-                        *d *= derivative(act, z, a);
+                    if keeps_z(act) {
+                        kernel.times_derivative(act, &zs[..n], &mut prev[..n]);
+                    } else {
+                        for ((d, &z), &a) in prev[..n].iter_mut().zip(zs).zip(&ws.a[l - 1][..n]) {
+                            *d *= derivative(act, z, a);
+                        }
                     }
                 }
             }

@@ -20,7 +20,7 @@ mod bound;
 #[cfg(target_arch = "x86_64")]
 mod gemm;
 #[cfg(target_arch = "x86_64")]
-mod math;
+pub mod math;
 mod portable;
 #[cfg(target_arch = "x86_64")]
 mod scratch;

@@ -11,6 +11,8 @@
 //! run time), the `gemm` crate (portable,
 //! e.g. NEON on ARM), and a scalar reference the others are tested against.
 
+use nsdf::Activation;
+
 mod gemm;
 mod scalar;
 mod simd;
@@ -189,6 +191,48 @@ impl Kernel {
             },
         }
     }
+
+    /// `out[..z.len()] = act(z)` element by element: hidden activations without a fused
+    /// epilogue (sine, leaky ReLU). The x86 backends use the runtime's vectorized activations;
+    /// the others, [`Activation::apply`] (libm's `sinf` made sine units train at a fifth of
+    /// ReLU's rate).
+    pub fn activate(self, act: Activation, z: &[f32], out: &mut [f32]) {
+        let out = &mut out[..z.len()];
+        match self.0 {
+            Backend::Scalar | Backend::Gemm => {
+                out.iter_mut().zip(z).for_each(|(a, &z)| *a = act.apply(z))
+            }
+            // SAFETY: as in `matmul`; `out` is as long as `z`.
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx2 => unsafe {
+                x86::activate_avx2(nsdf::simd::Avx2::new_unchecked(), act, z, out)
+            },
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx512 => unsafe {
+                x86::activate_avx512(nsdf::simd::Avx512::new_unchecked(), act, z, out)
+            },
+        }
+    }
+
+    /// `d[..z.len()] *= act'(z)` element by element: the chain rule through [`Kernel::activate`].
+    pub fn times_derivative(self, act: Activation, z: &[f32], d: &mut [f32]) {
+        let d = &mut d[..z.len()];
+        match self.0 {
+            Backend::Scalar | Backend::Gemm => d
+                .iter_mut()
+                .zip(z)
+                .for_each(|(d, &z)| *d *= act.derivative(z)),
+            // SAFETY: as in `matmul`; `d` is as long as `z`.
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx2 => unsafe {
+                x86::times_derivative_avx2(nsdf::simd::Avx2::new_unchecked(), act, z, d)
+            },
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx512 => unsafe {
+                x86::times_derivative_avx512(nsdf::simd::Avx512::new_unchecked(), act, z, d)
+            },
+        }
+    }
 }
 
 impl std::fmt::Display for Kernel {
@@ -204,6 +248,52 @@ mod tests {
 
     fn random(n: usize, rng: &mut Rng) -> Vec<f32> {
         (0..n).map(|_| rng.uniform(-1.0, 1.0)).collect()
+    }
+
+    /// Every backend's activations and derivatives against [`Activation::apply`] and
+    /// [`Activation::derivative`], over whole vectors, a remainder, and arguments beyond the
+    /// polynomials' range (libm there).
+    #[test]
+    fn activations_agree_with_scalar() {
+        let mut rng = Rng::new(12);
+        let acts = [
+            Activation::Sine(30.0),
+            Activation::Sine(1.0),
+            Activation::LeakyRelu(0.01),
+            Activation::Tanh,
+            Activation::Relu,
+            Activation::Identity,
+        ];
+        for n in [0, 5, 16, 37, 256] {
+            let mut z: Vec<f32> = random(n, &mut rng).iter().map(|v| 2.0 * v).collect();
+            if n > 20 {
+                z[20] = 1e5; // sin(30 · 1e5): past the reduction's limit
+            }
+            let d0 = random(n, &mut rng);
+            for kernel in Kernel::available() {
+                for act in acts {
+                    let mut got = vec![f32::NAN; n + 3];
+                    kernel.activate(act, &z, &mut got);
+                    let mut d = d0.clone();
+                    kernel.times_derivative(act, &z, &mut d);
+                    let scale = match act {
+                        Activation::Sine(w) => w,
+                        _ => 1.0,
+                    };
+                    for i in 0..n {
+                        let (want, dwant) = (act.apply(z[i]), d0[i] * act.derivative(z[i]));
+                        assert!(
+                            (got[i] - want).abs() <= 1e-6 && (d[i] - dwant).abs() <= 1e-6 * scale,
+                            "{kernel} {act:?} at {}: {} {} vs {want} {dwant}",
+                            z[i],
+                            got[i],
+                            d[i]
+                        );
+                    }
+                    assert!(got[n..].iter().all(|v| v.is_nan()), "{kernel} wrote past z");
+                }
+            }
+        }
     }
 
     /// Every backend against the scalar reference, on shapes that exercise the block remainders.

@@ -7,7 +7,11 @@
 //! partial sums over the samples and reduces them to scalars at the end.
 
 use super::Epilogue;
+#[cfg(target_arch = "x86_64")]
+use nsdf::simd::math;
 use nsdf::simd::Simd;
+#[cfg(target_arch = "x86_64")]
+use nsdf::Activation;
 
 const STORE: u8 = 0;
 const RELU: u8 = 1;
@@ -240,5 +244,47 @@ unsafe fn grad_tile<S: Simd, const RO: usize, const RI: usize>(
                 *dw.add((o + r) * k + i + j) = s.reduce_add(a);
             }
         }
+    }
+}
+
+/// `out = act(z)`, element by element; see `Kernel::activate`.
+///
+/// # Safety
+/// `S` usable; `out.len() >= z.len()`.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub(super) unsafe fn activate<S: Simd>(s: S, act: Activation, z: &[f32], out: &mut [f32]) {
+    let (n, l) = (z.len(), S::LANES);
+    let (zp, op) = (z.as_ptr(), out.as_mut_ptr());
+    let mut i = 0;
+    while i + l <= n {
+        s.store(op.add(i), math::apply(s, act, s.load(zp.add(i))));
+        i += l;
+    }
+    if i < n {
+        let v = math::apply(s, act, s.load_partial(zp.add(i), n - i));
+        s.store_partial(op.add(i), v, n - i);
+    }
+}
+
+/// `d *= act'(z)`, element by element; see `Kernel::times_derivative`.
+///
+/// # Safety
+/// `S` usable; `d.len() >= z.len()`.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub(super) unsafe fn times_derivative<S: Simd>(s: S, act: Activation, z: &[f32], d: &mut [f32]) {
+    let (n, l) = (z.len(), S::LANES);
+    let (zp, dp) = (z.as_ptr(), d.as_mut_ptr());
+    let mut i = 0;
+    while i + l <= n {
+        let g = math::apply_with_derivative(s, act, s.load(zp.add(i))).1;
+        s.store(dp.add(i), s.mul(s.load(dp.add(i)), g));
+        i += l;
+    }
+    if i < n {
+        let g = math::apply_with_derivative(s, act, s.load_partial(zp.add(i), n - i)).1;
+        let v = s.mul(s.load_partial(dp.add(i), n - i), g);
+        s.store_partial(dp.add(i), v, n - i);
     }
 }

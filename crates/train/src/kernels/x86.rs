@@ -4,6 +4,8 @@
 
 use nsdf::simd::{Avx2, Avx512};
 
+use nsdf::Activation;
+
 use super::simd;
 use super::Epilogue;
 
@@ -75,4 +77,32 @@ pub(super) unsafe fn weight_grad_avx2(
     c: usize,
 ) {
     simd::weight_grad::<Avx2, 2, 4>(s, dz, x, dw, db, rows, k, c)
+}
+
+/// # Safety
+/// Arguments as `Kernel::activate` asserts.
+#[target_feature(enable = "avx512f,avx2,fma")]
+pub(super) unsafe fn activate_avx512(s: Avx512, act: Activation, z: &[f32], out: &mut [f32]) {
+    simd::activate(s, act, z, out)
+}
+
+/// # Safety
+/// Arguments as `Kernel::times_derivative` asserts.
+#[target_feature(enable = "avx512f,avx2,fma")]
+pub(super) unsafe fn times_derivative_avx512(s: Avx512, act: Activation, z: &[f32], d: &mut [f32]) {
+    simd::times_derivative(s, act, z, d)
+}
+
+/// # Safety
+/// Arguments as `Kernel::activate` asserts.
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn activate_avx2(s: Avx2, act: Activation, z: &[f32], out: &mut [f32]) {
+    simd::activate(s, act, z, out)
+}
+
+/// # Safety
+/// Arguments as `Kernel::times_derivative` asserts.
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn times_derivative_avx2(s: Avx2, act: Activation, z: &[f32], d: &mut [f32]) {
+    simd::times_derivative(s, act, z, d)
 }
