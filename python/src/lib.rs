@@ -698,15 +698,15 @@ fn pack(
     recipe: Option<&str>,
     encoding: Option<&str>,
 ) -> PyResult<PyShape> {
-    let activation: Activation = match activation {
-        Some(a) => a.parse().map_err(PyValueError::new_err)?,
-        None => Activation::Relu,
-    };
+    let activation: Option<Activation> = activation
+        .map(str::parse)
+        .transpose()
+        .map_err(PyValueError::new_err)?;
     let scheme: Scheme = match quant {
         Some(q) => q.parse().map_err(PyValueError::new_err)?,
         None => nsdf_train::TrainConfig::default().scheme,
     };
-    let mut fit = FitConfig::for_activation(activation);
+    let mut fit = FitConfig::for_activation(activation.unwrap_or(Activation::Relu));
     if let Some(r) = recipe {
         fit = fit.with_recipe(r.parse::<Recipe>().map_err(PyValueError::new_err)?);
     }
@@ -747,6 +747,8 @@ fn pack(
         keep_inaccurate,
         budget,
         epochs,
+        activation,
+        default_budget: false,
     }
     .with_default_budget(layers.is_some() || width.is_some() || encoding.is_some());
     let (loaded, input, source) = mesh_arg(py, mesh)?;
@@ -838,9 +840,9 @@ fn event_dict<'py>(py: Python<'py>, e: &Event<'_>) -> PyResult<Option<Bound<'py,
             d.set_item("event", "warning")?;
             d.set_item("message", warning.to_string())?;
         }
-        Event::Retrain { learning_rate, .. } => {
+        Event::Retrain { retry, .. } => {
             d.set_item("event", "warning")?;
-            d.set_item("message", packing::retrain_message(*learning_rate))?;
+            d.set_item("message", packing::retrain_message(*retry))?;
         }
         Event::Start { .. } => return Ok(None),
     }

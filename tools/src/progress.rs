@@ -114,13 +114,10 @@ impl Bar {
             Event::Warning { input, warning } => {
                 self.warn(&format!("{}: {warning}", input.display()))
             }
-            Event::Retrain {
-                input,
-                learning_rate,
-            } => self.warn(&format!(
+            Event::Retrain { input, retry } => self.warn(&format!(
                 "{}: {}",
                 input.display(),
-                nsdf_train::pack::retrain_message(learning_rate)
+                nsdf_train::pack::retrain_message(retry)
             )),
         }
         if self.cancelled() {

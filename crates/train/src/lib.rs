@@ -325,16 +325,22 @@ impl FitConfig {
     /// to a constant output (sign near the surface 0.51); in 8 epochs 1e-4 reaches F1 near
     /// 0.923, 3e-4 0.940.
     pub fn for_activation(a: Activation) -> FitConfig {
-        let mut config = FitConfig::default();
-        config.arch.activation = a;
-        config.init = Init::for_activation(a);
+        FitConfig::default().with_activation(a)
+    }
+
+    /// These settings with hidden activation `a` and its initialisation and learning rate
+    /// ([`FitConfig::for_activation`]).
+    pub fn with_activation(mut self, a: Activation) -> FitConfig {
+        self.arch.activation = a;
+        self.init = Init::for_activation(a);
+        self.train.learning_rate = TrainConfig::default().learning_rate;
         if let Activation::Sine(_) = a {
             // Hard examples stay: without them a sine network misses what it finds hardest
             // (spot, 6×35 int8h, 40 epochs, surface mean / max |f|: 0.00041 / 0.0104 without,
             // 0.00025 / 0.0048 with; ReLU 0.00056 / 0.0049).
-            config.train.learning_rate = 3e-4;
+            self.train.learning_rate = 3e-4;
         }
-        config
+        self
     }
 }
 

@@ -176,6 +176,8 @@ mod tests {
             keep_inaccurate: false,
             budget: None,
             epochs: None,
+            activation: None,
+            default_budget: false,
         }
     }
 

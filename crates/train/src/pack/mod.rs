@@ -23,7 +23,7 @@ use crate::target::SHAPE_RADIUS;
 use crate::{
     self as train, Accuracy, CloudTarget, FitConfig, MeshTarget, Phase, Probe, Recipe, Target,
 };
-use nsdf::{Shape, Transform};
+use nsdf::{Activation, Shape, Transform};
 use nsdf_mesh;
 use nsdf_mesh::{MeshError, Warning};
 
@@ -44,6 +44,12 @@ pub struct Options {
     /// Epochs asked for (`--epochs`). `fit` holds them already; under a budget they replace
     /// the chosen architecture's own ([`BUDGET_EPOCHS`] for a network, a hash grid's 3).
     pub epochs: Option<usize>,
+    /// Hidden units asked for (`--activation`). `fit` holds them already; where none were
+    /// asked for and a budget chooses a network for a mesh, it has [`BUDGET_ACTIVATION`].
+    pub activation: Option<Activation>,
+    /// `budget` is [`DEFAULT_BUDGET`], not asked for ([`Options::with_default_budget`]): the
+    /// network trains for the default pack's time, not for [`BUDGET_EPOCHS`].
+    pub default_budget: bool,
 }
 
 /// Wall time of each phase.
@@ -99,17 +105,31 @@ pub enum Event<'a> {
         input: &'a Path,
         warning: &'a Warning,
     },
-    /// The network trained to no surface and is trained again at `learning_rate`
-    /// ([`retry_learning_rate`]; [`retrain_message`] says so).
-    Retrain { input: &'a Path, learning_rate: f32 },
+    /// The network is unusable and is trained again ([`retrain_message`] says how and why).
+    Retrain { input: &'a Path, retry: Retry },
+}
+
+/// How an unusable network is trained again, once each.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Retry {
+    /// It trained to no surface: again at this learning rate ([`retry_learning_rate`]).
+    LearningRate(f32),
+    /// Its sine units were nsdf's choice ([`BUDGET_ACTIVATION`]) and it would be refused: again
+    /// with ReLU units, the choice before them.
+    Relu,
 }
 
 /// What the command line and Python say on [`Event::Retrain`].
-pub fn retrain_message(learning_rate: f32) -> String {
-    format!(
-        "the network trained to no surface; training again at half the learning rate \
-         ({learning_rate})"
-    )
+pub fn retrain_message(retry: Retry) -> String {
+    match retry {
+        Retry::LearningRate(rate) => format!(
+            "the network trained to no surface; training again at half the learning rate \
+             ({rate})"
+        ),
+        Retry::Relu => "the sine network is not a usable distance field (see its figures \
+                        below if ReLU units fail too); training again with ReLU units"
+            .into(),
+    }
 }
 
 /// The progress callback of [`pack_file`] and [`batch::run`].
@@ -180,13 +200,31 @@ pub const BUDGET_EPOCHS: usize = 150;
 /// 0.00053).
 pub const DEFAULT_BUDGET: usize = 8 * 1024;
 
+/// Hidden units of a network that a budget chooses for a mesh (Davies' recipe, no input
+/// encoding) when none are asked for: sine units (ω0 30, [`FitConfig::with_activation`]).
+/// At 8 kB (150 epochs, `benches/rd_sweep.sh`, Chamfer L1 / Hausdorff per R, ReLU → sine):
+/// armadillo 0.00123 / 0.0417 → 0.00091 / 0.0084, boot 0.00157 / 0.0287 → 0.00125 / 0.0235,
+/// bunny_hr 0.00096 / 0.0076 → 0.00068 / 0.0066, scorpion 0.00116 / 0.0150 → 0.00092 /
+/// 0.0138, skull 0.00074 / 0.0168 → 0.00059 / 0.0213, spot 0.00039 / 0.0062 → 0.00028 /
+/// 0.0068; normals 1.3–1.9× closer. The cost: the field in the bounding cube is about twice as
+/// far off (mean |f − d| 0.0049–0.0084 → 0.0104–0.0158 R), batch evaluation is 0.68× as fast
+/// (bunny_hr, one AVX-512 thread), meshing 1.5× slower (block bounds are looser).
+pub const BUDGET_ACTIVATION: Activation = Activation::Sine(30.0);
+
+/// Epochs of the default pack's sine network: sine units train at about 0.76× ReLU's rate, and
+/// 45 epochs keep the default pack's time (bunny_hr, 2 busy cores: ReLU 60 epochs 34.2 s, sine
+/// 60 epochs 44.7 s), still ahead of ReLU's 60 (Chamfer L1 / R, 8,160 bytes: bunny_hr 0.00102
+/// → 0.00084 at 7,776 bytes, spot 0.00049 → 0.00029; 60 sine epochs 0.00076, 0.00023).
+pub const DEFAULT_SINE_EPOCHS: usize = 45;
+
 impl Options {
     /// These options with [`DEFAULT_BUDGET`] where no budget is set and `architecture_given`
-    /// is false, keeping `fit`'s epochs (not [`BUDGET_EPOCHS`]) unless epochs were asked for.
+    /// is false, keeping `fit`'s epochs (not [`BUDGET_EPOCHS`]; [`DEFAULT_SINE_EPOCHS`] for
+    /// sine units) unless epochs were asked for.
     pub fn with_default_budget(mut self, architecture_given: bool) -> Options {
         if self.budget.is_none() && !architecture_given {
             self.budget = Some(DEFAULT_BUDGET);
-            self.epochs.get_or_insert(self.fit.train.epochs);
+            self.default_budget = true;
         }
         self
     }
@@ -354,7 +392,7 @@ pub fn pack_mesh(
     loaded: nsdf_mesh::Loaded,
     input: &Path,
     source: &[u8],
-    opts: &Options,
+    opts_in: &Options,
     events: &mut Events<'_>,
 ) -> Result<(Vec<u8>, Packed), PackError> {
     let mut timings = Timings::default();
@@ -369,8 +407,8 @@ pub fn pack_mesh(
     let warnings = loaded.warnings;
     let triangles = loaded.mesh.triangles.len();
     let opts = &Options {
-        fit: budgeted(opts, input, source, triangles)?,
-        ..opts.clone()
+        fit: budgeted(opts_in, input, source, triangles)?,
+        ..opts_in.clone()
     };
     let (lo, hi) = loaded.mesh.bounds();
     let target = MeshTarget::new(loaded.mesh);
@@ -393,6 +431,15 @@ pub fn pack_mesh(
         bytes: source,
         triangles,
     };
+    // Sine units nsdf chose fall back to ReLU units where they give an unusable network.
+    let chosen_sine = opts_in.activation.is_none() && opts.fit.arch.activation == BUDGET_ACTIVATION;
+    let mut relu = match chosen_sine && !opts.keep_inaccurate {
+        true => Some(Options {
+            fit: budgeted(&relu_units(opts_in), input, source, triangles)?,
+            ..opts_in.clone()
+        }),
+        false => None,
+    };
     let mut opts = opts.clone();
     let mut retried = false;
     let (mut model, accuracy, gradient_bound, started) = loop {
@@ -406,29 +453,27 @@ pub fn pack_mesh(
             &mut timings,
         )?;
         let (accuracy, gradient_bound) = verify(&shape, &target, &opts);
-        match retry_learning_rate(&accuracy, &opts) {
-            Some(learning_rate) if !retried => {
+        let retry = match (
+            relu.take_if(|_| unusable(&accuracy)),
+            retry_learning_rate(&accuracy, &opts),
+        ) {
+            (Some(relu), _) => {
+                opts = relu;
+                Retry::Relu
+            }
+            (None, Some(learning_rate)) if !retried => {
                 retried = true;
                 opts.fit.train.learning_rate = learning_rate;
-                let retrain = Event::Retrain {
-                    input,
-                    learning_rate,
-                };
-                if events(retrain).is_break() {
-                    return Err(PackError::Cancelled);
-                }
+                Retry::LearningRate(learning_rate)
             }
             _ => break (model, accuracy, gradient_bound, started),
+        };
+        if events(Event::Retrain { input, retry }).is_break() {
+            return Err(PackError::Cancelled);
         }
     };
     let opts = &opts;
-    if !opts.keep_inaccurate
-        && (accuracy.sign_near.is_nan()
-            || accuracy.sign_near < MIN_SIGN_AGREEMENT
-            || accuracy.f1_near.is_nan()
-            || accuracy.f1_near < MIN_F1_NEAR
-            || accuracy.surface_far.is_some_and(|f| f > MAX_STRAY_SURFACE))
-    {
+    if !opts.keep_inaccurate && unusable(&accuracy) {
         return Err(PackError::Inaccurate {
             input: input.to_path_buf(),
             accuracy: Box::new(accuracy),
@@ -461,6 +506,26 @@ pub fn pack_mesh(
 pub fn retry_learning_rate(accuracy: &Accuracy, opts: &Options) -> Option<f32> {
     let no_surface = accuracy.f1_near.is_nan() || accuracy.f1_near < MIN_F1_NEAR;
     (no_surface && may_retry(opts)).then_some(0.5 * opts.fit.train.learning_rate)
+}
+
+/// Whether a network would be refused (without `keep_inaccurate`): its sign near the surface
+/// no better than [`MIN_SIGN_AGREEMENT`], no surface ([`MIN_F1_NEAR`]) or surface in empty space
+/// ([`MAX_STRAY_SURFACE`]).
+fn unusable(a: &Accuracy) -> bool {
+    a.sign_near.is_nan()
+        || a.sign_near < MIN_SIGN_AGREEMENT
+        || a.f1_near.is_nan()
+        || a.f1_near < MIN_F1_NEAR
+        || a.surface_far.is_some_and(|f| f > MAX_STRAY_SURFACE)
+}
+
+/// `opts` asking for ReLU units (the fallback from [`BUDGET_ACTIVATION`]).
+fn relu_units(opts: &Options) -> Options {
+    Options {
+        fit: opts.fit.clone().with_activation(Activation::Relu),
+        activation: Some(Activation::Relu),
+        ..opts.clone()
+    }
 }
 
 /// Whether a network with no surface is trained again: Davies' recipe only (the others' rates
@@ -681,6 +746,33 @@ fn budgeted(
     let Some(budget) = opts.budget else {
         return Ok(opts.fit.clone());
     };
+    let chosen = budget_rung(opts, budget, input, source, triangles)?;
+    let units_free = opts.activation.is_none()
+        && opts.fit.recipe == Recipe::Davies
+        && opts.fit.arch.encoding == nsdf::Encoding::None;
+    if !units_free || chosen.arch.grid.is_some() {
+        return Ok(chosen);
+    }
+    // A network: again with sine units, whose longer metadata may take a unit of width.
+    let mut sine = Options {
+        fit: opts.fit.clone().with_activation(BUDGET_ACTIVATION),
+        activation: Some(BUDGET_ACTIVATION),
+        ..opts.clone()
+    };
+    if opts.default_budget {
+        sine.fit.train.epochs = DEFAULT_SINE_EPOCHS;
+    }
+    budget_rung(&sine, budget, input, source, triangles).or(Ok(chosen))
+}
+
+/// The fit of the largest rung of `opts`'s ladder whose file fits in `budget`.
+fn budget_rung(
+    opts: &Options,
+    budget: usize,
+    input: &Path,
+    source: &[u8],
+    triangles: usize,
+) -> Result<FitConfig, PackError> {
     let arch = opts.fit.arch;
     let grids = opts.fit.recipe == Recipe::Davies
         && arch.activation == nsdf::Activation::Relu
@@ -734,7 +826,9 @@ fn rung(opts: &Options, arch: crate::Arch) -> FitConfig {
         None => {
             let mut fit = opts.fit.clone();
             fit.arch = arch;
-            fit.train.epochs = BUDGET_EPOCHS;
+            if !opts.default_budget {
+                fit.train.epochs = BUDGET_EPOCHS;
+            }
             fit
         }
     };
@@ -872,24 +966,65 @@ mod tests {
             keep_inaccurate: false,
             budget,
             epochs,
+            activation: None,
+            default_budget: false,
         }
     }
 
     #[test]
     fn the_default_budget_applies_only_where_nothing_chose_the_network() {
-        // Nothing given: 8 KiB, at the recipe's own epochs rather than a budget's 150.
+        // Nothing given: 8 KiB, marked as the default (the default pack's epochs).
         let o = options(None, None).with_default_budget(false);
-        assert_eq!(o.budget, Some(DEFAULT_BUDGET));
-        assert_eq!(o.epochs, Some(FitConfig::default().train.epochs));
+        assert_eq!((o.budget, o.default_budget), (Some(DEFAULT_BUDGET), true));
         // Epochs asked for stay.
         let o = options(None, Some(7)).with_default_budget(false);
         assert_eq!((o.budget, o.epochs), (Some(DEFAULT_BUDGET), Some(7)));
         // Layers, width or an encoding given: no budget.
         let o = options(None, None).with_default_budget(true);
-        assert_eq!((o.budget, o.epochs), (None, None));
+        assert_eq!((o.budget, o.default_budget), (None, false));
         // A budget given is kept, with its own epochs.
         let o = options(Some(16 << 10), None).with_default_budget(false);
-        assert_eq!((o.budget, o.epochs), (Some(16 << 10), None));
+        assert_eq!((o.budget, o.default_budget), (Some(16 << 10), false));
+    }
+
+    #[test]
+    fn a_budget_chooses_sine_units_unless_units_were_asked_for() {
+        let (input, source) = (Path::new("m.obj"), &b"v 0 0 0\n"[..]);
+        let fit = |o: &Options| budgeted(o, input, source, 12).unwrap();
+        let units = |f: &FitConfig| (f.arch.activation, f.train.epochs, f.train.learning_rate);
+        let sine_lr = FitConfig::for_activation(BUDGET_ACTIVATION)
+            .train
+            .learning_rate;
+        let relu_lr = FitConfig::default().train.learning_rate;
+        // `--budget 8k`: sine units for a budget's epochs, at their own learning rate.
+        let asked = options(Some(8 << 10), None);
+        let f = fit(&asked);
+        assert_eq!(units(&f), (BUDGET_ACTIVATION, BUDGET_EPOCHS, sine_lr));
+        assert!(f.arch.layers == 6 && f.arch.width > 32, "{:?}", f.arch);
+        // The default pack: sine units for the default pack's time.
+        let default = options(None, None).with_default_budget(false);
+        assert_eq!(
+            units(&fit(&default)),
+            (BUDGET_ACTIVATION, DEFAULT_SINE_EPOCHS, sine_lr)
+        );
+        // Units asked for are kept (ReLU at the recipe's own epochs in the default pack).
+        let relu = |o: &Options| Options {
+            activation: Some(Activation::Relu),
+            ..o.clone()
+        };
+        assert_eq!(
+            units(&fit(&relu(&asked))),
+            (Activation::Relu, BUDGET_EPOCHS, relu_lr)
+        );
+        let epochs = FitConfig::default().train.epochs;
+        assert_eq!(
+            units(&fit(&relu(&default))),
+            (Activation::Relu, epochs, relu_lr)
+        );
+        // Another recipe (a point cloud's sal) keeps its ReLU units.
+        let mut sal = asked.clone();
+        sal.fit = sal.fit.with_recipe(Recipe::Sal);
+        assert_eq!(fit(&sal).arch.activation, Activation::Relu);
     }
 
     #[test]
