@@ -79,9 +79,10 @@ pub struct Args {
     pub width: Option<u16>,
     /// Hidden activation: relu, tanh, leaky-relu[:ALPHA] (default 0.01), sine[:OMEGA0] (default
     /// 30). [default: sine where a budget (--budget, or the default 8k) chooses a network for a
-    /// mesh with the davies recipe: 20-29% lower Chamfer distance than relu at 8k on the shared
-    /// meshes, normals 1.3-1.9x closer, the field far from the surface about twice as far off;
-    /// relu otherwise]
+    /// mesh with the davies recipe: 20-32% lower Chamfer distance than relu at 8k and 16k on
+    /// the organic shared meshes, normals 1.3-1.9x closer, the field far from the surface about
+    /// twice as far off; at 16k relu measured better on three CAD meshes (fandisk, torus,
+    /// wingnut); relu otherwise]
     #[arg(long)]
     pub activation: Option<Activation>,
     /// Training recipe: davies (L1 on the mesh's signed distances; the default for meshes),

@@ -206,7 +206,10 @@ pub const DEFAULT_BUDGET: usize = 8 * 1024;
 /// armadillo 0.00123 / 0.0417 → 0.00091 / 0.0084, boot 0.00157 / 0.0287 → 0.00125 / 0.0235,
 /// bunny_hr 0.00096 / 0.0076 → 0.00068 / 0.0066, scorpion 0.00116 / 0.0150 → 0.00092 /
 /// 0.0138, skull 0.00074 / 0.0168 → 0.00059 / 0.0213, spot 0.00039 / 0.0062 → 0.00028 /
-/// 0.0068; normals 1.3–1.9× closer. The cost: the field in the bounding cube is about twice as
+/// 0.0068; normals 1.3–1.9× closer. At 16 kB Chamfer falls 22–32% on the same six (armadillo
+/// 0.00074 → 0.00054, spot 0.00031 → 0.00024), but rises on three CAD meshes (fandisk 0.00021
+/// → 0.00049, 0.00025 with seed 1; torus 0.00025 → 0.00055; wingnut 0.00023 → 0.00028): wide
+/// sine networks vary more between runs there. The cost: the field in the bounding cube is about twice as
 /// far off (mean |f − d| 0.0049–0.0084 → 0.0104–0.0158 R), batch evaluation is 0.68× as fast
 /// (bunny_hr, one AVX-512 thread), meshing 1.5× slower (block bounds are looser).
 pub const BUDGET_ACTIVATION: Activation = Activation::Sine(30.0);
