@@ -216,8 +216,9 @@ pub const BUDGET_ACTIVATION: Activation = Activation::Sine(30.0);
 
 /// Epochs of the default pack's sine network: sine units train at about 0.76× ReLU's rate, and
 /// 45 epochs keep the default pack's time (bunny_hr, 2 busy cores: ReLU 60 epochs 34.2 s, sine
-/// 60 epochs 44.7 s; idle, sine 45 epochs 17.7 and 16.9 s, ReLU 60 19.3 and 19.3 s), still ahead of ReLU's 60 (Chamfer L1 / R, 8,160 bytes: bunny_hr 0.00102
-/// → 0.00084 at 7,776 bytes, spot 0.00049 → 0.00029; 60 sine epochs 0.00076, 0.00023).
+/// 60 epochs 44.7 s; idle, alternating: sine 45 epochs 17.7 and 16.9 s, ReLU 60 19.3 and
+/// 19.3 s), still ahead of ReLU's 60 (Chamfer L1 / R, 8,160 bytes: bunny_hr 0.00102 → 0.00084
+/// at 7,776 bytes, spot 0.00049 → 0.00029; 60 sine epochs 0.00076, 0.00023).
 pub const DEFAULT_SINE_EPOCHS: usize = 45;
 
 impl Options {
