@@ -126,9 +126,9 @@ pub fn retrain_message(retry: Retry) -> String {
             "the network trained to no surface; training again at half the learning rate \
              ({rate})"
         ),
-        Retry::Relu => "the sine network is not a usable distance field (see its figures \
-                        below if ReLU units fail too); training again with ReLU units"
-            .into(),
+        Retry::Relu => {
+            "the sine network is not a usable distance field; training again with ReLU units".into()
+        }
     }
 }
 
@@ -437,12 +437,13 @@ pub fn pack_mesh(
     };
     // Sine units nsdf chose fall back to ReLU units where they give an unusable network.
     let chosen_sine = opts_in.activation.is_none() && opts.fit.arch.activation == BUDGET_ACTIVATION;
-    let mut relu = match chosen_sine && !opts.keep_inaccurate {
-        true => Some(Options {
+    let mut relu = if chosen_sine && !opts.keep_inaccurate {
+        Some(Options {
             fit: budgeted(&relu_units(opts_in), input, source, triangles)?,
             ..opts_in.clone()
-        }),
-        false => None,
+        })
+    } else {
+        None
     };
     let mut opts = opts.clone();
     let mut retried = false;
