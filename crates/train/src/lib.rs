@@ -110,6 +110,19 @@
 //! ideal code length of the int8h weights under an adaptive binary model (LZMA's, one 8-bit tree
 //! per file, shift 5) is 5.9–7.3% below their bytes (armadillo 8k 6,265 → 5,869; 16k 13,728 →
 //! 12,725; spot 8k 6,265 → 5,896), and the row above shows what those bytes buy.
+//!
+//! Sine units, kept where a budget chooses the network (`pack::BUDGET_ACTIVATION` has the
+//! equal-bytes numbers). Around them, one change per row, none kept: `train_bench fit --mesh
+//! spot.obj --layers 6 --width 35 --quant int8h --epochs 40 --seconds 0 --activation sine`,
+//! surface mean |f| / mean |f − d| uniform in the cube (the same command moved the first by 30%
+//! between two builds), and `--budget 8k` packs (Chamfer L1 / box error per R):
+//!
+//! | change from sine, ω0 30, lr 3e-4, 10% uniform samples | result |
+//! |--------------------------------------------------------|--------|
+//! | lr 1e-3 / 1e-4 | no surface / 0.00039 / 0.0236, against 0.00034 / 0.0165 |
+//! | ω0 15 | 0.00027 / 0.0126, against ω0 30's 0.00025 / 0.0166 in that build |
+//! | 20% uniform samples (fractions 0.45, 0.35), `--budget 8k` | spot 0.00028 / 0.0109 → 0.00039 / 0.0080, bunny_hr 0.00068 / 0.0124 → 0.00071 / 0.0081, armadillo 0.00091 / 0.0152 → 0.00101 / 0.0111 |
+//! | lr 1e-4, torus 6×52, 60 epochs | 0.00048 / 0.0039, against 0.00039 / 0.0038 |
 
 pub mod adam;
 pub mod analytic;
