@@ -123,6 +123,7 @@
 //! | ω0 15 | 0.00027 / 0.0126, against ω0 30's 0.00025 / 0.0166 in that build |
 //! | 20% uniform samples (fractions 0.45, 0.35), `--budget 8k` | spot 0.00028 / 0.0109 → 0.00039 / 0.0080, bunny_hr 0.00068 / 0.0124 → 0.00071 / 0.0081, armadillo 0.00091 / 0.0152 → 0.00101 / 0.0111 |
 //! | lr 1e-4, torus 6×52, 60 epochs | 0.00048 / 0.0039, against 0.00039 / 0.0038 |
+//! | quantization-aware over the last 30%, not 10% | stored (int8h) surface mean at 40 epochs, seeds 0–2: 0.00034, 0.00027, 0.00027 → 0.00029, 0.00026, 0.00024 (f32 0.00019–0.00020 → 0.00021–0.00022); but as `--budget 8k` packs (150 epochs) Chamfer 6–9% higher on all six organic meshes (spot 0.00028 → 0.00029, bunny_hr 0.00068 → 0.00074) |
 
 pub mod adam;
 pub mod analytic;
