@@ -169,9 +169,6 @@ struct FitArgs {
     /// follows it unless --init is given.
     #[arg(long)]
     activation: Option<nsdf::Activation>,
-    /// Output activation (default tanh, as Davies et al.; identity for a linear output).
-    #[arg(long)]
-    output: Option<nsdf::Activation>,
     #[arg(long, default_value_t = 2)]
     threads: usize,
     #[arg(long, default_value_t = 0)]
@@ -394,9 +391,6 @@ fn run_fit(a: &FitArgs) {
     }
     if let Some(w) = a.width {
         config.arch.width = w;
-    }
-    if let Some(out) = a.output {
-        config.arch.output = out;
     }
     if let Some(act) = a.activation {
         let defaults = FitConfig::for_activation(act);

@@ -53,10 +53,10 @@ pub struct Args {
     /// largest of the ladder 4x16, 4x32, 6x32, 6x48, 6x64, 8x64, then hash grids of 2^12,
     /// 2^13 and 2^14 entries a level (260k, 504k, 961k; format 1.2) whose file (metadata included)
     /// fits (rungs chosen by measurement, see crates/train/src/lib.rs). A network is then
-    /// widened while its file fits (up to 64 units; 8k gives 6x35, 16k 6x52). Replaces --layers
-    /// and --width. A network has sine units unless --activation says otherwise (see
-    /// --activation) and trains 150 epochs (about 3x the time of a default pack), grids 3,
-    /// unless --epochs says otherwise. Grids join the ladder for the davies recipe with relu
+    /// widened while its file fits (up to 64 units; 8k gives 6x34 or 6x35 as the mesh's
+    /// metadata allows, 16k 6x52). Replaces --layers and --width. A network has sine units
+    /// unless --activation says otherwise (see --activation) and trains 150 epochs (about 3x
+    /// the time of a default pack), grids 3, unless --epochs says otherwise. Grids join the ladder for the davies recipe with relu
     /// units only. Without --budget, --layers, --width or --encoding, the file fits in 8k,
     /// trained for the default pack's time (sine units 45 epochs, relu 60).
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes, conflicts_with_all = ["layers", "width"])]

@@ -247,7 +247,9 @@ unsafe fn grad_tile<S: Simd, const RO: usize, const RI: usize>(
     }
 }
 
-/// `out = act(z)`, element by element; see `Kernel::activate`.
+/// `out = act(z)`, element by element; see `Kernel::activate`. This and [`times_derivative`]
+/// spell out the same loop: written once with a closure, it ran 8× slower (a closure does not
+/// inherit its caller's `target_feature`, so the vector math inside it is not inlined).
 ///
 /// # Safety
 /// `S` usable; `out.len() >= z.len()`.

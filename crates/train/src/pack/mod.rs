@@ -209,9 +209,10 @@ pub const DEFAULT_BUDGET: usize = 8 * 1024;
 /// 0.0068; normals 1.3–1.9× closer. At 16 kB Chamfer falls 22–32% on the same six (armadillo
 /// 0.00074 → 0.00054, spot 0.00031 → 0.00024), but rises on three CAD meshes (fandisk 0.00021
 /// → 0.00049, 0.00025 with seed 1; torus 0.00025 → 0.00055; wingnut 0.00023 → 0.00028): wide
-/// sine networks vary more between runs there. The cost: the field in the bounding cube is about twice as
-/// far off (mean |f − d| 0.0049–0.0084 → 0.0104–0.0158 R), batch evaluation is 0.68× as fast
-/// (bunny_hr, one AVX-512 thread), meshing 1.5× slower (block bounds are looser).
+/// sine networks vary more between runs there. The cost: the field in the bounding cube is
+/// about twice as far off (mean |f − d| 0.0049–0.0084 → 0.0104–0.0158 R), batch evaluation is
+/// 0.68× as fast (bunny_hr, one AVX-512 thread), meshing 1.7× slower (block bounds are looser:
+/// `nsdf mesh -r 256`, 0.50–0.54 s against 0.88–0.89 s).
 pub const BUDGET_ACTIVATION: Activation = Activation::Sine(30.0);
 
 /// Epochs of the default pack's sine network: sine units train at about 0.76× ReLU's rate, and
@@ -437,14 +438,7 @@ pub fn pack_mesh(
     };
     // Sine units nsdf chose fall back to ReLU units where they give an unusable network.
     let chosen_sine = opts_in.activation.is_none() && opts.fit.arch.activation == BUDGET_ACTIVATION;
-    let mut relu = if chosen_sine && !opts.keep_inaccurate {
-        Some(Options {
-            fit: budgeted(&relu_units(opts_in), input, source, triangles)?,
-            ..opts_in.clone()
-        })
-    } else {
-        None
-    };
+    let mut relu = (chosen_sine && !opts.keep_inaccurate).then(|| relu_units(opts_in));
     let mut opts = opts.clone();
     let mut retried = false;
     let (mut model, accuracy, gradient_bound, started) = loop {
@@ -463,7 +457,10 @@ pub fn pack_mesh(
             retry_learning_rate(&accuracy, &opts),
         ) {
             (Some(relu), _) => {
-                opts = relu;
+                opts = Options {
+                    fit: budgeted(&relu, input, source, triangles)?,
+                    ..relu
+                };
                 Retry::Relu
             }
             (None, Some(learning_rate)) if !retried => {
