@@ -15,7 +15,8 @@
 # --budget); the network's curve is what `nsdf pack` gives today at each size, not a tuned
 # optimum. The fixed variants are int8h (format 1.3, what pack writes) and one f16; --budget 8k
 # and 16k (int8h 6x35 and 6x52) fill the 8 kB and 16 kB marks of the fidelity issue. The
-# network's surface is marching cubes at 256³.
+# network's surface figures measure its zero set, found by marching cubes at 256³ (the mesh
+# itself is reported too: net_mesh_chamfer_l1, net_mesh_hausdorff).
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 out="${1:?usage: benches/rd_sweep.sh OUT [MESH...]}"

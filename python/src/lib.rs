@@ -414,7 +414,8 @@ impl PyShape {
 
     /// Measures the shape against a mesh file, as `nsdf compare --json` does for the network
     /// (field accuracy near the surface and in the box, normals, Chamfer and Hausdorff of the
-    /// meshed surface); a dict of `nsdf compare`'s `net_*` keys without the prefix.
+    /// zero set, and `mesh_*` of the marching-cubes mesh that found it); a dict of
+    /// `nsdf compare`'s `net_*` keys without the prefix.
     #[pyo3(signature = (mesh, resolution = 128, samples = 100_000, seed = 0))]
     fn compare<'py>(
         &self,

@@ -42,7 +42,8 @@ pub struct Args {
     /// Print CSV (a header line, then one line per mesh).
     #[arg(long)]
     pub csv: bool,
-    /// Marching-cubes cells along the bounding cube's side for the network's mesh.
+    /// Marching-cubes cells along the bounding cube's side for the network's mesh (which finds
+    /// the zero set that the surface figures measure, and is measured itself as "MC mesh").
     #[arg(short, long, default_value_t = 128, value_parser = clap::value_parser!(u32).range(2..=1024))]
     pub resolution: u32,
     /// Points per sample set (surface, near, uniform, and each side of Chamfer).
@@ -87,6 +88,8 @@ const LABELS: [&str; METRIC_KEYS.len()] = [
     "Hausdorff, world",
     "normal consistency",
     "triangles",
+    "Chamfer L1 / R, MC mesh",
+    "Hausdorff / R, MC mesh",
 ];
 
 pub fn run(args: Args) -> CmdResult {
@@ -269,6 +272,7 @@ fn compare_one(mesh_path: &Path, nsdf_path: &Path, args: &Args) -> Result<Row, F
                     bytes: Some(g.bytes),
                     acc: Some(field_accuracy(&r, |p, o| g.distances(p, o))),
                     dist: None,
+                    mesh: None,
                     normals: Some(normal_error(&r, |p, out| {
                         for (o, p) in out.iter_mut().zip(p) {
                             *o = g.gradient(*p);
@@ -426,7 +430,15 @@ fn single_table(row: &Row) -> String {
             num(get(row, &format!("grid{bits}_samples")))
         );
     }
-    let _ = writeln!(s, "network mesh: marching cubes at {}³ over the bounding cube (centre ± R/0.9); {} samples per set, seed {}\n", num(g("resolution")), num(g("samples")), num(g("seed")));
+    let _ = writeln!(
+        s,
+        "network surface: its zero set, found by marching cubes at {}³ over the bounding cube \
+         (centre ± R/0.9) and reached by Newton steps; \"MC mesh\": that mesh itself. {} \
+         samples per set, seed {}\n",
+        num(g("resolution")),
+        num(g("samples")),
+        num(g("seed"))
+    );
     let sides = sides();
     let mut header = format!("  {:<30}", "metric");
     for (_, heading) in &sides {

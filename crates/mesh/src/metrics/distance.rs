@@ -126,14 +126,14 @@ pub fn compare_meshes(
         missed: a.max,
         extra: b.max,
         normal_consistency: 0.5 * (mean(a.normal, &a) + mean(b.normal, &b)),
-        emd: earth_movers(
-            &gt_samples.points,
-            &rec_samples.points,
-            EMD_SAMPLES,
-            extent(&gt_samples.points),
-        )
-        .unwrap_or(f64::NAN),
+        emd: earth_movers_between(&gt_samples.points, &rec_samples.points),
     }
+}
+
+/// Earth Mover's distance between two surfaces' samples ([`EMD_SAMPLES`] of each, weighted by
+/// the reference's extent); NaN where it cannot be measured.
+pub fn earth_movers_between(reference: &[[f32; 3]], other: &[[f32; 3]]) -> f64 {
+    earth_movers(reference, other, EMD_SAMPLES, extent(reference)).unwrap_or(f64::NAN)
 }
 
 /// The diagonal of the points' bounding box (the EMD weights' scale).

@@ -23,6 +23,7 @@ pub mod emd;
 pub mod grid;
 pub mod occupancy;
 pub mod sizes;
+pub mod zero_set;
 
 pub use distance::{compare_meshes, MeshDistance};
 pub use occupancy::{occupancy, Occupancy};
@@ -291,13 +292,18 @@ mod tests {
 pub struct Measured {
     pub bytes: Option<u64>,
     pub acc: Option<FieldAccuracy>,
+    /// The surface against the reference: a mesh's triangles, a field's zero set
+    /// ([`zero_set`]).
     pub dist: Option<MeshDistance>,
+    /// A field's marching-cubes mesh against the reference: what `nsdf mesh` writes at the
+    /// measured resolution (the mesher's error included).
+    pub mesh: Option<MeshDistance>,
     pub normals: Option<f64>,
     pub triangles: Option<usize>,
 }
 
 /// The figures of [`Measured::values`], in report order (`nsdf compare`'s columns).
-pub const METRIC_KEYS: [&str; 23] = [
+pub const METRIC_KEYS: [&str; 25] = [
     "bytes",
     "surface_mean",
     "surface_max",
@@ -321,14 +327,17 @@ pub const METRIC_KEYS: [&str; 23] = [
     "hausdorff_world",
     "normal_consistency",
     "triangles",
+    "mesh_chamfer_l1",
+    "mesh_hausdorff",
 ];
 
 impl Measured {
     /// Every figure under its [`METRIC_KEYS`] name; `r` is the reference's radius (canonical
     /// units divide by it).
-    pub fn values(&self, r: f64) -> [(&'static str, Option<f64>); 23] {
+    pub fn values(&self, r: f64) -> [(&'static str, Option<f64>); 25] {
         let (acc, dist) = (self.acc, self.dist);
         let canon = dist.map(|d| d.canonical(r));
+        let mesh = self.mesh.map(|d| d.canonical(r));
         METRIC_KEYS.map(|key| {
             let v = match key {
                 "bytes" => self.bytes.map(|b| b as f64),
@@ -354,6 +363,8 @@ impl Measured {
                 "hausdorff_world" => dist.map(|d| d.hausdorff),
                 "normal_consistency" => dist.map(|d| d.normal_consistency),
                 "triangles" => self.triangles.map(|t| t as f64),
+                "mesh_chamfer_l1" => mesh.map(|d| d.chamfer_l1),
+                "mesh_hausdorff" => mesh.map(|d| d.hausdorff),
                 _ => None,
             };
             (key, v)
@@ -377,14 +388,16 @@ pub fn measure_mesh(mesh: &Mesh, reference: &Reference, seed: u64) -> Measured {
             reference.samples,
             seed,
         )),
+        mesh: None,
         normals: None,
         triangles: Some(mesh.triangles.len()),
     }
 }
 
 /// The network's side of `nsdf compare`: the field on the reference's point sets, its normals,
-/// and its marching-cubes surface (`resolution` cells along the bounding cube's side) against
-/// the reference mesh. `bytes` is left for the caller (the file's size).
+/// and its surface against the reference mesh, twice: the zero set itself ([`zero_set`]), and
+/// the marching-cubes mesh it was found with (`resolution` cells along the bounding cube's
+/// side). `bytes` is left for the caller (the file's size).
 pub fn measure_shape(
     shape: &nsdf::Shape,
     reference: &Reference,
@@ -402,16 +415,18 @@ pub fn measure_shape(
     let mesh = Mesh::from_soup(x.mesh.positions, x.mesh.triangles)
         .ok()
         .map(|l| l.mesh);
-    let dist = mesh.as_ref().map(|m| {
-        compare_meshes(
-            &reference.mesh,
-            &reference.sdf,
-            &reference.surface,
-            m,
-            reference.samples,
-            seed ^ 0x0072_6563,
-        )
-    });
+    let seed = seed ^ 0x0072_6563;
+    let r = reference;
+    let mesh_dist = mesh
+        .as_ref()
+        .map(|m| compare_meshes(&r.mesh, &r.sdf, &r.surface, m, r.samples, seed));
+    // Not below what f32 coordinates can resolve there (a mesh far from the origin).
+    let [lo, hi] = r.cube();
+    let magnitude = lo.iter().chain(&hi).fold(0.0f32, |m, c| m.max(c.abs()));
+    let tol = ((ZERO_SET_TOLERANCE * r.radius) as f32).max(8.0 * f32::EPSILON * magnitude);
+    let dist = mesh
+        .as_ref()
+        .map(|m| zero_set::compare_zero_set(r, shape, m, tol, seed));
     let normals = normal_error(reference, |p, g| {
         let mut d = vec![0.0; p.len()];
         shape.gradients(p, &mut d, g)
@@ -420,7 +435,12 @@ pub fn measure_shape(
         bytes: None,
         acc: Some(acc),
         dist,
+        mesh: mesh_dist,
         normals: Some(normals),
         triangles: mesh.as_ref().map(|m| m.triangles.len()),
     })
 }
+
+/// |f| at which a point counts as on a field's zero set, in units of R: far below any surface
+/// error measured (Chamfer ≥ 1e-4 R), far above f32 rounding of the coordinates.
+pub const ZERO_SET_TOLERANCE: f64 = 1e-6;
