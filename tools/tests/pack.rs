@@ -168,9 +168,11 @@ fn packs_a_box_into_a_file_that_answers_in_world_units() {
     );
     assert!(std::fs::metadata(dir.join("crate.nsdf")).unwrap().len() <= 8192);
     assert!(meta("nsdf.created").is_none() && meta("nsdf.train.seconds").is_none());
-    assert!(shape
-        .model()
-        .layers
+    // int8h, but for a first layer of sine units: f16 (its rounding is multiplied by ω0).
+    let layers = &shape.model().layers;
+    assert!(matches!(layers[0].activation, nsdf::Activation::Sine(_)));
+    assert_eq!(layers[0].scheme, nsdf::Scheme::F16);
+    assert!(layers[1..]
         .iter()
         .all(|l| l.scheme == nsdf::Scheme::Int8Half));
 

@@ -286,10 +286,11 @@ impl Arch {
     }
 
     /// A model of this architecture with zero weights, stored as `scheme`
-    /// ([`quantize::layer_schemes`]: int4 keeps the first and last layers int8).
+    /// ([`quantize::layer_schemes`]: int4 keeps the first and last layers int8, a first layer
+    /// of sine units is f16).
     pub fn model_stored_as(&self, scheme: Scheme) -> Model {
         let mut model = self.model();
-        let schemes = quantize::layer_schemes(scheme, model.layers.len());
+        let schemes = quantize::layer_schemes(scheme, &quantize::activations(&model));
         for (l, s) in model.layers.iter_mut().zip(schemes) {
             l.scheme = s;
         }

@@ -347,7 +347,8 @@ pub fn train_with(
         .grid
         .as_ref()
         .map(|g| SparseAdam::new(g.grid.values.len(), config.grid_adam));
-    let schemes = layer_schemes(config.scheme, net.layers.len());
+    let activations: Vec<_> = net.layers.iter().map(|l| l.activation).collect();
+    let schemes = layer_schemes(config.scheme, &activations);
     let mut qat = Qat::new(
         schemes,
         config.int4_clip,
