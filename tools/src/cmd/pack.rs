@@ -53,12 +53,13 @@ pub struct Args {
     /// largest of the ladder 4x16, 4x32, 6x32, 6x48, 6x64, 8x64, then hash grids of 2^12,
     /// 2^13 and 2^14 entries a level (260k, 504k, 961k; format 1.2) whose file (metadata included)
     /// fits (rungs chosen by measurement, see crates/train/src/lib.rs). A network is then
-    /// widened while its file fits (up to 64 units; 8k gives 6x34 or 6x35 as the mesh's
-    /// metadata allows, 16k 6x52). Replaces --layers and --width. A network has sine units
-    /// unless --activation says otherwise (see --activation) and trains 150 epochs (about 3x
-    /// the time of a default pack), grids 3, unless --epochs says otherwise. Grids join the ladder for the davies recipe with relu
-    /// units only. Without --budget, --layers, --width or --encoding, the file fits in 8k,
-    /// trained for the default pack's time (sine units 45 epochs, relu 60).
+    /// widened while its file fits (up to 64 units; 8k gives 6x34 for the shared meshes, 16k
+    /// 6x52). Replaces --layers and --width. A network has sine units unless --activation says
+    /// otherwise (see --activation) and trains 300 epochs (3 minutes at 8k on 2 cores; 150 for
+    /// sine networks over 40 units wide, as at 16k), grids 3, unless --epochs says otherwise.
+    /// Grids join the ladder for the davies recipe with relu units only. Without --budget,
+    /// --layers, --width or --encoding, the file fits in 8k, trained for the default pack's
+    /// time (sine units 45 epochs, relu 60).
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes, conflicts_with_all = ["layers", "width"])]
     pub budget: Option<usize>,
     /// Input encoding: none (Davies), fourier:F (F frequencies, 1-16) or

@@ -185,11 +185,31 @@ pub const MAX_STRAY_SURFACE: f64 = 0.1;
 pub const MAX_LAYERS: usize = 64;
 pub const MAX_WIDTH: usize = 1024;
 pub const MAX_EPOCHS: usize = 100_000;
-/// Epochs of a `--budget` pack when none are given: a budget asks for the most accurate file of
-/// its size, and training 2.5× longer is the largest lever measured (bunny_hr, int8 6×32 at
-/// 8,160 bytes with resampling, Chamfer L1 / Hausdorff per R: 60 epochs 0.00120 / 0.0141,
-/// 150 epochs 0.00097 / 0.0096; about 2.5× the packing time).
-pub const BUDGET_EPOCHS: usize = 150;
+/// Epochs of a `--budget` network when none are given: a budget asks for the most accurate
+/// file of its size, and training longer is the largest lever measured. bunny_hr, int8 6×32
+/// ReLU at 8,160 bytes with resampling, Chamfer L1 / Hausdorff per R: 60 epochs 0.00120 /
+/// 0.0141, 150 epochs 0.00097 / 0.0096. Sine units at 8 kB (6×34), 150 → 300 epochs, zero-set
+/// figures: Chamfer 2–13% lower on five organic meshes (spot +5%), Hausdorff 6–23% lower on
+/// all six (bunny_hr 0.00067 / 0.0068 → 0.00058 / 0.0052, skull 0.00057 / 0.0225 → 0.00053 /
+/// 0.0182); twice the packing time (2–3 minutes on 2 cores). But see [`WIDE_SINE_EPOCHS`].
+pub const BUDGET_EPOCHS: usize = 300;
+
+/// Epochs of a `--budget` network of sine units wider than [`WIDE_SINE_WIDTH`]: at 300 epochs
+/// the 16 kB 6×52 networks got worse (spot, Chamfer L1 0.00012 → 0.00039 R) or collapsed
+/// (bunny_hr, which fell back to ReLU units), where 150 trained well.
+pub const WIDE_SINE_EPOCHS: usize = 150;
+/// The widest sine network that trains [`BUDGET_EPOCHS`] (34 was measured to gain, 52 to lose).
+pub const WIDE_SINE_WIDTH: usize = 40;
+
+/// Epochs of a `--budget` network of architecture `arch` ([`BUDGET_EPOCHS`] or
+/// [`WIDE_SINE_EPOCHS`]).
+pub fn budget_epochs(arch: &crate::Arch) -> usize {
+    if matches!(arch.activation, Activation::Sine(_)) && arch.width > WIDE_SINE_WIDTH {
+        WIDE_SINE_EPOCHS
+    } else {
+        BUDGET_EPOCHS
+    }
+}
 
 /// The budget of a pack that leaves the architecture to nsdf (no layers, width, input encoding
 /// or budget given), trained for the recipe's own epochs so a default pack keeps its time.
@@ -820,7 +840,7 @@ fn budget_rung(
 }
 
 /// `opts.fit` with `arch`, a rung of the budget ladder: a hash grid trains as
-/// [`FitConfig::with_grid`] sets it, a network for [`BUDGET_EPOCHS`], unless `opts.epochs`
+/// [`FitConfig::with_grid`] sets it, a network for [`budget_epochs`], unless `opts.epochs`
 /// says otherwise.
 fn rung(opts: &Options, arch: crate::Arch) -> FitConfig {
     let mut fit = match arch.grid {
@@ -829,7 +849,7 @@ fn rung(opts: &Options, arch: crate::Arch) -> FitConfig {
             let mut fit = opts.fit.clone();
             fit.arch = arch;
             if !opts.default_budget {
-                fit.train.epochs = BUDGET_EPOCHS;
+                fit.train.epochs = budget_epochs(&arch);
             }
             fit
         }
@@ -1003,6 +1023,10 @@ mod tests {
         let f = fit(&asked);
         assert_eq!(units(&f), (BUDGET_ACTIVATION, BUDGET_EPOCHS, sine_lr));
         assert!(f.arch.layers == 6 && f.arch.width > 32, "{:?}", f.arch);
+        // `--budget 16k`: wider than WIDE_SINE_WIDTH, so the shorter run.
+        let f = fit(&options(Some(16 << 10), None));
+        assert!(f.arch.width > WIDE_SINE_WIDTH, "{:?}", f.arch);
+        assert_eq!(units(&f), (BUDGET_ACTIVATION, WIDE_SINE_EPOCHS, sine_lr));
         // The default pack: sine units for the default pack's time.
         let default = options(None, None).with_default_budget(false);
         assert_eq!(
