@@ -31,7 +31,7 @@ const BATCH: usize = 4096;
 
 /// Moves each point onto the zero set of `field` by Newton steps along the gradient,
 /// `x ← x − f(x) ∇f(x) / |∇f(x)|²`, until `|f| ≤ tol`; `None` where that does not happen
-/// within [`MAX_STEPS`] (a vanishing or non-finite gradient, or a step that diverges).
+/// within 12 steps (a vanishing or non-finite gradient, or a step that diverges).
 pub fn project<F: Field + ?Sized>(
     field: &F,
     points: &[[f32; 3]],
