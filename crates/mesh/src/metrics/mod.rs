@@ -203,31 +203,37 @@ pub fn normal_error(
     total / points.len().max(1) as f64
 }
 
+/// The axis-aligned box [0, size], outward-facing (for tests here and in [`zero_set`]).
+#[cfg(test)]
+fn box_mesh(size: [f32; 3]) -> Mesh {
+    let positions = (0..8)
+        .map(|i| [0, 1, 2].map(|a| if (i >> a) & 1 == 1 { size[a] } else { 0.0 }))
+        .collect();
+    let quads = [
+        [0, 2, 3, 1],
+        [4, 5, 7, 6],
+        [0, 1, 5, 4],
+        [2, 6, 7, 3],
+        [0, 4, 6, 2],
+        [1, 3, 7, 5],
+    ];
+    let triangles = quads
+        .iter()
+        .flat_map(|q| [[q[0], q[1], q[2]], [q[0], q[2], q[3]]])
+        .collect();
+    Mesh {
+        positions,
+        triangles,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     /// The axis-aligned box [0,2]×[0,1]×[0,1], outward-facing.
     fn cuboid() -> Mesh {
-        let positions = (0..8)
-            .map(|i| [2.0 * (i & 1) as f32, ((i >> 1) & 1) as f32, (i >> 2) as f32])
-            .collect();
-        let quads = [
-            [0, 2, 3, 1],
-            [4, 5, 7, 6],
-            [0, 1, 5, 4],
-            [2, 6, 7, 3],
-            [0, 4, 6, 2],
-            [1, 3, 7, 5],
-        ];
-        let triangles = quads
-            .iter()
-            .flat_map(|q| [[q[0], q[1], q[2]], [q[0], q[2], q[3]]])
-            .collect();
-        Mesh {
-            positions,
-            triangles,
-        }
+        box_mesh([2.0, 1.0, 1.0])
     }
 
     #[test]

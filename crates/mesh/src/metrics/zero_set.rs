@@ -224,25 +224,7 @@ mod tests {
 
     /// The unit cube [0, 1]³, outward-facing.
     fn cube() -> Mesh {
-        let positions = (0..8)
-            .map(|i| [(i & 1) as f32, ((i >> 1) & 1) as f32, (i >> 2) as f32])
-            .collect();
-        let quads = [
-            [0, 2, 3, 1],
-            [4, 5, 7, 6],
-            [0, 1, 5, 4],
-            [2, 6, 7, 3],
-            [0, 4, 6, 2],
-            [1, 3, 7, 5],
-        ];
-        let triangles = quads
-            .iter()
-            .flat_map(|q| [[q[0], q[1], q[2]], [q[0], q[2], q[3]]])
-            .collect();
-        Mesh {
-            positions,
-            triangles,
-        }
+        super::super::box_mesh([1.0; 3])
     }
 
     /// The unit cube's exact signed distance, grown by `h`: its zero set is everywhere exactly
