@@ -27,14 +27,15 @@ fn main() {
         lipschitz: Some(1.0),
         dense: false,
     };
-    let mesh = extract(&field, &params)
-        .ok()
-        .and_then(|x| nsdf_mesh::Mesh::from_soup(x.mesh.positions, x.mesh.triangles).ok())
-        .map(|l| l.mesh)
-        .unwrap_or_else(|| {
-            eprintln!("{path}: no surface at resolution {resolution}");
-            std::process::exit(1)
-        });
+    let Some((mesh, cell)) = extract(&field, &params).ok().and_then(|x| {
+        let cell = x.cell_size;
+        nsdf_mesh::Mesh::from_soup(x.mesh.positions, x.mesh.triangles)
+            .ok()
+            .map(|l| (l.mesh, cell))
+    }) else {
+        eprintln!("{path}: no surface at resolution {resolution}");
+        std::process::exit(1)
+    };
     let seed = 0x0072_6563;
     let tol = (ZERO_SET_TOLERANCE * r.radius) as f32;
     for (what, d) in [
@@ -44,7 +45,7 @@ fn main() {
         ),
         (
             "zero set",
-            zero_set::compare_zero_set(&r, &field, &mesh, tol, seed),
+            zero_set::compare_zero_set(&r, &field, &mesh, cell, tol, seed),
         ),
     ] {
         let d = d.canonical(r.radius);

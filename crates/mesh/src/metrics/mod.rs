@@ -432,7 +432,7 @@ pub fn measure_shape(
     let tol = ((ZERO_SET_TOLERANCE * r.radius) as f32).max(8.0 * f32::EPSILON * magnitude);
     let dist = mesh
         .as_ref()
-        .map(|m| zero_set::compare_zero_set(r, shape, m, tol, seed));
+        .map(|m| zero_set::compare_zero_set(r, shape, m, x.cell_size, tol, seed));
     let normals = normal_error(reference, |p, g| {
         let mut d = vec![0.0; p.len()];
         shape.gradients(p, &mut d, g)
