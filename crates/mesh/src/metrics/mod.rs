@@ -15,6 +15,8 @@
 //! - **Mesh metrics** ([`distance::compare_meshes`]): Chamfer, Hausdorff and normal
 //!   consistency between area-uniform samples of each mesh and the *exact* nearest point on the
 //!   other mesh's triangles; Earth Mover's distance on a subsample ([`emd`]).
+//! - **A network's surface** is its zero set ([`zero_set`]): marching cubes finds it, Newton
+//!   steps reach it, and the same figures are taken there (the mesh is measured too).
 
 pub mod codec;
 pub mod decimate;
