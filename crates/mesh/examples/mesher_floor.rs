@@ -6,7 +6,7 @@
 //! cargo run --release -p nsdf-mesh --example mesher_floor -- ../shared/meshes/spot.obj 256
 //! ```
 
-use nsdf_mesh::metrics::{compare_meshes, zero_set, Reference, ZERO_SET_TOLERANCE};
+use nsdf_mesh::metrics::{compare_sampled, zero_set, Reference, SampledMesh, ZERO_SET_TOLERANCE};
 use nsdf_mesh::surface::{extract, MeshField, Params};
 
 fn main() {
@@ -36,16 +36,16 @@ fn main() {
         eprintln!("{path}: no surface at resolution {resolution}");
         std::process::exit(1)
     };
-    let seed = 0x0072_6563;
+    let sampled = SampledMesh::new(&mesh, r.samples, 0x0072_6563);
     let tol = (ZERO_SET_TOLERANCE * r.radius) as f32;
     for (what, d) in [
         (
             "mesh",
-            compare_meshes(&r.mesh, &r.sdf, &r.surface, &mesh, r.samples, seed),
+            compare_sampled(&r.mesh, &r.sdf, &r.surface, &sampled),
         ),
         (
             "zero set",
-            zero_set::compare_zero_set(&r, &field, &mesh, cell, tol, seed),
+            zero_set::compare_zero_set(&r, &field, &sampled, cell, tol),
         ),
     ] {
         let d = d.canonical(r.radius);

@@ -33,7 +33,7 @@ pub enum QatMethod {
 /// - A first layer of sine units stays f16 whatever the scheme: `sin(ω0 (W x + b))` multiplies
 ///   its rounding error by ω0 (30). On spot, 6 × 35 sine units, 30 epochs, int8h's surface
 ///   mean error was 0.00028 against f32's 0.00021, and 0.00022 with this layer f16. It costs
-///   about 100 bytes.
+///   64 bytes at 6 × 34 (7,776 → 7,840) and 192 at 6 × 52 (15,968 → 16,160).
 pub fn layer_schemes(scheme: Scheme, activations: &[Activation]) -> Vec<Scheme> {
     let layers = activations.len();
     activations

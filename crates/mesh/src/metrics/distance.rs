@@ -104,6 +104,24 @@ fn one_way(from: &SurfaceSamples, to: &Mesh, to_sdf: &Sdf) -> OneWay {
         .fold(OneWay::default(), OneWay::add)
 }
 
+/// A mesh prepared for comparing: its exact distance and its area-uniform samples.
+pub struct SampledMesh<'a> {
+    pub mesh: &'a Mesh,
+    pub sdf: Sdf,
+    pub samples: SurfaceSamples,
+}
+
+impl<'a> SampledMesh<'a> {
+    /// Prepares `mesh`, drawing `n` samples with `seed`.
+    pub fn new(mesh: &'a Mesh, n: usize, seed: u64) -> SampledMesh<'a> {
+        SampledMesh {
+            mesh,
+            sdf: Sdf::new(mesh),
+            samples: sample_surface(mesh, n, seed),
+        }
+    }
+}
+
 /// Compares `rec` with the reference `gt` (prepared as `gt_sdf`, sampled as `gt_samples`),
 /// drawing `n` samples of `rec` with `seed`. Both meshes must have triangles.
 pub fn compare_meshes(
@@ -114,10 +132,19 @@ pub fn compare_meshes(
     n: usize,
     seed: u64,
 ) -> MeshDistance {
-    let rec_sdf = Sdf::new(rec);
-    let rec_samples = sample_surface(rec, n, seed);
-    let a = one_way(gt_samples, rec, &rec_sdf);
-    let b = one_way(&rec_samples, gt, gt_sdf);
+    compare_sampled(gt, gt_sdf, gt_samples, &SampledMesh::new(rec, n, seed))
+}
+
+/// [`compare_meshes`] with `rec` already prepared.
+pub fn compare_sampled(
+    gt: &Mesh,
+    gt_sdf: &Sdf,
+    gt_samples: &SurfaceSamples,
+    rec: &SampledMesh,
+) -> MeshDistance {
+    let (rec_samples, rec_sdf, rec) = (&rec.samples, &rec.sdf, rec.mesh);
+    let a = one_way(gt_samples, rec, rec_sdf);
+    let b = one_way(rec_samples, gt, gt_sdf);
     let mean = |s: f64, w: &OneWay| s / w.n.max(1) as f64;
     MeshDistance {
         chamfer_l1: 0.5 * (mean(a.sum, &a) + mean(b.sum, &b)),

@@ -27,7 +27,7 @@ pub mod occupancy;
 pub mod sizes;
 pub mod zero_set;
 
-pub use distance::{compare_meshes, MeshDistance};
+pub use distance::{compare_meshes, compare_sampled, MeshDistance, SampledMesh};
 pub use occupancy::{occupancy, Occupancy};
 
 use crate::sample::{sample_surface, Rng, SurfaceSamples};
@@ -423,18 +423,20 @@ pub fn measure_shape(
     let mesh = Mesh::from_soup(x.mesh.positions, x.mesh.triangles)
         .ok()
         .map(|l| l.mesh);
-    let seed = seed ^ 0x0072_6563;
     let r = reference;
-    let mesh_dist = mesh
+    let sampled = mesh
         .as_ref()
-        .map(|m| compare_meshes(&r.mesh, &r.sdf, &r.surface, m, r.samples, seed));
+        .map(|m| SampledMesh::new(m, r.samples, seed ^ 0x0072_6563));
+    let mesh_dist = sampled
+        .as_ref()
+        .map(|m| compare_sampled(&r.mesh, &r.sdf, &r.surface, m));
     // Not below what f32 coordinates can resolve there (a mesh far from the origin).
     let [lo, hi] = r.cube();
     let magnitude = lo.iter().chain(&hi).fold(0.0f32, |m, c| m.max(c.abs()));
     let tol = ((ZERO_SET_TOLERANCE * r.radius) as f32).max(8.0 * f32::EPSILON * magnitude);
-    let dist = mesh
+    let dist = sampled
         .as_ref()
-        .map(|m| zero_set::compare_zero_set(r, shape, m, x.cell_size, tol, seed));
+        .map(|m| zero_set::compare_zero_set(r, shape, m, x.cell_size, tol));
     let normals = normal_error(reference, |p, g| {
         let mut d = vec![0.0; p.len()];
         shape.gradients(p, &mut d, g)

@@ -20,12 +20,11 @@
 
 use rayon::prelude::*;
 
-use super::distance::{earth_movers_between, MeshDistance};
+use super::distance::{earth_movers_between, MeshDistance, SampledMesh};
 use super::Reference;
-use crate::geom::{cross, dot, len2, sub};
-use crate::sample::sample_surface;
+use crate::geom::{cross, dlen, dot, dsub, len2, sub, to_d};
 use crate::surface::Field;
-use crate::{Mesh, Sdf};
+use crate::Mesh;
 
 /// Newton steps before a point counts as not converged.
 const MAX_STEPS: usize = 12;
@@ -90,25 +89,22 @@ fn project_batch<F: Field + ?Sized>(
 
 /// Compares the zero set of `field` with `reference`'s mesh; `mc` is a marching-cubes mesh of
 /// the field with cells of side `cell`, used to find the zero set, and `tol` the `|f|` at which
-/// a projected point counts as on it (world units). Draws as many samples of `mc` as the
-/// reference has, with `seed`.
+/// a projected point counts as on it (world units).
 pub fn compare_zero_set<F: Field + ?Sized>(
     reference: &Reference,
     field: &F,
-    mc: &Mesh,
+    mc: &SampledMesh,
     cell: f32,
     tol: f32,
-    seed: u64,
 ) -> MeshDistance {
     let (gt, gt_sdf, gt_samples) = (&reference.mesh, &reference.sdf, &reference.surface);
     // Reference → zero set: from p itself, and from the nearest point of the mesh.
-    let mc_sdf = Sdf::new(mc);
     let nearest: Vec<([f32; 3], f32, [f32; 3])> = gt_samples
         .points
         .par_iter()
         .map(|&p| {
-            let (q, d, tri) = mc_sdf.closest_point(p);
-            (q, d, face_normal(mc, tri))
+            let (q, d, tri) = mc.sdf.closest_point(p);
+            (q, d, face_normal(mc.mesh, tri))
         })
         .collect();
     let from_p = project(field, &gt_samples.points, tol);
@@ -125,13 +121,8 @@ pub fn compare_zero_set<F: Field + ?Sized>(
                 .flatten()
                 .map(|z| (distance(*p, *z), Some(*z)))
                 .filter(|c| c.0 <= reach)
-                .fold((mesh_d as f64, None), |best, c| {
-                    if best.1.is_none() || c.0 < best.0 {
-                        c
-                    } else {
-                        best
-                    }
-                })
+                .min_by(|x, y| x.0.total_cmp(&y.0))
+                .unwrap_or((mesh_d as f64, None))
         })
         .collect();
     let missed_normals = gradients_at(field, missed.iter().map(|m| m.1));
@@ -144,7 +135,7 @@ pub fn compare_zero_set<F: Field + ?Sized>(
         .collect();
 
     // Zero set → reference: samples of the mesh, projected.
-    let mc_samples = sample_surface(mc, reference.samples, seed);
+    let mc_samples = &mc.samples;
     let on_zero = project(field, &mc_samples.points, tol);
     let points: Vec<[f32; 3]> = on_zero
         .iter()
@@ -207,10 +198,7 @@ fn gradients_at<F: Field + ?Sized>(
 }
 
 fn distance(a: [f32; 3], b: [f32; 3]) -> f64 {
-    (0..3)
-        .map(|k| (a[k] as f64 - b[k] as f64).powi(2))
-        .sum::<f64>()
-        .sqrt()
+    dlen(dsub(to_d(a), to_d(b)))
 }
 
 /// |cos| of the angle between two directions; 0 where either has no length.
@@ -226,7 +214,7 @@ fn abs_cos(a: [f32; 3], b: [f32; 3]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::compare_meshes;
+    use crate::metrics::distance::compare_sampled;
     use crate::surface::{extract, FnField, Params};
 
     /// The unit cube [0, 1]³, outward-facing.
@@ -286,7 +274,8 @@ mod tests {
         let mc = Mesh::from_soup(x.mesh.positions, x.mesh.triangles)
             .unwrap()
             .mesh;
-        let m = compare_zero_set(&r, &field, &mc, x.cell_size, 1e-6, 2);
+        let mc = SampledMesh::new(&mc, r.samples, 2);
+        let m = compare_zero_set(&r, &field, &mc, x.cell_size, 1e-6);
         let h = h as f64;
         for (what, v) in [
             ("chamfer", m.chamfer_l1),
@@ -299,7 +288,7 @@ mod tests {
         assert!(m.normal_consistency > 0.95, "{m:?}");
         // The mesh itself cuts the rounded edges short (its Chamfer is 0.0967): the mesher's
         // error, which measuring the zero set removes.
-        let mesh = compare_meshes(&r.mesh, &r.sdf, &r.surface, &mc, r.samples, 2);
+        let mesh = compare_sampled(&r.mesh, &r.sdf, &r.surface, &mc);
         assert!(
             (mesh.chamfer_l1 - h).abs() > 10.0 * (m.chamfer_l1 - h).abs(),
             "{mesh:?}"
