@@ -97,8 +97,9 @@ pub struct Args {
     /// Training samples (points with exact distances).
     #[arg(long, default_value_t = FitConfig::default().samples as u64, value_parser = clap::value_parser!(u64).range(1..=1 << 28))]
     pub samples: u64,
-    /// Training epochs [default: 60; the default pack's sine network 45; with --budget 150 for a
-    /// network, 3 for a hash grid; the siren recipe: 10].
+    /// Training epochs [default: 60; the default pack's sine network 45; with --budget 300 for a
+    /// network (150 for a sine network over 40 units wide), 3 for a hash grid; the siren
+    /// recipe: 10].
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=packing::MAX_EPOCHS as u64))]
     pub epochs: Option<u64>,
     /// Stop training after this many seconds even if epochs remain (the file then depends on
