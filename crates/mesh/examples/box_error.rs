@@ -10,7 +10,8 @@
 //! cube's far corners (true distance over R: 1–5% of the volume) hold 10–42% of the network's
 //! error in the cube, 0.05–0.08 R there against the grid's 0.004 R: few training samples fall
 //! there. Within 0.01 R of the surface the network is 12–63× closer than the grid, from 0.03 to
-//! 0.1 R outside 3–10×, about even from 0.1 to 0.3 R, and 0.3–0.9× from 0.3 R to R.
+//! 0.1 R outside 3–10×, about even from 0.1 to 0.3 R, and 0.3–0.9× from 0.3 R to R. Inside
+//! the file's own bounds (the mesh's box, 15–28% of the cube) it is 1.1–2.8× closer.
 
 use nsdf_mesh::metrics::{grid::Grid, Reference};
 
@@ -75,5 +76,16 @@ fn main() {
         "| all | 1 | {:.5} | {:.5} | 1 |",
         net_total / n as f64,
         grid.iter().sum::<f64>() / n as f64
+    );
+    let [lo, hi] = shape.model().transform.bounds;
+    let inside: Vec<usize> = (0..n)
+        .filter(|&i| (0..3).all(|a| (lo[a]..=hi[a]).contains(&r.uniform[i][a])))
+        .collect();
+    let m = inside.len().max(1) as f64;
+    println!(
+        "inside the file's bounds ({:.3} of the cube): network {:.5}, grid {:.5}",
+        inside.len() as f64 / n as f64,
+        inside.iter().map(|&i| net[i]).sum::<f64>() / m,
+        inside.iter().map(|&i| grid[i]).sum::<f64>() / m
     );
 }
