@@ -8,7 +8,7 @@
 //!
 //! On the `--budget 8k` packs of the six organic shared meshes (the README's table), the
 //! cube's far corners (true distance over R: 1–5% of the volume) hold 10–42% of the network's
-//! error in the cube, 0.05–0.08 R there against the grid's 0.004 R: few training samples fall
+//! error in the cube, 0.05–0.09 R there against the grid's 0.004 R: few training samples fall
 //! there. Within 0.01 R of the surface the network is 12–63× closer than the grid, from 0.03 to
 //! 0.1 R outside 3–10×, about even from 0.1 to 0.3 R, and 0.3–0.9× from 0.3 R to R. Inside
 //! the file's own bounds (the mesh's box, 15–28% of the cube) it is 1.1–2.8× closer.
