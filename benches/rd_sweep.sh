@@ -13,10 +13,11 @@
 #
 # Variants are trained with the same seed and the epochs `nsdf pack` picks (60; under --budget
 # 300, or 150 for sine networks over 40 units wide); the network's curve is what `nsdf pack`
-# gives today at each size, not a tuned optimum. The fixed variants are int8h (format 1.3, what pack writes) and one f16; --budget 8k
-# and 16k (sine 6x34 and 6x52, int8h with an f16 first layer) fill the 8 kB and 16 kB marks of the fidelity issue. The
-# network's surface figures measure its zero set, found by marching cubes at 256³ (the mesh
-# itself is reported too: net_mesh_chamfer_l1, net_mesh_hausdorff).
+# gives today at each size, not a tuned optimum. The fixed variants are int8h (format 1.3, what
+# pack writes) and one f16; --budget 8k and 16k (sine 6x34 and 6x52, int8h with an f16 first
+# layer) fill the 8 kB and 16 kB marks of the fidelity issue. The network's surface figures
+# measure its zero set, found by marching cubes at 256³ (the mesh itself is reported too:
+# net_mesh_chamfer_l1, net_mesh_hausdorff).
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 out="${1:?usage: benches/rd_sweep.sh OUT [MESH...]}"

@@ -55,7 +55,7 @@ pub struct Args {
     /// fits (rungs chosen by measurement, see crates/train/src/lib.rs). A network is then
     /// widened while its file fits (up to 64 units; 8k gives 6x34 for the shared meshes, 16k
     /// 6x52). Replaces --layers and --width. A network has sine units unless --activation says
-    /// otherwise (see --activation) and trains 300 epochs (3 minutes at 8k on 2 cores; 150 for
+    /// otherwise (see --activation) and trains 300 epochs (2-3 minutes at 8k on 2 cores; 150 for
     /// sine networks over 40 units wide, as at 16k), grids 3, unless --epochs says otherwise.
     /// Grids join the ladder for the davies recipe with relu units only. Without --budget,
     /// --layers, --width or --encoding, the file fits in 8k, trained for the default pack's
