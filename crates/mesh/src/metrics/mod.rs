@@ -403,9 +403,8 @@ pub fn measure_mesh(mesh: &Mesh, reference: &Reference, seed: u64) -> Measured {
 }
 
 /// The network's side of `nsdf compare`: the field on the reference's point sets, its normals,
-/// and its surface against the reference mesh, twice: the zero set itself ([`zero_set`]), and
-/// the marching-cubes mesh it was found with (`resolution` cells along the bounding cube's
-/// side). `bytes` is left for the caller (the file's size).
+/// and its surface against the reference mesh ([`surface_distance`]). `bytes` is left for the
+/// caller (the file's size).
 pub fn measure_shape(
     shape: &nsdf::Shape,
     reference: &Reference,
@@ -413,6 +412,42 @@ pub fn measure_shape(
     seed: u64,
 ) -> Result<Measured, String> {
     let acc = field_accuracy(reference, |p, o| shape.distances(p, o));
+    let surface = surface_distance(shape, reference, resolution, seed)?;
+    let normals = normal_error(reference, |p, g| {
+        let mut d = vec![0.0; p.len()];
+        shape.gradients(p, &mut d, g)
+    });
+    Ok(Measured {
+        bytes: None,
+        acc: Some(acc),
+        dist: surface.zero_set,
+        mesh: surface.mesh,
+        normals: Some(normals),
+        triangles: surface.triangles,
+    })
+}
+
+/// A field's surface against the reference mesh, measured twice ([`surface_distance`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SurfaceDistance {
+    /// The zero set itself ([`zero_set`]), world units.
+    pub zero_set: Option<MeshDistance>,
+    /// The marching-cubes mesh the zero set was found with.
+    pub mesh: Option<MeshDistance>,
+    /// That mesh's triangles.
+    pub triangles: Option<usize>,
+}
+
+/// The surface of `shape` against the reference mesh: marching cubes with `resolution` cells
+/// along the bounding cube's side finds the zero set, which is measured itself
+/// ([`zero_set::compare_zero_set`]) and as that mesh. `None` figures where the field has no
+/// surface in the cube.
+pub fn surface_distance(
+    shape: &nsdf::Shape,
+    reference: &Reference,
+    resolution: usize,
+    seed: u64,
+) -> Result<SurfaceDistance, String> {
     let params = crate::surface::Params {
         resolution,
         bounds: reference.cube(),
@@ -427,26 +462,17 @@ pub fn measure_shape(
     let sampled = mesh
         .as_ref()
         .map(|m| SampledMesh::new(m, r.samples, seed ^ 0x0072_6563));
-    let mesh_dist = sampled
-        .as_ref()
-        .map(|m| compare_sampled(&r.mesh, &r.sdf, &r.surface, m));
     // Not below what f32 coordinates can resolve there (a mesh far from the origin).
     let [lo, hi] = r.cube();
     let magnitude = lo.iter().chain(&hi).fold(0.0f32, |m, c| m.max(c.abs()));
     let tol = ((ZERO_SET_TOLERANCE * r.radius) as f32).max(8.0 * f32::EPSILON * magnitude);
-    let dist = sampled
-        .as_ref()
-        .map(|m| zero_set::compare_zero_set(r, shape, m, x.cell_size, tol));
-    let normals = normal_error(reference, |p, g| {
-        let mut d = vec![0.0; p.len()];
-        shape.gradients(p, &mut d, g)
-    });
-    Ok(Measured {
-        bytes: None,
-        acc: Some(acc),
-        dist,
-        mesh: mesh_dist,
-        normals: Some(normals),
+    Ok(SurfaceDistance {
+        zero_set: sampled
+            .as_ref()
+            .map(|m| zero_set::compare_zero_set(r, shape, m, x.cell_size, tol)),
+        mesh: sampled
+            .as_ref()
+            .map(|m| compare_sampled(&r.mesh, &r.sdf, &r.surface, m)),
         triangles: mesh.as_ref().map(|m| m.triangles.len()),
     })
 }
