@@ -90,8 +90,10 @@ def pack(
     ``quant`` is ``"int8h"`` (default, format 1.3: int8 weights, f16 scales and biases),
     ``"int8"``, ``"int4"`` (format 1.1), ``"f16"`` or ``"f32"``.
     ``progress`` is called with dicts: ``{"event": "phase", "phase": ...}``, ``{"event":
-    "training", "fraction", "loss", "samples_per_second", "elapsed", "eta", ...}``
-    and ``{"event": "warning", "message": ...}``; an exception it raises stops packing. Ctrl-C
+    "training", "fraction", "loss", "samples_per_second", "elapsed", "eta", ...}``,
+    ``{"event": "warning", "message": ...}`` and ``{"event": "note", "message": ...}`` (a
+    budget at the 8 KiB rung trains a second, deeper network and keeps the one with the lower
+    held-out Hausdorff distance); an exception it raises stops packing. Ctrl-C
     stops it too (``KeyboardInterrupt``). A result whose sign agrees with the mesh's at under
     75% of near-surface points, whose F1 score there is under 0.25, or whose surface reaches more
     than 0.1 R from the mesh (surface in empty space) raises ``NsdfError``

@@ -845,6 +845,10 @@ fn event_dict<'py>(py: Python<'py>, e: &Event<'_>) -> PyResult<Option<Bound<'py,
             d.set_item("event", "warning")?;
             d.set_item("message", packing::retrain_message(*retry))?;
         }
+        Event::Choice { choice, .. } => {
+            d.set_item("event", "note")?;
+            d.set_item("message", packing::choice_message(*choice))?;
+        }
         Event::Start { .. } => return Ok(None),
     }
     Ok(Some(d))

@@ -101,6 +101,13 @@ impl Bar {
         }
     }
 
+    /// Prints a note on the work above the bar; nothing with `--quiet`.
+    pub fn note(&self, line: &str) {
+        if !self.quiet {
+            self.println(&format!("nsdf: {line}"));
+        }
+    }
+
     pub fn finish(&self) {
         self.bar.finish_and_clear();
     }
@@ -118,6 +125,11 @@ impl Bar {
                 "{}: {}",
                 input.display(),
                 nsdf_train::pack::retrain_message(retry)
+            )),
+            Event::Choice { input, choice } => self.note(&format!(
+                "{}: {}",
+                input.display(),
+                nsdf_train::pack::choice_message(choice)
             )),
         }
         if self.cancelled() {

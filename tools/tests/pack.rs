@@ -366,6 +366,31 @@ fn a_budget_chooses_a_network_whose_file_fits() {
     assert_eq!(shape.model().grid.as_ref().map(|g| g.log2_table), Some(12));
     assert_eq!(shape.meta("nsdf.train.epochs"), Some(&Value::Int(3)));
 
+    // At 8 KiB a deeper network of the same bytes trains too, and the one whose surface lies
+    // closer to the mesh at its farthest is kept; both steps are said (not with --quiet).
+    let eight = dir.join("eight.nsdf");
+    let mut args = vec!["pack", m, "-o", eight.to_str().unwrap(), "--budget", "8k"];
+    args.extend(FAST.iter().filter(|a| **a != "--quiet"));
+    args.extend_from_slice(&["--epochs", "4"]);
+    let o = nsdf(&args);
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("training a 9×27 sine network in the same budget too")
+            && err.contains("6×34 sine network"),
+        "{err}"
+    );
+    assert!(err.contains("held-out Hausdorff distance"), "{err}");
+    let kept = Shape::from_bytes(&std::fs::read(&eight).unwrap()).unwrap();
+    let shape = |n: &nsdf::Model| (n.layers.len() - 1, n.layers[0].outputs);
+    let said = if err.contains("kept the 9×27") {
+        (9, 27)
+    } else {
+        (6, 34)
+    };
+    assert_eq!(shape(kept.model()), said, "{err}");
+    assert!(std::fs::metadata(&eight).unwrap().len() <= 8192);
+
     let o = pack(&[m, "-o", out.to_str().unwrap(), "--budget", "900"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(

@@ -8,6 +8,7 @@
 //!   CSV/JSON; `meta.rs`: the file's metadata.
 
 pub mod batch;
+mod choose;
 pub mod meta;
 mod stray;
 pub mod summary;
@@ -107,6 +108,53 @@ pub enum Event<'a> {
     },
     /// The network is unusable and is trained again ([`retrain_message`] says how and why).
     Retrain { input: &'a Path, retry: Retry },
+    /// A second network of the same bytes trains, or one of the two is kept
+    /// ([`choice_message`]).
+    Choice { input: &'a Path, choice: Choice },
+}
+
+/// Two networks of the same bytes, one kept ([`choose`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Choice {
+    /// `rival` trains after `first`.
+    Training {
+        first: crate::Arch,
+        rival: crate::Arch,
+    },
+    /// `kept` is the one with the lower held-out Hausdorff distance (per R; `None` where a
+    /// network is unusable or has no surface).
+    Kept {
+        kept: crate::Arch,
+        hausdorff: Option<f64>,
+        other: crate::Arch,
+        other_hausdorff: Option<f64>,
+    },
+}
+
+/// What the command line and Python say on [`Event::Choice`].
+pub fn choice_message(choice: Choice) -> String {
+    let name = |a: crate::Arch| format!("{}×{} {}", a.layers, a.width, a.activation.name());
+    let figure = |h: Option<f64>| h.map_or("not measured".into(), |h| format!("{h:.4} R"));
+    match choice {
+        Choice::Training { first, rival } => format!(
+            "training a {} network in the same budget too; of it and the {} network, the one \
+             whose surface lies closer to the mesh at its farthest (held-out Hausdorff distance) is kept",
+            name(rival),
+            name(first)
+        ),
+        Choice::Kept {
+            kept,
+            hausdorff,
+            other,
+            other_hausdorff,
+        } => format!(
+            "kept the {} network: held-out Hausdorff distance {} against {} for {}",
+            name(kept),
+            figure(hausdorff),
+            figure(other_hausdorff),
+            name(other)
+        ),
+    }
 }
 
 /// How an unusable network is trained again, once each.
@@ -435,6 +483,11 @@ pub fn pack_mesh(
         fit: budgeted(opts_in, input, source, triangles)?,
         ..opts_in.clone()
     };
+    let rival = choose::rival(opts_in, &opts.fit, input, source, triangles)?;
+    // The held-out samples that choose between the two, drawn while the mesh is at hand.
+    let reference = rival
+        .as_ref()
+        .map(|_| choose::reference(loaded.mesh.clone(), opts.fit.train.seed));
     let (lo, hi) = loaded.mesh.bounds();
     let target = MeshTarget::new(loaded.mesh);
     timings.load = started.elapsed();
@@ -443,68 +496,92 @@ pub fn pack_mesh(
     }
 
     let unsigned = UnsignedMesh(&target);
-    let training: &dyn Target = match opts.fit.recipe {
-        Recipe::Sal | Recipe::Sald => &unsigned,
-        Recipe::Davies | Recipe::Curriculum | Recipe::Siren => &target,
-    };
-    let frame = Frame {
-        scale: target.scale,
-        offset: target.offset,
-    };
-    let src = Source {
-        path: input,
-        bytes: source,
-        triangles,
+    let job = Job {
+        training: match opts.fit.recipe {
+            Recipe::Sal | Recipe::Sald => &unsigned,
+            Recipe::Davies | Recipe::Curriculum | Recipe::Siren => &target,
+        },
+        target: &target,
+        frame: Frame {
+            scale: target.scale,
+            offset: target.offset,
+        },
+        bounds: [lo, hi],
+        src: Source {
+            path: input,
+            bytes: source,
+            triangles,
+        },
     };
     // Sine units nsdf chose fall back to ReLU units where they give an unusable network.
     let chosen_sine = opts_in.activation.is_none() && opts.fit.arch.activation == BUDGET_ACTIVATION;
-    let mut relu = (chosen_sine && !opts.keep_inaccurate).then(|| relu_units(opts_in));
-    let mut opts = opts.clone();
-    let mut retried = false;
-    let (mut model, accuracy, gradient_bound, started) = loop {
-        let (model, shape, started) = train_and_place(
-            training,
-            &frame,
-            [lo, hi],
-            &src,
-            &opts,
-            events,
-            &mut timings,
-        )?;
-        let (accuracy, gradient_bound) = verify(&shape, &target, &opts);
-        let retry = match (
-            relu.take_if(|_| unusable(&accuracy)),
-            retry_learning_rate(&accuracy, &opts),
-        ) {
-            (Some(relu), _) => {
-                opts = Options {
-                    fit: budgeted(&relu, input, source, triangles)?,
-                    ..relu
-                };
-                Retry::Relu
+    let relu = (chosen_sine && !opts.keep_inaccurate).then(|| relu_units(opts_in));
+    let first = train_verified(&job, opts.clone(), relu, true, events, &mut timings)?;
+    let kept = match (rival, reference) {
+        (Some(fit), Some(reference)) => {
+            let training = Choice::Training {
+                first: first.opts.fit.arch,
+                rival: fit.arch,
+            };
+            if events(Event::Choice {
+                input,
+                choice: training,
+            })
+            .is_break()
+            {
+                return Err(PackError::Cancelled);
             }
-            (None, Some(learning_rate)) if !retried => {
-                retried = true;
-                opts.fit.train.learning_rate = learning_rate;
-                Retry::LearningRate(learning_rate)
+            let opts = Options {
+                fit,
+                ..opts.clone()
+            };
+            // Trained once: an unusable rival is not kept, so it needs no retry (nor the room
+            // in its metadata for the learning rate one would record).
+            let second = train_verified(&job, opts, None, false, events, &mut timings)?;
+            let started = Instant::now();
+            let measure = |t: &Trained| {
+                (!unusable(&t.accuracy))
+                    .then(|| choose::hausdorff(&t.shape, &reference))
+                    .flatten()
+            };
+            let (h1, h2) = (measure(&first), measure(&second));
+            timings.verify += started.elapsed();
+            let (kept, other) = if choose::rival_is_better(h1, h2) {
+                ((second, h2), (first, h1))
+            } else {
+                ((first, h1), (second, h2))
+            };
+            let choice = Choice::Kept {
+                kept: kept.0.opts.fit.arch,
+                hausdorff: kept.1,
+                other: other.0.opts.fit.arch,
+                other_hausdorff: other.1,
+            };
+            if events(Event::Choice { input, choice }).is_break() {
+                return Err(PackError::Cancelled);
             }
-            _ => break (model, accuracy, gradient_bound, started),
-        };
-        if events(Event::Retrain { input, retry }).is_break() {
-            return Err(PackError::Cancelled);
+            kept.0
         }
+        _ => first,
     };
-    let opts = &opts;
+    let Trained {
+        mut model,
+        accuracy,
+        gradient_bound,
+        opts,
+        ..
+    } = kept;
     if !opts.keep_inaccurate && unusable(&accuracy) {
         return Err(PackError::Inaccurate {
             input: input.to_path_buf(),
             accuracy: Box::new(accuracy),
         });
     }
+    let started = Instant::now();
     let samples = u32::try_from(opts.probe).unwrap_or(u32::MAX);
     let stats = accuracy.to_stats(target.world_radius as f32, samples, gradient_bound);
-    let bytes = encode(&mut model, Some(stats), opts, input)?;
-    timings.verify = started.elapsed();
+    let bytes = encode(&mut model, Some(stats), &opts, input)?;
+    timings.verify += started.elapsed();
 
     let packed = Packed {
         output: PathBuf::new(),
@@ -516,6 +593,87 @@ pub fn pack_mesh(
         warnings,
     };
     Ok((bytes, packed))
+}
+
+/// What every training of one mesh shares.
+struct Job<'a> {
+    /// What the network learns (the mesh, or its unsigned distance for the sign-agnostic
+    /// recipes).
+    training: &'a dyn Target,
+    /// The mesh it is verified against.
+    target: &'a MeshTarget,
+    frame: Frame,
+    bounds: [[f32; 3]; 2],
+    src: Source<'a>,
+}
+
+/// A trained, placed and verified network, not yet encoded with its statistics.
+struct Trained {
+    model: nsdf::Model,
+    shape: Shape,
+    accuracy: Accuracy,
+    gradient_bound: f32,
+    /// What it was trained with (after any retry).
+    opts: Options,
+}
+
+/// Trains `opts`' network and verifies it; an unusable one is trained again once each way:
+/// with `relu`'s ReLU units where given (sine units nsdf chose), else, with `retry`, at half
+/// the learning rate ([`retry_learning_rate`]). The result may still be unusable: the caller
+/// decides.
+fn train_verified(
+    job: &Job<'_>,
+    mut opts: Options,
+    mut relu: Option<Options>,
+    retry: bool,
+    events: &mut Events<'_>,
+    timings: &mut Timings,
+) -> Result<Trained, PackError> {
+    let src = &job.src;
+    let mut retried = !retry;
+    loop {
+        let (model, shape, started) = train_and_place(
+            job.training,
+            &job.frame,
+            job.bounds,
+            src,
+            &opts,
+            events,
+            timings,
+        )?;
+        let (accuracy, gradient_bound) = verify(&shape, job.target, &opts);
+        timings.verify += started.elapsed();
+        let retry = match (
+            relu.take_if(|_| unusable(&accuracy)),
+            retry_learning_rate(&accuracy, &opts),
+        ) {
+            (Some(relu), _) => {
+                opts = Options {
+                    fit: budgeted(&relu, src.path, src.bytes, src.triangles)?,
+                    ..relu
+                };
+                Retry::Relu
+            }
+            (None, Some(learning_rate)) if !retried => {
+                retried = true;
+                opts.fit.train.learning_rate = learning_rate;
+                Retry::LearningRate(learning_rate)
+            }
+            _ => {
+                return Ok(Trained {
+                    model,
+                    shape,
+                    accuracy,
+                    gradient_bound,
+                    opts,
+                })
+            }
+        };
+        let input = src.path;
+        if events(Event::Retrain { input, retry }).is_break() {
+            return Err(PackError::Cancelled);
+        }
+    }
 }
 
 /// The learning rate to train again at when a network trained to no surface (F1 of the inside
@@ -801,21 +959,11 @@ fn budget_rung(
         && arch.encoding == nsdf::Encoding::None
         && arch.grid.is_none();
     let mut failed = None;
-    let mut bytes = |a: &crate::Arch| {
-        let mut stand_in = Options {
-            fit: rung(opts, *a),
-            ..opts.clone()
-        };
-        // Room in the metadata for the learning rate a retry would record.
-        if may_retry(&stand_in) {
-            stand_in.fit.train.learning_rate *= 0.5;
-        }
-        match file_bytes(&stand_in, input, source, triangles) {
-            Ok(n) => n,
-            Err(e) => {
-                failed.get_or_insert(e);
-                usize::MAX
-            }
+    let mut bytes = |a: &crate::Arch| match rung_bytes(opts, *a, input, source, triangles) {
+        Ok(n) => n,
+        Err(e) => {
+            failed.get_or_insert(e);
+            usize::MAX
         }
     };
     let chosen = arch.for_budget(budget, grids, &mut bytes);
@@ -837,6 +985,25 @@ fn budget_rung(
             bytes: smallest,
             budget,
         })
+}
+
+/// Bytes of the file of `arch` trained as [`rung`] sets it, with room in the metadata for the
+/// learning rate a retry would record.
+fn rung_bytes(
+    opts: &Options,
+    arch: crate::Arch,
+    input: &Path,
+    source: &[u8],
+    triangles: usize,
+) -> Result<usize, nsdf::Error> {
+    let mut stand_in = Options {
+        fit: rung(opts, arch),
+        ..opts.clone()
+    };
+    if may_retry(&stand_in) {
+        stand_in.fit.train.learning_rate *= 0.5;
+    }
+    file_bytes(&stand_in, input, source, triangles)
 }
 
 /// `opts.fit` with `arch`, a rung of the budget ladder: a hash grid trains as
@@ -903,9 +1070,10 @@ fn train_model(
     let fit = train::fit(target, &config, &mut callback)?;
     let total = fit.report.elapsed;
     let quantize_from = quantize_from.unwrap_or(total).min(total);
-    timings.sampling = fit.sampling_time;
-    timings.train = quantize_from;
-    timings.quantize = total - quantize_from;
+    // Added: a mesh may train more than once (a retry, a rival network).
+    timings.sampling += fit.sampling_time;
+    timings.train += quantize_from;
+    timings.quantize += total - quantize_from;
     Ok(fit)
 }
 
@@ -1051,6 +1219,57 @@ mod tests {
         let mut sal = asked.clone();
         sal.fit = sal.fit.with_recipe(Recipe::Sal);
         assert_eq!(fit(&sal).arch.activation, Activation::Relu);
+    }
+
+    #[test]
+    fn a_budget_at_the_six_layer_rung_trains_a_deeper_rival_of_the_same_bytes() {
+        let (input, source) = (Path::new("m.obj"), &b"v 0 0 0\n"[..]);
+        let chosen = |o: &Options| budgeted(o, input, source, 12).unwrap();
+        let rival = |o: &Options| choose::rival(o, &chosen(o), input, source, 12).unwrap();
+        // `--budget 8k`: 6×34, and 9 layers as wide as fit in the same budget, as long.
+        let asked = options(Some(8 << 10), None);
+        let (first, deep) = (chosen(&asked), rival(&asked).unwrap());
+        assert_eq!((first.arch.layers, first.arch.width), (6, 34));
+        assert_eq!(
+            (deep.arch.layers, deep.arch.width),
+            (choose::DEEP_LAYERS, 27)
+        );
+        assert_eq!(deep.arch.activation, BUDGET_ACTIVATION);
+        assert_eq!(deep.train.epochs, first.train.epochs);
+        let sine = Options {
+            fit: first.clone(),
+            ..asked.clone()
+        };
+        // Without room for a retry's learning rate: the rival trains once.
+        let bytes = |width| {
+            let fit = rung(&sine, crate::Arch { width, ..deep.arch });
+            let o = Options {
+                fit,
+                ..sine.clone()
+            };
+            file_bytes(&o, input, source, 12).unwrap()
+        };
+        assert!(bytes(27) <= 8 << 10 && bytes(28) > 8 << 10);
+        // Epochs asked for apply to both.
+        assert_eq!(
+            rival(&options(Some(8 << 10), Some(7)))
+                .unwrap()
+                .train
+                .epochs,
+            7
+        );
+        // No rival: at 16 kB (6×52, wider than measured), in the default pack (its time), for
+        // units asked for, under a time budget.
+        assert!(rival(&options(Some(16 << 10), None)).is_none());
+        assert!(rival(&options(None, None).with_default_budget(false)).is_none());
+        let relu = Options {
+            activation: Some(Activation::Relu),
+            ..asked.clone()
+        };
+        assert!(rival(&relu).is_none());
+        let mut timed = asked.clone();
+        timed.fit.train.time_budget = Some(Duration::from_secs(30));
+        assert!(rival(&timed).is_none());
     }
 
     #[test]
