@@ -14,8 +14,8 @@
 # Variants are trained with the same seed and the epochs `nsdf pack` picks (60; under --budget
 # 300, or 150 for sine networks over 40 units wide); the network's curve is what `nsdf pack`
 # gives today at each size, not a tuned optimum. The fixed variants are int8h (format 1.3, what
-# pack writes) and one f16; --budget 8k and 16k (sine 6x34 and 6x52, int8h with an f16 first
-# layer) fill the 8 kB and 16 kB marks of the fidelity issue. The network's surface figures
+# pack writes) and one f16; --budget 8k and 16k (sine 6x34 or 9x27, whichever pack kept, and
+# 6x52, int8h with an f16 first layer) fill the 8 kB and 16 kB marks of the fidelity issue. The network's surface figures
 # measure its zero set, found by marching cubes at 256³ (the mesh itself is reported too:
 # net_mesh_chamfer_l1, net_mesh_hausdorff).
 set -euo pipefail
@@ -56,8 +56,11 @@ for mesh in "${meshes[@]}"; do
         flags="${v#*:}"
         file="$out/$name-$tag.nsdf"
         # shellcheck disable=SC2086
-        # A pack that nsdf refuses (an unusable network) is reported and skipped.
-        if [ ! -f "$file" ] && ! "$bin" pack "$mesh" -o "$file" --quiet $flags; then
+        # What pack says (warnings, which network a budget kept, its times) goes to
+        # OUT/NAME-TAG.log. A pack that nsdf refuses (an unusable network) is reported and
+        # skipped.
+        if [ ! -f "$file" ] && ! "$bin" pack "$mesh" -o "$file" $flags > "$out/$name-$tag.log" 2>&1; then
+            cat "$out/$name-$tag.log" >&2
             echo "$name $tag: nsdf pack refused or failed; no row" >&2
             continue
         fi
