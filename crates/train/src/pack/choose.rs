@@ -22,11 +22,12 @@ pub const DEEP_LAYERS: usize = 9;
 const RIVALLED_LAYERS: usize = 6;
 
 /// Surface samples of the held-out measurement, and marching-cubes cells along the bounding
-/// cube's side to find the zero set. On the twelve networks above this orders each pair as
-/// `nsdf compare` (100,000 samples, 256 cells) does, in 1.5–3 s a network on 2 cores; 20,000
-/// samples at 128 cells ordered boot's near-tie the other way.
-pub const PROBE_SAMPLES: usize = 50_000;
-pub const PROBE_RESOLUTION: usize = 192;
+/// cube's side to find the zero set: `nsdf compare`'s own, with other samples. 4–8 s a network
+/// on 2 cores. A Hausdorff distance is one worst point, and fewer samples miss it: on skull,
+/// 50,000 samples at 192 cells measured 6×34 0.0156 R and 9×27 0.0157 R and kept 6×34; 100,000
+/// at 256 measure 0.0176 and 0.0128 R (0.0162–0.0181 and 0.0100–0.0163 on three other seeds).
+pub const PROBE_SAMPLES: usize = 100_000;
+pub const PROBE_RESOLUTION: usize = 256;
 
 /// The rival of `fit` (what [`super::budgeted`] chose under `opts`' budget): the same budget
 /// spent on [`DEEP_LAYERS`] layers of sine units, as wide as fits. `None` unless nsdf chose a

@@ -137,8 +137,9 @@ pub fn choice_message(choice: Choice) -> String {
     let figure = |h: Option<f64>| h.map_or("not measured".into(), |h| format!("{h:.4} R"));
     match choice {
         Choice::Training { first, rival } => format!(
-            "training a {} network in the same budget too; of it and the {} network, the one \
-             whose surface lies closer to the mesh at its farthest (held-out Hausdorff distance) is kept",
+            "training a {} network in the same budget too; of it and the {} network, the \
+             one whose surface lies closer to the mesh at its farthest (held-out Hausdorff \
+             distance) is kept",
             name(rival),
             name(first)
         ),
