@@ -86,6 +86,12 @@ def test_budget_chooses_a_network_that_fits(box):
         ns.pack((v, f), budget="lots", **QUICK)
     with pytest.raises(ValueError, match="not both"):
         ns.pack((v, f), budget="8k", width=16, **QUICK)
+    # At 8 kB a 9-layer network of the same budget trains too; notes say so and which is kept.
+    events = []
+    eight = ns.pack((v, f), budget="8k", progress=events.append, **QUICK, keep_inaccurate=True)
+    notes = [e["message"] for e in events if e["event"] == "note"]
+    assert len(notes) == 2 and "9×27" in notes[0] and notes[1].startswith("kept the"), notes
+    assert len(eight.to_bytes()) <= 8192
     # From 260 kB a hash grid (format 1.2): 2^12 entries a level, 16 levels of 2 features.
     big = ns.pack((v, f), budget="300k", **QUICK, keep_inaccurate=True)
     assert len(big.to_bytes()) <= 300 * 1024
