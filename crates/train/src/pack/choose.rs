@@ -62,9 +62,8 @@ pub(super) fn rival(
             ..a
         };
         // Trained once, without a retry ([`super::pack_mesh`]): no room kept for one.
-        let fit = rung(&chosen, deep);
         let stand_in = Options {
-            fit: fit.clone(),
+            fit: rung(&chosen, deep),
             ..opts.clone()
         };
         let bytes = file_bytes(&stand_in, input, source, triangles).map_err(|source| {
@@ -74,7 +73,7 @@ pub(super) fn rival(
             }
         })?;
         if bytes <= budget {
-            return Ok(Some(fit));
+            return Ok(Some(stand_in.fit));
         }
     }
     Ok(None)
