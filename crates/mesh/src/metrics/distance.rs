@@ -5,14 +5,16 @@
 //! to the nearest point of M's triangles:
 //! - Chamfer L1 = ½ (mean_{p∈P_a} d(p, B) + mean_{q∈P_b} d(q, A))
 //! - Chamfer L2 = ½ (mean d(p, B)² + mean d(q, A)²)
-//! - Hausdorff = max(max_{p∈P_a} d(p, B), max_{q∈P_b} d(q, A)); its two sides are kept apart
-//!   too, because they have different causes: `missed` (from the reference A: a feature B lost)
-//!   and `extra` (from B: surface B has where A has none, a bulge or a stray sheet)
+//! - Hausdorff = max(max_{p∈P_a} d(p, B), max_{q∈P_b} d(q, A)), each side's maximum tightened
+//!   by a local search around its worst samples ([`super::hausdorff`]); the two sides are kept
+//!   apart too, because they have different causes: `missed` (from the reference A: a feature B
+//!   lost) and `extra` (from B: surface B has where A has none, a bulge or a stray sheet)
 //! - normal consistency = ½ (mean |n_a(p) · n_B(p')| + mean |n_b(q) · n_A(q')|), where p' is the
 //!   nearest point of B to p and n_B(p') the normal of the triangle it lies on (1 = parallel).
 //! - Earth Mover's distance between the first [`EMD_SAMPLES`] of P_a and of P_b ([`super::emd`]).
 
 use super::emd::{earth_movers, EMD_SAMPLES};
+use super::hausdorff::{refine_max, spacing};
 use crate::geom::{cross, dot, len2, sub};
 use crate::sample::{sample_surface, SurfaceSamples};
 use crate::{Mesh, Sdf};
@@ -53,7 +55,6 @@ impl MeshDistance {
 struct OneWay {
     sum: f64,
     sum2: f64,
-    max: f64,
     normal: f64,
     n: usize,
 }
@@ -63,7 +64,6 @@ impl OneWay {
         OneWay {
             sum: self.sum + o.sum,
             sum2: self.sum2 + o.sum2,
-            max: self.max.max(o.max),
             normal: self.normal + o.normal,
             n: self.n + o.n,
         }
@@ -72,8 +72,8 @@ impl OneWay {
 
 /// Per-sample distances and normal agreement are computed in parallel, then summed in sample
 /// order: a parallel float reduction would depend on how rayon split the work, and the same
-/// seed must give the same numbers.
-fn one_way(from: &SurfaceSamples, to: &Mesh, to_sdf: &Sdf) -> OneWay {
+/// seed must give the same numbers. Also returns each sample's distance.
+fn one_way(from: &SurfaceSamples, to: &Mesh, to_sdf: &Sdf) -> (OneWay, Vec<f64>) {
     let per_sample: Vec<(f64, f64)> = from
         .points
         .par_iter()
@@ -92,17 +92,40 @@ fn one_way(from: &SurfaceSamples, to: &Mesh, to_sdf: &Sdf) -> OneWay {
             (d as f64, cos.min(1.0))
         })
         .collect();
-    per_sample
+    let sums = per_sample
         .iter()
         .map(|&(d, cos)| OneWay {
             sum: d,
             sum2: d * d,
-            max: d,
             normal: cos,
             n: 1,
         })
-        .fold(OneWay::default(), OneWay::add)
+        .fold(OneWay::default(), OneWay::add);
+    (sums, per_sample.iter().map(|s| s.0).collect())
 }
+
+/// The largest distance from mesh `from` (its `samples`, at distances `d`) to the mesh whose
+/// exact distance is `to`, searched around the worst samples ([`refine_max`]).
+fn worst_distance(samples: &SurfaceSamples, d: &[f64], from: (&Mesh, &Sdf), to: &Sdf) -> f64 {
+    refine_max(
+        samples.points.iter().copied().zip(d.iter().copied()),
+        spacing(from.0, samples.points.len()),
+        SEARCH_SEED,
+        |p| {
+            p.par_iter()
+                .map(|&p| Some(from.1.closest_point(p).0))
+                .collect()
+        },
+        |p| {
+            p.par_iter()
+                .map(|&p| to.closest_point(p).1 as f64)
+                .collect()
+        },
+    )
+}
+
+/// Seed of the Hausdorff distance's local search (fixed: the samples already carry the seed).
+pub(crate) const SEARCH_SEED: u64 = 0x6861_7573_646F_7266;
 
 /// A mesh prepared for comparing: its exact distance and its area-uniform samples.
 pub struct SampledMesh<'a> {
@@ -143,15 +166,17 @@ pub fn compare_sampled(
     rec: &SampledMesh,
 ) -> MeshDistance {
     let (rec_samples, rec_sdf, rec) = (&rec.samples, &rec.sdf, rec.mesh);
-    let a = one_way(gt_samples, rec, rec_sdf);
-    let b = one_way(rec_samples, gt, gt_sdf);
+    let (a, a_d) = one_way(gt_samples, rec, rec_sdf);
+    let (b, b_d) = one_way(rec_samples, gt, gt_sdf);
+    let missed = worst_distance(gt_samples, &a_d, (gt, gt_sdf), rec_sdf);
+    let extra = worst_distance(rec_samples, &b_d, (rec, rec_sdf), gt_sdf);
     let mean = |s: f64, w: &OneWay| s / w.n.max(1) as f64;
     MeshDistance {
         chamfer_l1: 0.5 * (mean(a.sum, &a) + mean(b.sum, &b)),
         chamfer_l2: 0.5 * (mean(a.sum2, &a) + mean(b.sum2, &b)),
-        hausdorff: a.max.max(b.max),
-        missed: a.max,
-        extra: b.max,
+        hausdorff: missed.max(extra),
+        missed,
+        extra,
         normal_consistency: 0.5 * (mean(a.normal, &a) + mean(b.normal, &b)),
         emd: earth_movers_between(&gt_samples.points, &rec_samples.points),
     }

@@ -23,6 +23,7 @@ pub mod decimate;
 pub mod distance;
 pub mod emd;
 pub mod grid;
+pub mod hausdorff;
 pub mod occupancy;
 pub mod sizes;
 pub mod zero_set;
@@ -107,7 +108,7 @@ impl Reference {
 }
 
 /// A standard normal deviate (Box–Muller), from our seedable generator.
-fn gaussian(rng: &mut Rng) -> f64 {
+pub(crate) fn gaussian(rng: &mut Rng) -> f64 {
     let u = 1.0 - rng.next_f64(); // (0, 1]: keeps ln finite
     let v = rng.next_f64();
     (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()

@@ -2,7 +2,7 @@
 //!
 //! A network's surface is the set where it is zero, not a mesh. Measuring a marching-cubes mesh
 //! of it measures the mesher too: the exact signed distance of spot, meshed at 256³ over the
-//! bounding cube, is up to 0.0048 R from spot (thin parts and creases are cut off between grid
+//! bounding cube, is up to 0.0049 R from spot (thin parts and creases are cut off between grid
 //! points), more than QEM + Draco's whole error at 16 kB. So marching cubes only *finds* the
 //! zero set here, and Newton steps along the gradient ([`project`]) move points onto it:
 //!
@@ -16,11 +16,13 @@
 //!   zero set and their exact distance to the reference is taken.
 //!
 //! A point whose projection does not converge keeps its marching-cubes figure. Normals are the
-//! field's gradient at the projected point.
+//! field's gradient at the projected point. Each side's maximum is searched around its worst
+//! samples ([`super::hausdorff`]), the new points measured the same way.
 
 use rayon::prelude::*;
 
-use super::distance::{earth_movers_between, MeshDistance, SampledMesh};
+use super::distance::{earth_movers_between, MeshDistance, SampledMesh, SEARCH_SEED};
+use super::hausdorff::{refine_max, spacing};
 use super::Reference;
 use crate::geom::{cross, dlen, dot, dsub, len2, sub, to_d};
 use crate::surface::Field;
@@ -98,41 +100,31 @@ pub fn compare_zero_set<F: Field + ?Sized>(
     tol: f32,
 ) -> MeshDistance {
     let (gt, gt_sdf, gt_samples) = (&reference.mesh, &reference.sdf, &reference.surface);
-    // Reference → zero set: from p itself, and from the nearest point of the mesh.
-    let nearest: Vec<([f32; 3], f32, [f32; 3])> = gt_samples
-        .points
-        .par_iter()
-        .map(|&p| {
-            let (q, d, tri) = mc.sdf.closest_point(p);
-            (q, d, face_normal(mc.mesh, tri))
-        })
-        .collect();
-    let from_p = project(field, &gt_samples.points, tol);
-    let from_q = project(field, &nearest.iter().map(|n| n.0).collect::<Vec<_>>(), tol);
-    let missed: Vec<(f64, Option<[f32; 3]>)> = gt_samples
-        .points
-        .iter()
-        .zip(&nearest)
-        .zip(from_p.iter().zip(&from_q))
-        .map(|((p, &(_, mesh_d, _)), (a, b))| {
-            let reach = mesh_d as f64 + 3f64.sqrt() * cell as f64;
-            [a, b]
-                .into_iter()
-                .flatten()
-                .map(|z| (distance(*p, *z), Some(*z)))
-                .filter(|c| c.0 <= reach)
-                .min_by(|x, y| x.0.total_cmp(&y.0))
-                .unwrap_or((mesh_d as f64, None))
-        })
-        .collect();
+    // Reference → zero set.
+    let missed = missed_by(field, mc, cell, tol, &gt_samples.points);
     let missed_normals = gradients_at(field, missed.iter().map(|m| m.1));
     let a: Vec<(f64, f64)> = missed
         .iter()
         .zip(&missed_normals)
         .zip(gt_samples.normals.iter())
-        .zip(&nearest)
-        .map(|(((&(d, _), g), n), &(_, _, face))| (d, abs_cos(g.unwrap_or(face), *n)))
+        .map(|((&(d, _, face), g), n)| (d, abs_cos(g.unwrap_or(face), *n)))
         .collect();
+    let missed_max = refine_max(
+        gt_samples.points.iter().copied().zip(a.iter().map(|x| x.0)),
+        spacing(gt, gt_samples.points.len()),
+        SEARCH_SEED,
+        |p| {
+            p.par_iter()
+                .map(|&p| Some(gt_sdf.closest_point(p).0))
+                .collect()
+        },
+        |p| {
+            missed_by(field, mc, cell, tol, p)
+                .iter()
+                .map(|m| m.0)
+                .collect()
+        },
+    );
 
     // Zero set → reference: samples of the mesh, projected.
     let mc_samples = &mc.samples;
@@ -159,16 +151,64 @@ pub fn compare_zero_set<F: Field + ?Sized>(
     let mean = |v: &[(f64, f64)], f: fn(&(f64, f64)) -> f64| {
         v.iter().map(f).sum::<f64>() / v.len().max(1) as f64
     };
-    let max = |v: &[(f64, f64)]| v.iter().fold(0.0f64, |m, x| m.max(x.0));
+    let extra_max = refine_max(
+        points.iter().copied().zip(b.iter().map(|x| x.0)),
+        spacing(mc.mesh, points.len()),
+        SEARCH_SEED,
+        |p| project(field, p, tol),
+        |p| {
+            p.par_iter()
+                .map(|&p| gt_sdf.closest_point(p).1 as f64)
+                .collect()
+        },
+    );
     MeshDistance {
         chamfer_l1: 0.5 * (mean(&a, |x| x.0) + mean(&b, |x| x.0)),
         chamfer_l2: 0.5 * (mean(&a, |x| x.0 * x.0) + mean(&b, |x| x.0 * x.0)),
-        hausdorff: max(&a).max(max(&b)),
-        missed: max(&a),
-        extra: max(&b),
+        hausdorff: missed_max.max(extra_max),
+        missed: missed_max,
+        extra: extra_max,
         normal_consistency: 0.5 * (mean(&a, |x| x.1) + mean(&b, |x| x.1)),
         emd: earth_movers_between(&gt_samples.points, &points),
     }
+}
+
+/// Each of the reference `points`' distance to the zero set, the zero-set point it was measured
+/// to and the normal of the nearest marching-cubes triangle: the nearer of the projections of
+/// `p` and of its nearest point on the marching-cubes mesh `mc`, unless it went astray; else the
+/// distance to that mesh.
+fn missed_by<F: Field + ?Sized>(
+    field: &F,
+    mc: &SampledMesh,
+    cell: f32,
+    tol: f32,
+    points: &[[f32; 3]],
+) -> Vec<(f64, Option<[f32; 3]>, [f32; 3])> {
+    let nearest: Vec<([f32; 3], f32, [f32; 3])> = points
+        .par_iter()
+        .map(|&p| {
+            let (q, d, tri) = mc.sdf.closest_point(p);
+            (q, d, face_normal(mc.mesh, tri))
+        })
+        .collect();
+    let from_p = project(field, points, tol);
+    let from_q = project(field, &nearest.iter().map(|n| n.0).collect::<Vec<_>>(), tol);
+    points
+        .iter()
+        .zip(&nearest)
+        .zip(from_p.iter().zip(&from_q))
+        .map(|((p, &(_, mesh_d, face)), (a, b))| {
+            let reach = mesh_d as f64 + 3f64.sqrt() * cell as f64;
+            let (d, at) = [a, b]
+                .into_iter()
+                .flatten()
+                .map(|z| (distance(*p, *z), Some(*z)))
+                .filter(|c| c.0 <= reach)
+                .min_by(|x, y| x.0.total_cmp(&y.0))
+                .unwrap_or((mesh_d as f64, None));
+            (d, at, face)
+        })
+        .collect()
 }
 
 /// The (unnormalised) normal of triangle `tri`.
@@ -277,12 +317,15 @@ mod tests {
         let mc = SampledMesh::new(&mc, r.samples, 2);
         let m = compare_zero_set(&r, &field, &mc, x.cell_size, 1e-6);
         let h = h as f64;
-        for (what, v) in [
-            ("chamfer", m.chamfer_l1),
-            ("missed", m.missed),
-            ("extra", m.extra),
+        for (what, v, tol) in [
+            ("chamfer", m.chamfer_l1, 2e-4),
+            ("extra", m.extra, 2e-4),
+            // An upper bound, and the Hausdorff search finds where it is loosest: reference
+            // points on the cube's edges, where this field's finite-difference gradient
+            // straddles the kink and the projection lands a little past the nearest point.
+            ("missed", m.missed, 5e-4),
         ] {
-            assert!((v - h).abs() < 2e-4, "{what} {v} against {h}: {m:?}");
+            assert!((v - h).abs() < tol, "{what} {v} against {h}: {m:?}");
         }
         // Faces agree; on the rounded edges the nearest face is up to 45° off.
         assert!(m.normal_consistency > 0.95, "{m:?}");
