@@ -38,12 +38,25 @@ pub fn refine_max(
     onto: impl Fn(&[[f32; 3]]) -> Vec<Option<[f32; 3]>>,
     distance: impl Fn(&[[f32; 3]]) -> Vec<f64>,
 ) -> f64 {
+    let worst = worst_points(samples, spread, seed, onto, distance);
+    worst.first().map_or(0.0, |w| w.1)
+}
+
+/// Where [`refine_max`]'s climbers ended, worst first: points of the surface and their
+/// distances (the largest of `samples` first when there is no search).
+pub fn worst_points(
+    samples: impl Iterator<Item = ([f32; 3], f64)>,
+    spread: f64,
+    seed: u64,
+    onto: impl Fn(&[[f32; 3]]) -> Vec<Option<[f32; 3]>>,
+    distance: impl Fn(&[[f32; 3]]) -> Vec<f64>,
+) -> Vec<([f32; 3], f64)> {
     let mut samples: Vec<([f32; 3], f64)> = samples.filter(|s| !s.1.is_nan()).collect();
-    let best = samples.iter().fold(0.0f64, |m, s| m.max(s.1));
-    if !(spread.is_finite() && spread > 0.0) {
-        return best;
-    }
     samples.sort_by(|a, b| b.1.total_cmp(&a.1));
+    if !(spread.is_finite() && spread > 0.0) {
+        samples.truncate(1);
+        return samples;
+    }
     let mut climbers: Vec<([f32; 3], f64)> = Vec::with_capacity(CLIMBERS);
     for s in samples {
         if climbers.len() == CLIMBERS {
@@ -74,7 +87,8 @@ pub fn refine_max(
         }
         spread *= 0.5;
     }
-    climbers.iter().fold(best, |m, c| m.max(c.1))
+    climbers.sort_by(|a, b| b.1.total_cmp(&a.1));
+    climbers
 }
 
 /// The typical distance between neighbouring samples when `n` are spread over `mesh`'s area:

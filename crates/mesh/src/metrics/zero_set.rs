@@ -22,9 +22,10 @@
 use rayon::prelude::*;
 
 use super::distance::{earth_movers_between, MeshDistance, SampledMesh, SEARCH_SEED};
-use super::hausdorff::{refine_max, spacing};
-use super::Reference;
+use super::hausdorff::{refine_max, spacing, worst_points};
+use super::{gaussian, Reference};
 use crate::geom::{cross, dlen, dot, dsub, len2, sub, to_d};
+use crate::sample::Rng;
 use crate::surface::Field;
 use crate::Mesh;
 
@@ -109,7 +110,7 @@ pub fn compare_zero_set<F: Field + ?Sized>(
         .zip(gt_samples.normals.iter())
         .map(|((&(d, _, face), g), n)| (d, abs_cos(g.unwrap_or(face), *n)))
         .collect();
-    let missed_max = refine_max(
+    let worst = worst_points(
         gt_samples.points.iter().copied().zip(a.iter().map(|x| x.0)),
         spacing(gt, gt_samples.points.len()),
         SEARCH_SEED,
@@ -125,6 +126,7 @@ pub fn compare_zero_set<F: Field + ?Sized>(
                 .collect()
         },
     );
+    let missed_max = nearest_on_zero_set(field, mc, cell, tol, &worst);
 
     // Zero set → reference: samples of the mesh, projected.
     let mc_samples = &mc.samples;
@@ -171,6 +173,50 @@ pub fn compare_zero_set<F: Field + ?Sized>(
         normal_consistency: 0.5 * (mean(&a, |x| x.1) + mean(&b, |x| x.1)),
         emd: earth_movers_between(&gt_samples.points, &points),
     }
+}
+
+/// Rounds and points per round of [`nearest_on_zero_set`]'s search.
+const NEAREST_ROUNDS: usize = 4;
+const NEAREST_TRIES: usize = 64;
+
+/// The largest distance from the reference points `worst` to the zero set, each taken as the
+/// distance to the nearest zero-set point found: [`missed_by`]'s figure is an upper bound (the
+/// projection of `p`, or of its nearest mesh point, need not land on the zero set's nearest
+/// point), and the Hausdorff search seeks the largest figures, so points drawn around the
+/// zero-set point found (spread half the distance, halving every round) are projected too.
+fn nearest_on_zero_set<F: Field + ?Sized>(
+    field: &F,
+    mc: &SampledMesh,
+    cell: f32,
+    tol: f32,
+    worst: &[([f32; 3], f64)],
+) -> f64 {
+    let points: Vec<[f32; 3]> = worst.iter().map(|w| w.0).collect();
+    let mut best: Vec<(f64, Option<[f32; 3]>)> = missed_by(field, mc, cell, tol, &points)
+        .into_iter()
+        .map(|(d, z, _)| (d, z))
+        .collect();
+    let mut rng = Rng::new(SEARCH_SEED ^ 0x6E65_6172);
+    for round in 0..NEAREST_ROUNDS {
+        let shrink = 0.5f64.powi(round as i32 + 1);
+        let mut owner = Vec::new();
+        let mut tries = Vec::new();
+        for (k, &(d, z)) in best.iter().enumerate() {
+            let Some(z) = z else { continue };
+            for _ in 0..NEAREST_TRIES {
+                owner.push(k);
+                tries.push(z.map(|c| (c as f64 + d * shrink * gaussian(&mut rng)) as f32));
+            }
+        }
+        for (k, z) in owner.into_iter().zip(project(field, &tries, tol)) {
+            let Some(z) = z else { continue };
+            let d = distance(points[k], z);
+            if d < best[k].0 {
+                best[k] = (d, Some(z));
+            }
+        }
+    }
+    best.iter().fold(0.0, |m, b| m.max(b.0))
 }
 
 /// Each of the reference `points`' distance to the zero set, the zero-set point it was measured
