@@ -363,15 +363,15 @@ mod tests {
         let mc = SampledMesh::new(&mc, r.samples, 2);
         let m = compare_zero_set(&r, &field, &mc, x.cell_size, 1e-6);
         let h = h as f64;
-        for (what, v, tol) in [
-            ("chamfer", m.chamfer_l1, 2e-4),
-            ("extra", m.extra, 2e-4),
-            // An upper bound, and the Hausdorff search finds where it is loosest: reference
-            // points on the cube's edges, where this field's finite-difference gradient
-            // straddles the kink and the projection lands a little past the nearest point.
-            ("missed", m.missed, 5e-4),
+        // The missed side's search ends on the cube's edges, where this field's finite-difference
+        // gradient straddles the kink and a projection lands past the nearest point (0.1003
+        // without `nearest_on_zero_set`).
+        for (what, v) in [
+            ("chamfer", m.chamfer_l1),
+            ("missed", m.missed),
+            ("extra", m.extra),
         ] {
-            assert!((v - h).abs() < tol, "{what} {v} against {h}: {m:?}");
+            assert!((v - h).abs() < 2e-4, "{what} {v} against {h}: {m:?}");
         }
         // Faces agree; on the rounded edges the nearest face is up to 45° off.
         assert!(m.normal_consistency > 0.95, "{m:?}");
