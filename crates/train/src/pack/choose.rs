@@ -26,6 +26,8 @@ const RIVALLED_LAYERS: usize = 6;
 /// on 2 cores. A Hausdorff distance is one worst point, and fewer samples miss it: on skull,
 /// 50,000 samples at 192 cells measured 6×34 0.0156 R and 9×27 0.0157 R and kept 6×34; 100,000
 /// at 256 measure 0.0176 and 0.0128 R (0.0162–0.0181 and 0.0100–0.0163 on three other seeds).
+/// Those are one sample set's maxima; the measurement now also searches around the worst
+/// samples ([`nsdf_mesh::metrics::hausdorff`]), which moves it much less between seeds.
 pub const PROBE_SAMPLES: usize = 100_000;
 pub const PROBE_RESOLUTION: usize = 256;
 
