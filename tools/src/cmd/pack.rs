@@ -59,7 +59,7 @@ pub struct Args {
     /// wide, as at 16k), grids 3, unless --epochs says otherwise. Where that gives a 6-layer
     /// sine network (8k), a 9-layer one of the same budget (9x27) trains too, and the one whose
     /// surface lies closer to the mesh at its farthest (held-out Hausdorff distance) is kept:
-    /// 3.5-5 minutes at 8k on 2 cores.
+    /// 3.5-5.5 minutes at 8k on 2 cores.
     /// Grids join the ladder for the davies recipe with relu units only. Without --budget,
     /// --layers, --width or --encoding, the file fits in 8k, trained for the default pack's
     /// time (sine units 45 epochs, relu 60).
