@@ -113,7 +113,7 @@ pub enum Event<'a> {
     Choice { input: &'a Path, choice: Choice },
 }
 
-/// Two networks of the same bytes, one kept ([`choose`]).
+/// Two networks of the same bytes, one kept (`pack/choose.rs`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Choice {
     /// `rival` trains after `first`.
