@@ -434,7 +434,8 @@ fn single_table(row: &Row) -> String {
         s,
         "network surface: its zero set, found by marching cubes at {}³ over the bounding cube \
          (centre ± R/0.9) and reached by Newton steps; \"MC mesh\": that mesh itself. {} \
-         samples per set, seed {}\n",
+         samples per set, seed {}; Hausdorff: each side's largest distance, searched for \
+         around its worst samples (docs/metrics.md)\n",
         num(g("resolution")),
         num(g("samples")),
         num(g("seed"))
