@@ -138,9 +138,10 @@
 //! Kept from the 8×29 / 9×27 row: neither depth is better on every mesh, so `--budget 8k` trains
 //! 6×34 and 9×27 and keeps the one with the lower zero-set Hausdorff distance on held-out samples
 //! (`pack/choose.rs`: `nsdf compare`'s measurement, 100,000 samples at 256³, another seed), about
-//! twice the packing time. On the eleven shared meshes it kept 9×27 on nine, 6×34 on armadillo and
-//! fandisk; since the measurement searches for the worst point ([`nsdf_mesh::metrics::hausdorff`])
-//! it keeps 6×34 on boot too (held-out 0.0224 R against 0.0248). On three further sample sets (seeds 1–3, the same measurement) the kept network's
+//! twice the packing time. On the eleven shared meshes it kept 9×27 on nine, 6×34 on armadillo
+//! and fandisk; since the measurement searches for the worst point
+//! ([`nsdf_mesh::metrics::hausdorff`]) it keeps 6×34 on boot too (held-out 0.0224 R against
+//! 0.0248). On three further sample sets (seeds 1–3, sample maxima) the kept network's
 //! Hausdorff distance is 0.80× 6×34's (geometric mean over the eleven; spot 0.00543 → 0.00348,
 //! skull 0.0169 → 0.0134, sword 0.0134 → 0.0064, wingnut 0.0059 → 0.0033), and the choice agrees
 //! with those sets' mean on nine of eleven: boot and fandisk, where it disagrees, are within 1%.

@@ -12,7 +12,6 @@
 //! true maximum for a mesh, where distances are exact.
 
 use super::gaussian;
-use crate::distance::triangle::area_vector;
 use crate::geom::{dlen, dsub, to_d};
 use crate::sample::Rng;
 use crate::Mesh;
@@ -94,15 +93,7 @@ pub fn worst_points(
 /// The typical distance between neighbouring samples when `n` are spread over `mesh`'s area:
 /// √(area / n).
 pub fn spacing(mesh: &Mesh, n: usize) -> f64 {
-    let area: f64 = mesh
-        .triangles
-        .iter()
-        .map(|t| {
-            let [a, b, c] = t.map(|v| mesh.positions[v as usize]);
-            dlen(area_vector(a, b, c))
-        })
-        .sum();
-    (area / n.max(1) as f64).sqrt()
+    (mesh.area() / n.max(1) as f64).sqrt()
 }
 
 #[cfg(test)]
