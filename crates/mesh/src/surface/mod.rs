@@ -3,10 +3,12 @@
 
 pub mod extract;
 pub mod field;
+pub mod redistance;
 pub mod table;
 
 pub use extract::{extract, Extraction, Params};
 pub use field::{Field, FnField, MeshField};
+pub use redistance::Redistanced;
 
 /// An indexed triangle mesh with per-vertex normals, in world units.
 #[derive(Clone, Debug, Default, PartialEq)]
