@@ -153,6 +153,18 @@ fn network_with_the_meshs_zero_set_scores_perfectly() {
         assert!(v[format!("{grid}_mesh_hausdorff")].is_null());
     }
     assert!(f(&v, "net_normal_error_deg") < 1.0, "{v}");
+    // The scaled field is the distance only where a face is nearest: off the octahedron's
+    // corners and edges it is too small (0.008 R on average over the cube). Re-distanced, it is
+    // the distance to the marching-cubes mesh, whose planar faces are the octahedron's.
+    assert!(f(&v, "net_uniform_mae_canon") > 0.004, "{v}");
+    assert!(f(&v, "exact_uniform_mae_canon") < 1e-5, "{v}");
+    assert!(f(&v, "exact_near_mae_canon") < 1e-5, "{v}");
+    assert!(f(&v, "exact_normal_error_deg") < 1.0, "{v}");
+    assert!(f(&v, "exact_triangles") >= 8.0, "{v}");
+    assert!(
+        v["exact_chamfer_l1"].is_null(),
+        "its surface is the network's"
+    );
     // Sizes: the binary PLY is header + 6 × 12 + 8 × 13 bytes.
     let ply = f(&v, "bytes_ply");
     assert!(ply > 176.0 && ply < 500.0, "{ply}");

@@ -1,7 +1,9 @@
 //! `nsdf compare`: how much a `.nsdf` file lost against its mesh, and how that compares with
 //! what people ship at the same number of bytes: the mesh decimated (QEM) and encoded with
 //! Draco (11 and 14 bits), meshoptimizer's codec, or raw float32; and a baked distance grid
-//! (8 and 16 bits, trilinear). Definitions: `docs/metrics.md` and [`nsdf_mesh::metrics`].
+//! (8 and 16 bits, trilinear). The network's field is measured twice: as it is, and made exact
+//! (the distance to its own zero set, [`Redistanced`]), which is what `nsdf bake --exact` bakes.
+//! Definitions: `docs/metrics.md` and [`nsdf_mesh::metrics`].
 
 use super::{open_shape, CmdResult, Failure};
 use nsdf_mesh;
@@ -12,6 +14,7 @@ use nsdf_mesh::metrics::sizes::{binary_ply, zstd_size, ZSTD_LEVEL};
 use nsdf_mesh::metrics::{
     field_accuracy, measure_mesh, measure_shape, normal_error, Measured, Reference, METRIC_KEYS,
 };
+use nsdf_mesh::surface::{Field, Params, Redistanced};
 use serde_json::{json, Map, Value};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -233,6 +236,28 @@ fn compare_one(mesh_path: &Path, nsdf_path: &Path, args: &Args) -> Result<Row, F
     .collect();
     push_metrics(&mut row, "net", &net_side, r.radius);
 
+    progress("network re-distanced: exact distances to its zero set");
+    let params = Params {
+        resolution: args.resolution as usize,
+        bounds: r.cube(),
+        lipschitz: None,
+        dense: false,
+    };
+    let exact_side = match Redistanced::new(&shape, &params) {
+        Ok(exact) => Measured {
+            bytes: Some(nsdf_bytes),
+            acc: Some(field_accuracy(&r, |p, o| exact.distances(p, o))),
+            normals: Some(normal_error(&r, |p, g| {
+                let mut d = vec![0.0; p.len()];
+                exact.gradients(p, &mut d, g)
+            })),
+            triangles: Some(exact.triangles()),
+            ..Measured::default()
+        },
+        Err(_) => Measured::default(),
+    };
+    push_metrics(&mut row, "exact", &exact_side, r.radius);
+
     for codec in Codec::BASELINES {
         let key = codec.key();
         progress(&format!("{key}: decimating to the same bytes"));
@@ -297,7 +322,10 @@ const GRID_BITS: [u32; 2] = [8, 16];
 
 /// The sides in report order: column prefix and table heading.
 fn sides() -> Vec<(String, String)> {
-    let mut v = vec![("net".to_string(), "network".to_string())];
+    let mut v = vec![
+        ("net".to_string(), "network".to_string()),
+        ("exact".to_string(), "net re-dist.".to_string()),
+    ];
     for c in Codec::BASELINES {
         let heading = match c {
             Codec::RawF32 => "QEM+f32".to_string(),
@@ -435,7 +463,9 @@ fn single_table(row: &Row) -> String {
         "network surface: its zero set, found by marching cubes at {}³ over the bounding cube \
          (centre ± R/0.9) and reached by Newton steps; \"MC mesh\": that mesh itself. {} \
          samples per set, seed {}; Hausdorff: each side's largest distance, searched for \
-         around its worst samples (docs/metrics.md)\n",
+         around its worst samples (docs/metrics.md). \"net re-dist.\": the network's field made \
+         exact, the distance to that zero set signed by the network (its surface is the \
+         network's)\n",
         num(g("resolution")),
         num(g("samples")),
         num(g("seed"))
@@ -472,6 +502,7 @@ fn batch_table(rows: &[Row]) -> String {
         ("band net", "net_near_mae_canon"),
         ("band g16", "grid16_near_mae_canon"),
         ("box net", "net_uniform_mae_canon"),
+        ("box exact", "exact_uniform_mae_canon"),
         ("box g16", "grid16_uniform_mae_canon"),
         ("F1n net", "net_f1_near"),
         ("F1n dr11", "draco11_f1_near"),
@@ -490,6 +521,6 @@ fn batch_table(rows: &[Row]) -> String {
             .collect();
         let _ = writeln!(s, "{name:<20}{}", cells.join(" "));
     }
-    let _ = writeln!(s, "CD = Chamfer L1 / R, HD = Hausdorff / R, F1n = F1 near the surface; band / box = mean |f-d| / R near the surface / in the bounding cube; dr11, dr14 = QEM + Draco 11/14-bit, mopt = QEM + meshoptimizer 14-bit (+zstd), f32 = QEM + raw float32, g16 = 16-bit distance grid, each at most the .nsdf's bytes; zstd level {ZSTD_LEVEL}");
+    let _ = writeln!(s, "CD = Chamfer L1 / R, HD = Hausdorff / R, F1n = F1 near the surface; band / box = mean |f-d| / R near the surface / in the bounding cube, exact = the network re-distanced (distance to its zero set); dr11, dr14 = QEM + Draco 11/14-bit, mopt = QEM + meshoptimizer 14-bit (+zstd), f32 = QEM + raw float32, g16 = 16-bit distance grid, each at most the .nsdf's bytes; zstd level {ZSTD_LEVEL}");
     s
 }
