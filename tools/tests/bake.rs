@@ -131,6 +131,65 @@ fn texels_equal_nsdf_eval_at_the_centres_the_sidecar_gives() {
 }
 
 #[test]
+fn exact_texels_keep_the_networks_sign_and_are_a_distance() {
+    let d = TempDir::new("bake-exact");
+    let out = d.join("exact.ktx2");
+    let o = nsdf(&[
+        "bake",
+        SHAPE,
+        "-o",
+        s(&out),
+        "-r",
+        "24",
+        "--texel",
+        "f32",
+        "--exact",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("zero set at 256³"), "{}", stderr(&o));
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("exact.json")).unwrap()).unwrap();
+    let bytes = std::fs::read(&out).unwrap();
+    let r = ktx2::Reader::new(&bytes[..]).unwrap();
+    let texels: Vec<f32> = r
+        .levels()
+        .next()
+        .unwrap()
+        .data
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+        .collect();
+    let want = eval(d.path(), &centres(&json));
+    let h = json["texel_size"].as_f64().unwrap() as f32;
+    for (t, w) in texels.iter().zip(&want) {
+        assert!(t.is_finite());
+        if w.abs() > 0.01 * h {
+            assert_eq!(t.signum(), w.signum(), "{t} where the network is {w}");
+        }
+    }
+    // A distance function changes by at most the step between neighbouring texels (where
+    // both are on one side: across the surface the sign is the network's). The network's own
+    // texels here change by up to 1.93 steps.
+    let dims: Vec<usize> = (0..3)
+        .map(|a| json["dimensions"][a].as_u64().unwrap() as usize)
+        .collect();
+    let at = |i: usize, j: usize, k: usize| texels[i + dims[0] * (j + dims[1] * k)];
+    let mut pairs = 0;
+    for k in 0..dims[2] {
+        for j in 0..dims[1] {
+            for i in 1..dims[0] {
+                let (a, b) = (at(i - 1, j, k), at(i, j, k));
+                if a.signum() == b.signum() {
+                    assert!((a - b).abs() <= h * 1.001, "{a} then {b}, {h} apart");
+                    pairs += 1;
+                }
+            }
+        }
+    }
+    assert!(pairs > texels.len() / 2);
+}
+
+#[test]
 fn a_narrow_band_clamps_and_dds_parses() {
     let d = TempDir::new("bake-band");
     let out = d.join("band.dds");

@@ -5,6 +5,7 @@ use super::device::Placement;
 use super::{open_shape, CmdResult, Failure};
 use crate::progress;
 use nsdf_bake::{bake_file, BakeError, Container, Options, Texel, Volume};
+use nsdf_mesh::surface::{padded, Field, Params, Redistanced};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -33,6 +34,12 @@ pub struct Args {
     /// Narrow band: clamp distances to ±W world units, skipping blocks proven outside it.
     #[arg(long, value_name = "W", value_parser = parse_band, allow_hyphen_values = true)]
     pub band: Option<f32>,
+    /// Exact distances: each texel holds the distance to the network's zero set (found by
+    /// marching cubes at the bake's resolution, at least 256, over the file's bounds), signed by
+    /// the network. Far from its surface a network's value is only roughly a distance; this
+    /// costs a few seconds and some memory before the first texel.
+    #[arg(long)]
+    pub exact: bool,
     /// Margin around the file's bounds, as a fraction of their longest side.
     #[arg(long, default_value_t = 0.05, allow_hyphen_values = true)]
     pub margin: f32,
@@ -72,13 +79,44 @@ pub fn run(args: Args) -> CmdResult {
         container,
         band: args.band,
     };
+    let zero_set_params = Params {
+        resolution: args.resolution.max(256),
+        bounds: padded(shape.bounds(), 0.02),
+        lipschitz: None,
+        dense: false,
+    };
     let field = args.placement.evaluator(shape)?;
+    let exact = if args.exact {
+        if !args.quiet {
+            eprintln!(
+                "nsdf bake: finding the zero set at {}³ for exact distances",
+                zero_set_params.resolution
+            );
+        }
+        let start = Instant::now();
+        let exact =
+            Redistanced::new(&field, &zero_set_params).map_err(|e| Failure::file(&args.file, e))?;
+        if !args.quiet {
+            eprintln!(
+                "nsdf bake: {} triangles, {:.2} s",
+                exact.triangles(),
+                start.elapsed().as_secs_f64()
+            );
+        }
+        Some(exact)
+    } else {
+        None
+    };
+    let field: &dyn Field = match &exact {
+        Some(e) => e,
+        None => &field,
+    };
 
     progress::catch_interrupts();
     let bar = progress::count_bar(args.quiet, options.volume.texels(), "baking texels");
     let start = Instant::now();
     let baked = bake_file(
-        &field,
+        field,
         &options,
         &file_name(&args.file),
         &args.output,
