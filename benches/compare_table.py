@@ -5,8 +5,10 @@ baseline of each kind, with the ratio (network / best baseline; above 1 the netw
     nsdf compare --dir MESHES --nsdf-dir NETS --json | benches/compare_table.py
     benches/compare_table.py sweep.jsonl            (benches/rd_sweep.sh output: a variant column)
 
-After the table, per variant: the fidelity issue's marks on its organic meshes (ORGANIC): the
-network against QEM + Draco-11 at the same bytes, and the dense 16-bit grid against it.
+After the table: the distance-field figures side by side (the network as it is and
+re-distanced, the grids, the Draco-11 mesh as a field); then, per variant, the fidelity issue's
+marks on its organic meshes (ORGANIC): the network against QEM + Draco-11 at the same bytes, and
+the dense 16-bit grid against it.
 
 Reads a JSON array or JSON lines. Python standard library only. Definitions: docs/metrics.md.
 """
@@ -23,6 +25,8 @@ def rows(text):
     text = text.strip()
     if text.startswith("["):
         return json.loads(text)
+    if text.startswith("{") and "\n{" not in text:
+        return [json.loads(text)]  # one row, pretty-printed (`nsdf compare MESH FILE --json`)
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
@@ -115,8 +119,11 @@ def marks(data):
             ("Hausdorff (MC mesh)", "mesh_hausdorff", "draco11_hausdorff", True),
             ("band", "near_mae_canon", "grid16_near_mae_canon", False),
             ("box", "uniform_mae_canon", "grid16_uniform_mae_canon", False),
+            ("band, re-distanced", "exact:near_mae_canon", "grid16_near_mae_canon", False),
+            ("box, re-distanced", "exact:uniform_mae_canon", "grid16_uniform_mae_canon", False),
         ]:
-            pairs = [(r.get(f"net_{net}"), r.get(base)) for r in rs]
+            side, _, net = net.rpartition(":")
+            pairs = [(r.get(f"{side or 'net'}_{net}"), r.get(base)) for r in rs]
             pairs = [(n, b) for n, b in pairs if n is not None and b is not None and n > 0 and b > 0]
             if not pairs:
                 continue
@@ -131,10 +138,48 @@ def marks(data):
     return "\n".join(out) + "\n" if out else ""
 
 
+FIELDS = [
+    ("net", "network"),
+    ("exact", "re-distanced"),
+    ("grid16", "16-bit grid"),
+    ("grid8", "8-bit grid"),
+    ("draco11", "Draco-11 mesh"),
+]
+
+
+def field_table(data):
+    """The distance-field figures side by side: band and box error / R of the network as it is,
+    re-distanced (exact distances to its zero set), the two grids and the Draco-11 mesh used as
+    a field (exact distances to it), and 16-bit grid ÷ re-distanced network."""
+    if not any(r.get("exact_uniform_mae_canon") is not None for r in data):
+        return ""
+    sweep = any("variant" in r for r in data)
+    name = lambda r: os.path.splitext(os.path.basename(r["mesh"]))[0]  # noqa: E731
+    heads = [f"{m}: {label}" for m in ("band", "box") for _, label in FIELDS]
+    out = [
+        "| mesh |" + (" variant |" if sweep else "") + " bytes | " + " | ".join(heads)
+        + " | 16-bit grid ÷ re-distanced: band | box |",
+        "|---|" + ("---|" if sweep else "") + "---:|" * (2 * len(FIELDS) + 3),
+    ]
+    fmt = lambda v: "n/a" if v is None else f"{v:.3g}"  # noqa: E731
+    for r in sorted(data, key=lambda r: (name(r), r["bytes_nsdf"])):
+        cells = [fmt(r.get(f"{k}_{m}_mae_canon")) for m in ("near", "uniform") for k, _ in FIELDS]
+        for m in ("near", "uniform"):
+            g, e = r.get(f"grid16_{m}_mae_canon"), r.get(f"exact_{m}_mae_canon")
+            cells.append(f"{g / e:.1f}×" if g and e else "n/a")
+        variant = f" {r['variant']} |" if sweep else ""
+        out.append(f"| {name(r)} |{variant} {r['bytes_nsdf']:,} | " + " | ".join(cells) + " |")
+    return "\n".join(out) + "\n"
+
+
 def main():
     text = open(sys.argv[1]).read() if len(sys.argv) > 1 else sys.stdin.read()
     data = rows(text)
     print(table(data), end="")
+    f = field_table(data)
+    if f:
+        print()
+        print(f, end="")
     m = marks(data)
     if m:
         print()
