@@ -5,7 +5,8 @@ use super::device::Placement;
 use super::{open_shape, CmdResult, Failure};
 use crate::progress;
 use nsdf_bake::{bake_file, BakeError, Container, Options, Texel, Volume};
-use nsdf_mesh::surface::{padded, Field, Params, Redistanced};
+use nsdf_mesh::surface::redistance::{self, RESOLUTION};
+use nsdf_mesh::surface::{Field, Redistanced};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -35,8 +36,8 @@ pub struct Args {
     #[arg(long, value_name = "W", value_parser = parse_band, allow_hyphen_values = true)]
     pub band: Option<f32>,
     /// Exact distances: each texel holds the distance to the network's zero set (found by
-    /// marching cubes at the bake's resolution, at least 256, over the file's bounds), signed by
-    /// the network. Far from its surface a network's value is only roughly a distance; this
+    /// marching cubes at the bake's resolution, at least 256, over the volume), signed by the
+    /// network. Far from its surface a network's value is only roughly a distance; this
     /// costs a few seconds and some memory before the first texel.
     #[arg(long)]
     pub exact: bool,
@@ -79,12 +80,12 @@ pub fn run(args: Args) -> CmdResult {
         container,
         band: args.band,
     };
-    let zero_set_params = Params {
-        resolution: args.resolution.max(256),
-        bounds: padded(shape.bounds(), 0.02),
-        lipschitz: None,
-        dense: false,
-    };
+    // The whole volume: every texel then takes the network's sign (outside the box a
+    // re-distanced field is outside).
+    let zero_set_params = redistance::params(
+        [options.volume.min, options.volume.max()],
+        args.resolution.max(RESOLUTION),
+    );
     let field = args.placement.evaluator(shape)?;
     let exact = if args.exact {
         if !args.quiet {
@@ -99,7 +100,7 @@ pub fn run(args: Args) -> CmdResult {
         if !args.quiet {
             eprintln!(
                 "nsdf bake: {} triangles, {:.2} s",
-                exact.triangles(),
+                exact.mesh().triangles.len(),
                 start.elapsed().as_secs_f64()
             );
         }

@@ -251,7 +251,7 @@ fn compare_one(mesh_path: &Path, nsdf_path: &Path, args: &Args) -> Result<Row, F
                 let mut d = vec![0.0; p.len()];
                 exact.gradients(p, &mut d, g)
             })),
-            triangles: Some(exact.triangles()),
+            triangles: Some(exact.mesh().triangles.len()),
             ..Measured::default()
         },
         Err(_) => Measured::default(),
