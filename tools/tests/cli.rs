@@ -358,6 +358,31 @@ fn eval_text_round_trips_exactly() {
 }
 
 #[test]
+fn eval_exact_gives_distances_to_the_zero_set_outside_too() {
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../spec/vectors/valid/davies-int8.nsdf"
+    );
+    let points = b"5 0 0\n6 0 0\n";
+    let values = |args: &[&str]| -> Vec<Vec<f32>> {
+        let o = nsdf(args, points);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+            .lines()
+            .map(|l| l.split(' ').map(|v| v.parse().unwrap()).collect())
+            .collect()
+    };
+    // Four units beyond its bounds (x ≤ 1.8) the network says "inside", and not by a distance.
+    let raw = values(&["eval", file, "--gradient"]);
+    assert!(raw[0][0] < 0.0 && raw[1][0] < 0.0, "{raw:?}");
+    // Re-distanced: outside, one unit farther one unit along, pointing away.
+    let exact = values(&["eval", file, "--gradient", "--exact"]);
+    assert!(exact[0][0] > 3.0, "{exact:?}");
+    assert!((exact[1][0] - exact[0][0] - 1.0).abs() < 1e-3, "{exact:?}");
+    assert!(exact[0][1] > 0.99, "{exact:?}");
+}
+
+#[test]
 fn eval_binary_round_trips_exactly() {
     let dir = TempDir::new("eval_binary");
     let (file, bytes) = davies_file(&dir, 17);

@@ -6,6 +6,8 @@
 //! reading it back gives the exact f32 the runtime computed.
 
 use super::{backend_parser, open_shape, BackendChoice, CmdResult, Failure};
+use nsdf_mesh::surface::redistance::{self, RESOLUTION};
+use nsdf_mesh::surface::{Field, Redistanced};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -35,6 +37,11 @@ pub struct Args {
     /// Write little-endian float32 values instead of text.
     #[arg(long)]
     pub binary_out: bool,
+    /// Exact distances: the distance to the network's zero set (marching cubes at 256³ over the
+    /// file's bounds, about 2 s before the first point), signed by the network, instead of the
+    /// network's own value, which far from its surface is only roughly a distance.
+    #[arg(long)]
+    pub exact: bool,
     /// Evaluation backend.
     #[arg(long, default_value = "auto", value_parser = backend_parser())]
     pub backend: BackendChoice,
@@ -62,13 +69,24 @@ pub fn run(args: Args) -> CmdResult {
     }
     .map_err(|e| Failure::new(format_args!("{name}: {e}")))?;
 
+    let exact = match args.exact {
+        true => Some(
+            Redistanced::new(&shape, &redistance::params(shape.bounds(), RESOLUTION))
+                .map_err(|e| Failure::file(&args.file, e))?,
+        ),
+        false => None,
+    };
+    let field: &dyn Field = match &exact {
+        Some(e) => e,
+        None => &shape,
+    };
     let mut dist = vec![0.0f32; points.len()];
     let mut grad = Vec::new();
     if args.gradient {
         grad = vec![[0.0f32; 3]; points.len()];
-        shape.gradients(&points, &mut dist, &mut grad);
+        field.gradients(&points, &mut dist, &mut grad);
     } else {
-        shape.distances(&points, &mut dist);
+        field.distances(&points, &mut dist);
     }
 
     let output = args.output.as_deref().filter(|p| *p != Path::new("-"));
