@@ -51,6 +51,7 @@ class Shape:
         band: Optional[float] = None,
         margin: float = 0.05,
         source: Optional[str] = None,
+        exact: bool = False,
     ) -> dict[str, Any]: ...
     def compare(
         self, mesh: str, resolution: int = 128, samples: int = 100000, seed: int = 0

@@ -17,6 +17,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use nsdf::{Activation, Encoding, Scheme, Value};
+use nsdf_mesh::surface::redistance::{self, RESOLUTION};
+use nsdf_mesh::surface::{Field, Redistanced};
 use nsdf_train::pack::{self as packing, Event, Options, PackError};
 use nsdf_train::{FitConfig, InputEncoding, Recipe};
 
@@ -296,6 +298,7 @@ impl PyShape {
             texel: nsdf_bake::Texel::F32,
             container: nsdf_bake::Container::Raw,
             band: None,
+            exact: false,
         };
         let bytes = py
             .detach(|| {
@@ -323,9 +326,10 @@ impl PyShape {
     /// `path` ending in `.ktx2`, `.dds` or `.raw`, `texel` "f16" or "f32", `band` a width in
     /// world units to clamp to (or None); the JSON sidecar goes beside it (`.json`). Both files
     /// are written whole or not at all. `source` names the shape in the sidecar (default: its
-    /// `nsdf.name` metadata). Returns a dict: texels, evaluated, min, max, bytes, sidecar (its
+    /// `nsdf.name` metadata); `exact=True` bakes the distance to the network's zero set, as
+    /// `nsdf bake --exact`. Returns a dict: texels, evaluated, min, max, bytes, sidecar (its
     /// path, a `pathlib.Path`).
-    #[pyo3(signature = (path, resolution = 128, texel = "f16", band = None, margin = 0.05, source = None))]
+    #[pyo3(signature = (path, resolution = 128, texel = "f16", band = None, margin = 0.05, source = None, exact = false))]
     #[allow(clippy::too_many_arguments)]
     fn bake<'py>(
         &self,
@@ -336,6 +340,7 @@ impl PyShape {
         band: Option<f32>,
         margin: f32,
         source: Option<String>,
+        exact: bool,
     ) -> PyResult<Bound<'py, PyDict>> {
         let container = nsdf_bake::Container::from_path(&path).map_err(PyValueError::new_err)?;
         let texel = match texel {
@@ -358,14 +363,28 @@ impl PyShape {
             texel,
             container,
             band,
+            exact,
         };
         let source = source.unwrap_or_else(|| match self.shape.meta("nsdf.name") {
             Some(Value::String(name)) => name.clone(),
             _ => String::new(),
         });
+        let v = &options.volume;
+        let params = redistance::params([v.min, v.max()], resolution.max(RESOLUTION));
+        let redistanced = match exact {
+            true => Some(
+                py.detach(|| Redistanced::new(&self.shape, &params))
+                    .map_err(PyValueError::new_err)?,
+            ),
+            false => None,
+        };
         let (baked, sidecar) = py
             .detach(|| {
-                nsdf_bake::bake_file(&self.shape, &options, &source, &path, &mut |_, _| {
+                let field: &dyn Field = match &redistanced {
+                    Some(r) => r,
+                    None => &self.shape,
+                };
+                nsdf_bake::bake_file(field, &options, &source, &path, &mut |_, _| {
                     ControlFlow::Continue(())
                 })
             })

@@ -57,6 +57,23 @@ def test_bake_writes_the_texture_and_its_sidecar(davies_path, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["band.json", "band.ktx2", "shape.json", "shape.raw"]
 
 
+def test_bake_exact_keeps_the_sign_and_is_a_distance(davies_path, tmp_path):
+    s = ns.open(davies_path)
+    out = tmp_path / "exact.raw"
+    s.bake(str(out), resolution=20, texel="f32", exact=True)
+    side = json.loads((tmp_path / "exact.json").read_text())
+    assert side["distance"].startswith("exact")
+    nx, ny, nz = side["dimensions"]
+    exact = np.fromfile(out, dtype="<f4").reshape(nz, ny, nx)
+    net, _, h = s.grid(resolution=20)
+    far = np.abs(net) > 0.01 * h
+    np.testing.assert_array_equal(np.sign(exact[far]), np.sign(net[far]))
+    # Neighbours on one side differ by at most a texel (the network's own by up to ~2).
+    a, b = exact[:, :, 1:], exact[:, :, :-1]
+    same = np.sign(a) == np.sign(b)
+    assert np.abs(a - b)[same].max() <= 1.001 * h
+
+
 def test_bake_refuses_bad_arguments_and_writes_nothing(davies_path, tmp_path):
     s = ns.open(davies_path)
     for kwargs, match in [

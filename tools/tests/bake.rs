@@ -98,6 +98,10 @@ fn texels_equal_nsdf_eval_at_the_centres_the_sidecar_gives() {
         serde_json::from_slice(&std::fs::read(d.join("shape.json")).unwrap()).unwrap();
     assert_eq!(json["format"], "VK_FORMAT_R32_SFLOAT");
     assert_eq!(json["sign"], "negative inside");
+    assert!(json["distance"]
+        .as_str()
+        .unwrap()
+        .starts_with("the network's value"));
     assert_eq!(json["source"], "davies-int8.nsdf");
     assert_eq!(json["texture"], "shape.ktx2");
     let bytes = std::fs::read(&out).unwrap();
@@ -160,6 +164,7 @@ fn exact_texels_keep_the_networks_sign_and_are_a_distance() {
         .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
         .collect();
     let want = eval(d.path(), &centres(&json));
+    assert!(json["distance"].as_str().unwrap().starts_with("exact"));
     let h = json["texel_size"].as_f64().unwrap() as f32;
     for (t, w) in texels.iter().zip(&want) {
         assert!(t.is_finite());

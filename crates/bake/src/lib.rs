@@ -30,6 +30,10 @@ pub struct Options {
     pub container: Container,
     /// Clamp distances to `[-band, band]` (world units), and skip blocks proven outside it.
     pub band: Option<f32>,
+    /// Whether the field baked is re-distanced (`nsdf_mesh::surface::Redistanced`: the
+    /// distance to the network's zero set) rather than the network's own value; the caller
+    /// passes that field, and the sidecar says which it is.
+    pub exact: bool,
 }
 
 /// What a bake did.
@@ -184,6 +188,11 @@ pub fn sidecar(options: &Options, source: &str, texture: &str) -> String {
         "units": "world",
         "sign": "negative inside",
         "band": options.band,
+        "distance": if options.exact {
+            "exact: the distance to the network's zero set, signed by the network"
+        } else {
+            "the network's value: a distance near the surface, approximate far from it"
+        },
     });
     let mut text = serde_json::to_string_pretty(&json).expect("plain JSON values serialize");
     text.push('\n');

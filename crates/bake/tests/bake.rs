@@ -20,6 +20,7 @@ fn options(v: Volume, texel: Texel, container: Container, band: Option<f32>) -> 
         texel,
         container,
         band,
+        exact: false,
     }
 }
 

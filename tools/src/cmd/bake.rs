@@ -79,6 +79,7 @@ pub fn run(args: Args) -> CmdResult {
         },
         container,
         band: args.band,
+        exact: args.exact,
     };
     // The whole volume: every texel then takes the network's sign (outside the box a
     // re-distanced field is outside).
