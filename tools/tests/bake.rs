@@ -53,6 +53,19 @@ fn centres(json: &serde_json::Value) -> Vec<[f32; 3]> {
     out
 }
 
+/// The f32 texels of a KTX2 file, read with the `ktx2` crate.
+fn ktx2_f32_texels(path: &Path) -> Vec<f32> {
+    let bytes = std::fs::read(path).unwrap();
+    let r = ktx2::Reader::new(&bytes[..]).unwrap();
+    r.levels()
+        .next()
+        .unwrap()
+        .data
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+        .collect()
+}
+
 /// `nsdf eval --binary-in --binary-out` at `points`.
 fn eval(dir: &Path, points: &[[f32; 3]]) -> Vec<f32> {
     let input = dir.join("points.f32");
@@ -104,16 +117,7 @@ fn texels_equal_nsdf_eval_at_the_centres_the_sidecar_gives() {
         .starts_with("the network's value"));
     assert_eq!(json["source"], "davies-int8.nsdf");
     assert_eq!(json["texture"], "shape.ktx2");
-    let bytes = std::fs::read(&out).unwrap();
-    let r = ktx2::Reader::new(&bytes[..]).unwrap();
-    let texels: Vec<f32> = r
-        .levels()
-        .next()
-        .unwrap()
-        .data
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
-        .collect();
+    let texels = ktx2_f32_texels(&out);
     let want = eval(d.path(), &centres(&json));
     assert_eq!(texels.len(), want.len());
     // The sidecar's decimal corners give the same f32 centres up to rounding of the last bit:
@@ -153,16 +157,7 @@ fn exact_texels_keep_the_networks_sign_and_are_a_distance() {
     assert!(stderr(&o).contains("zero set at 256³"), "{}", stderr(&o));
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(d.join("exact.json")).unwrap()).unwrap();
-    let bytes = std::fs::read(&out).unwrap();
-    let r = ktx2::Reader::new(&bytes[..]).unwrap();
-    let texels: Vec<f32> = r
-        .levels()
-        .next()
-        .unwrap()
-        .data
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
-        .collect();
+    let texels = ktx2_f32_texels(&out);
     let want = eval(d.path(), &centres(&json));
     assert!(json["distance"].as_str().unwrap().starts_with("exact"));
     let h = json["texel_size"].as_f64().unwrap() as f32;
