@@ -57,13 +57,15 @@ fn centres(json: &serde_json::Value) -> Vec<[f32; 3]> {
 fn ktx2_f32_texels(path: &Path) -> Vec<f32> {
     let bytes = std::fs::read(path).unwrap();
     let r = ktx2::Reader::new(&bytes[..]).unwrap();
-    r.levels()
+    let texels = r
+        .levels()
         .next()
         .unwrap()
         .data
         .chunks_exact(4)
         .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
-        .collect()
+        .collect();
+    texels
 }
 
 /// `nsdf eval --binary-in --binary-out` at `points`.
