@@ -113,17 +113,16 @@ def marks(data):
         parts = []
         # The network's surface figures measure its zero set; "MC mesh": its marching-cubes mesh.
         for label, net, base, num_is_net in [
-            ("Chamfer", "chamfer_l1", "draco11_chamfer_l1", True),
-            ("Hausdorff", "hausdorff", "draco11_hausdorff", True),
-            ("Chamfer (MC mesh)", "mesh_chamfer_l1", "draco11_chamfer_l1", True),
-            ("Hausdorff (MC mesh)", "mesh_hausdorff", "draco11_hausdorff", True),
-            ("band", "near_mae_canon", "grid16_near_mae_canon", False),
-            ("box", "uniform_mae_canon", "grid16_uniform_mae_canon", False),
-            ("band, re-distanced", "exact:near_mae_canon", "grid16_near_mae_canon", False),
-            ("box, re-distanced", "exact:uniform_mae_canon", "grid16_uniform_mae_canon", False),
+            ("Chamfer", "net_chamfer_l1", "draco11_chamfer_l1", True),
+            ("Hausdorff", "net_hausdorff", "draco11_hausdorff", True),
+            ("Chamfer (MC mesh)", "net_mesh_chamfer_l1", "draco11_chamfer_l1", True),
+            ("Hausdorff (MC mesh)", "net_mesh_hausdorff", "draco11_hausdorff", True),
+            ("band", "net_near_mae_canon", "grid16_near_mae_canon", False),
+            ("box", "net_uniform_mae_canon", "grid16_uniform_mae_canon", False),
+            ("band, re-distanced", "exact_near_mae_canon", "grid16_near_mae_canon", False),
+            ("box, re-distanced", "exact_uniform_mae_canon", "grid16_uniform_mae_canon", False),
         ]:
-            side, _, net = net.rpartition(":")
-            pairs = [(r.get(f"{side or 'net'}_{net}"), r.get(base)) for r in rs]
+            pairs = [(r.get(net), r.get(base)) for r in rs]
             pairs = [(n, b) for n, b in pairs if n is not None and b is not None and n > 0 and b > 0]
             if not pairs:
                 continue

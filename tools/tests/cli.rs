@@ -372,7 +372,8 @@ fn eval_exact_gives_distances_to_the_zero_set_outside_too() {
             .map(|l| l.split(' ').map(|v| v.parse().unwrap()).collect())
             .collect()
     };
-    // Four units beyond its bounds (x ≤ 1.8) the network says "inside", and not by a distance.
+    // At x = 5, 3.2 units beyond its bounds (x ≤ 1.8), the network says "inside", and not by a
+    // distance.
     let raw = values(&["eval", file, "--gradient"]);
     assert!(raw[0][0] < 0.0 && raw[1][0] < 0.0, "{raw:?}");
     // Re-distanced: outside, one unit farther one unit along, pointing away.

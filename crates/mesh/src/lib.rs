@@ -48,6 +48,12 @@ impl Mesh {
         geom::bounds(&self.positions)
     }
 
+    /// The unnormalised normal of triangle `tri` (right-handed, length twice its area).
+    pub fn face_normal(&self, tri: u32) -> [f32; 3] {
+        let [a, b, c] = self.triangles[tri as usize].map(|v| self.positions[v as usize]);
+        geom::cross(geom::sub(b, a), geom::sub(c, a))
+    }
+
     /// Total surface area.
     pub fn area(&self) -> f64 {
         self.triangles

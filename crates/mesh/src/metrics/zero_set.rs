@@ -24,10 +24,9 @@ use rayon::prelude::*;
 use super::distance::{earth_movers_between, MeshDistance, SampledMesh, SEARCH_SEED};
 use super::hausdorff::{refine_max, spacing, worst_points};
 use super::{gaussian, Reference};
-use crate::geom::{cross, dlen, dot, dsub, len2, sub, to_d};
+use crate::geom::{dlen, dot, dsub, len2, to_d};
 use crate::sample::Rng;
 use crate::surface::Field;
-use crate::Mesh;
 
 /// Newton steps before a point counts as not converged.
 const MAX_STEPS: usize = 12;
@@ -145,7 +144,7 @@ pub fn compare_zero_set<F: Field + ?Sized>(
             let (_, d, tri) = gt_sdf.closest_point(*p);
             (
                 d as f64,
-                abs_cos(g.unwrap_or(*mesh_normal), face_normal(gt, tri)),
+                abs_cos(g.unwrap_or(*mesh_normal), gt.face_normal(tri)),
             )
         })
         .collect();
@@ -234,7 +233,7 @@ fn missed_by<F: Field + ?Sized>(
         .par_iter()
         .map(|&p| {
             let (q, d, tri) = mc.sdf.closest_point(p);
-            (q, d, face_normal(mc.mesh, tri))
+            (q, d, mc.mesh.face_normal(tri))
         })
         .collect();
     let from_p = project(field, points, tol);
@@ -255,12 +254,6 @@ fn missed_by<F: Field + ?Sized>(
             (d, at, face)
         })
         .collect()
-}
-
-/// The (unnormalised) normal of triangle `tri`.
-fn face_normal(mesh: &Mesh, tri: u32) -> [f32; 3] {
-    let [a, b, c] = mesh.triangles[tri as usize].map(|v| mesh.positions[v as usize]);
-    cross(sub(b, a), sub(c, a))
 }
 
 /// The field's gradient at each point that is there (`None` for the rest).
@@ -302,6 +295,7 @@ mod tests {
     use super::*;
     use crate::metrics::distance::compare_sampled;
     use crate::surface::{extract, FnField, Params};
+    use crate::Mesh;
 
     /// The unit cube [0, 1]³, outward-facing.
     fn cube() -> Mesh {
